@@ -1,0 +1,44 @@
+# Two commands on a fresh machine with only Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+EMBEDDED := DEBUG=1
+
+.PHONY: run test setup migrate lint format check migrations-check messages bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(EMBEDDED) $(BIN)/python manage.py migrate --noinput
+	$(EMBEDDED) $(BIN)/python manage.py compile_catalogs
+	$(EMBEDDED) $(BIN)/python manage.py seed_demo --if-empty
+	@echo "Canvass is serving at http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	$(EMBEDDED) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check:
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+messages:
+	$(EMBEDDED) $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-location --ignore=.venv --ignore=tests --ignore=bench
+	$(EMBEDDED) $(BIN)/python manage.py compile_catalogs
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

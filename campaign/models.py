@@ -1,0 +1,509 @@
+"""The ground floor: campaigns and their stages, the organisation tree, people, teams.
+
+Every other app builds on these models; this app imports no other app.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Length, Substr
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class TargetCategory(models.TextChoices):
+    """The six ledger categories of DESIGN §3, derived from an opinion's target."""
+
+    STANDING_COMMITTEE_TEAM = "standing_committee_team", _("Standing Committee as a team")
+    COUNTY_LEADERSHIP_TEAMS = "county_leadership_teams", _("The county's four leadership teams")
+    DEPARTMENT_TEAMS = "department_teams", _("Department leadership teams")
+    STANDING_COMMITTEE_MEMBERS = "standing_committee_members", _("Standing Committee members")
+    COUNTY_LEVEL_LEADERS = "county_level_leaders", _("Other county-level leading cadres")
+    OTHER_MEMBERS = "other_members", _("Other members")
+
+
+class Campaign(models.Model):
+    """One campaign for one county, one batch, with the settings later stages read."""
+
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    county = models.CharField(_("county"), max_length=100)
+    batch = models.PositiveSmallIntegerField(_("batch"), default=1, validators=[MinValueValidator(1)])
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    # Settings the stages read (DESIGN §3); each a default the office can change.
+    talk_quota_member = models.PositiveSmallIntegerField(_("talks required of each member"), default=5)
+    talk_quota_leader = models.PositiveSmallIntegerField(_("talks required of each leading cadre"), default=10)
+    doc_min_words_leader = models.PositiveIntegerField(_("minimum words, leading cadres"), default=5000)
+    doc_min_words_member = models.PositiveIntegerField(_("minimum words, other members"), default=3000)
+    feedback_threshold = models.PositiveSmallIntegerField(
+        _("feedback threshold k"),
+        default=3,
+        help_text=_(
+            "A list with fewer opinions is released only after the office confirms it consolidated the wording."
+        ),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_on", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The campaign cannot end before it starts.")})
+
+    @property
+    def current_stage(self) -> Stage | None:
+        return self.stages.filter(is_current=True).first()
+
+
+class StageKind(models.TextChoices):
+    LEARNING = "learning", _("Learning and mobilisation")
+    ANALYSIS = "analysis", _("Analysis and evaluation")
+    RECTIFICATION = "rectification", _("Rectification and improvement")
+
+
+class Stage(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="stages", verbose_name=_("campaign"))
+    kind = models.CharField(_("kind"), max_length=20, choices=StageKind.choices)
+    order = models.PositiveSmallIntegerField(_("order"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    is_current = models.BooleanField(_("current stage"), default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["campaign", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "kind"], name="stage_kind_once_per_campaign"),
+            models.UniqueConstraint(fields=["campaign", "order"], name="stage_order_unique"),
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(is_current=True), name="one_current_stage_per_campaign"
+            ),
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="stage_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A stage cannot end before it starts.")})
+
+
+class StepKind(models.TextChoices):
+    SOLICIT = "solicit", _("Solicit opinions")
+    TALKS = "talks", _("Heart-to-heart talks")
+    DOCUMENTS = "documents", _("Self-analysis documents")
+    MEETINGS = "meetings", _("Democratic life meetings")
+    APPRAISAL = "appraisal", _("Democratic appraisal")
+    APPRAISAL_FEEDBACK = "appraisal_feedback", _("Feedback of appraisal")
+    LOOKBACK = "lookback", _("Look-back")
+
+
+class Step(models.Model):
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="steps", verbose_name=_("stage"))
+    kind = models.CharField(_("kind"), max_length=20, choices=StepKind.choices)
+    order = models.PositiveSmallIntegerField(_("order"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        ordering = ["stage", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "kind"], name="step_kind_once_per_stage"),
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="step_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+
+class OrgUnitKind(models.TextChoices):
+    COUNTY_COMMITTEE = "county", _("County committee")
+    PARTY_COMMITTEE = "committee", _("Party committee")
+    UNIT = "unit", _("Unit")
+    BRANCH = "branch", _("Branch")
+
+
+# Which kind may sit under which: the tree is county → party committee → unit → branch.
+ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
+    OrgUnitKind.COUNTY_COMMITTEE: {None},
+    OrgUnitKind.PARTY_COMMITTEE: {OrgUnitKind.COUNTY_COMMITTEE},
+    OrgUnitKind.UNIT: {OrgUnitKind.PARTY_COMMITTEE, OrgUnitKind.COUNTY_COMMITTEE},
+    OrgUnitKind.BRANCH: {OrgUnitKind.UNIT, OrgUnitKind.PARTY_COMMITTEE, OrgUnitKind.COUNTY_COMMITTEE},
+}
+
+
+class OrgUnitQuerySet(models.QuerySet):
+    def subtree_of(self, unit: OrgUnit) -> OrgUnitQuerySet:
+        return self.filter(path__startswith=unit.path)
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree.
+
+    ``path`` is a materialised path of zero-padded primary keys ("/00000001/00000042/"): a subtree is one
+    indexed prefix match, whatever its depth. It is derived, kept by ``save()`` so that
+    the admin, imports and services cannot forget it.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units", verbose_name=_("campaign"))
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OrgUnitKind.choices)
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    path = models.CharField(max_length=255, editable=False, default="", db_index=True)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    responsible_leader = models.ForeignKey(
+        "Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible leader"),
+    )
+
+    objects = OrgUnitQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["path", "depth"])
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="orgunit_code_unique_in_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            old_path = self.path
+            super().save(*args, **kwargs)
+            parent_path = self.parent.path if self.parent_id else "/"
+            new_path = f"{parent_path}{self.pk:08d}/"
+            if new_path != old_path:
+                self.path = new_path
+                self.depth = new_path.count("/") - 2
+                OrgUnit.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+                if old_path:
+                    # A move: re-root every descendant under the new path in one statement.
+                    OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+                        depth=F("depth") + (self.depth - (old_path.count("/") - 2)),
+                    )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        parent_kind = self.parent.kind if self.parent_id else None
+        if self.kind and parent_kind not in ALLOWED_PARENT_KINDS.get(self.kind, set()):
+            if parent_kind is None:
+                errors["parent"] = _("A %(kind)s must have a parent organisation.") % {"kind": self.get_kind_display()}
+            else:
+                errors["parent"] = _("A %(kind)s cannot sit under a %(parent)s.") % {
+                    "kind": self.get_kind_display(),
+                    "parent": self.parent.get_kind_display(),
+                }
+        if (
+            self.parent_id
+            and self.pk
+            and (self.parent_id == self.pk or (self.path and self.parent.path.startswith(self.path)))
+        ):
+            errors["parent"] = _("An organisation cannot be placed under itself or one of its own branches.")
+        if self.parent_id and self.campaign_id and self.parent.campaign_id != self.campaign_id:
+            errors["parent"] = _("The parent belongs to another campaign.")
+        if errors:
+            raise ValidationError(errors)
+
+    def ancestors(self) -> OrgUnitQuerySet:
+        ids = [int(part) for part in self.path.strip("/").split("/") if part]
+        return OrgUnit.objects.filter(pk__in=ids).order_by(Length("path"))
+
+    def is_within(self, other: OrgUnit) -> bool:
+        return self.path.startswith(other.path)
+
+
+class Rank(models.TextChoices):
+    STANDING_COMMITTEE = "standing", _("Standing Committee member")
+    COUNTY_LEADER = "county", _("County-level leading cadre")
+    SECTION_CADRE = "section", _("Section-level cadre")
+    ORDINARY = "ordinary", _("Ordinary member")
+
+
+LEADING_RANKS = frozenset({Rank.STANDING_COMMITTEE, Rank.COUNTY_LEADER, Rank.SECTION_CADRE})
+
+
+class Member(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members", verbose_name=_("campaign"))
+    number = models.CharField(_("staff or ID number"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="members", verbose_name=_("organisation"))
+    branch = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="branch_members",
+        verbose_name=_("branch"),
+    )
+    rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, default=Rank.ORDINARY)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+        verbose_name=_("user account"),
+    )
+    in_charge_of = models.ManyToManyField(
+        OrgUnit, blank=True, related_name="leaders_in_charge", verbose_name=_("units in his or her charge")
+    )
+
+    history = HistoricalRecords(m2m_fields=[in_charge_of])
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["unit__path", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="member_number_unique_in_campaign"),
+        ]
+        indexes = [models.Index(fields=["campaign", "rank"], name="member_campaign_rank")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_leading_cadre(self) -> bool:
+        return self.rank in LEADING_RANKS
+
+    @property
+    def target_category(self) -> str:
+        return member_category(self.rank)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.unit_id and self.unit.kind == OrgUnitKind.BRANCH:
+            errors["unit"] = _("Choose the unit; the branch goes in its own field.")
+        if self.branch_id:
+            if self.branch.kind != OrgUnitKind.BRANCH:
+                errors["branch"] = _("%(name)s is not a branch.") % {"name": self.branch.name}
+            elif self.unit_id and not self.branch.is_within(self.unit):
+                errors["branch"] = _("The branch %(branch)s is not part of %(unit)s.") % {
+                    "branch": self.branch.name,
+                    "unit": self.unit.name,
+                }
+        if self.unit_id and self.campaign_id and self.unit.campaign_id != self.campaign_id:
+            errors["unit"] = _("The organisation belongs to another campaign.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def member_category(rank: str) -> str:
+    if rank == Rank.STANDING_COMMITTEE:
+        return TargetCategory.STANDING_COMMITTEE_MEMBERS
+    if rank == Rank.COUNTY_LEADER:
+        return TargetCategory.COUNTY_LEVEL_LEADERS
+    return TargetCategory.OTHER_MEMBERS
+
+
+class TeamKind(models.TextChoices):
+    STANDING_COMMITTEE = "standing", _("County Party Standing Committee")
+    PARTY_COMMITTEE = "party", _("County Party committee team")
+    PEOPLES_CONGRESS = "congress", _("County People's Congress team")
+    GOVERNMENT = "government", _("County government team")
+    CPPCC = "cppcc", _("County CPPCC team")
+    DEPARTMENT = "department", _("Department team")
+
+
+COUNTY_FOUR_TEAMS = frozenset(
+    {TeamKind.PARTY_COMMITTEE, TeamKind.PEOPLES_CONGRESS, TeamKind.GOVERNMENT, TeamKind.CPPCC}
+)
+
+
+def team_category(kind: str) -> str:
+    if kind == TeamKind.STANDING_COMMITTEE:
+        return TargetCategory.STANDING_COMMITTEE_TEAM
+    if kind in COUNTY_FOUR_TEAMS:
+        return TargetCategory.COUNTY_LEADERSHIP_TEAMS
+    return TargetCategory.DEPARTMENT_TEAMS
+
+
+class LeadershipTeam(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="teams", verbose_name=_("campaign"))
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=TeamKind.choices)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="teams", verbose_name=_("organisation"))
+    head = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="teams_headed", verbose_name=_("head")
+    )
+    members = models.ManyToManyField(Member, blank=True, related_name="teams", verbose_name=_("members"))
+
+    history = HistoricalRecords(m2m_fields=[members])
+
+    class Meta:
+        verbose_name = _("leadership team")
+        verbose_name_plural = _("leadership teams")
+        ordering = ["unit__path", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="team_code_unique_in_campaign"),
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(kind="standing"), name="one_standing_committee_per_campaign"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def target_category(self) -> str:
+        return team_category(self.kind)
+
+    @property
+    def target_category_label(self) -> str:
+        return TargetCategory(self.target_category).label
+
+
+class SupervisoryLevel(models.TextChoices):
+    MUNICIPAL = "municipal", _("Municipal")
+    COUNTY = "county", _("County")
+
+
+class SupervisoryTeam(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="supervisory_teams", verbose_name=_("campaign")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=20, choices=SupervisoryLevel.choices)
+    units = models.ManyToManyField(
+        OrgUnit, blank=True, related_name="supervisory_teams", verbose_name=_("units supervised")
+    )
+
+    history = HistoricalRecords(m2m_fields=[units])
+
+    class Meta:
+        verbose_name = _("supervisory team")
+        verbose_name_plural = _("supervisory teams")
+        ordering = ["campaign", "-level", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="supervisory_team_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def leader(self) -> Supervisor | None:
+        return next((s for s in self.supervisors.all() if s.is_leader), None)
+
+
+class Supervisor(models.Model):
+    team = models.ForeignKey(
+        SupervisoryTeam, on_delete=models.CASCADE, related_name="supervisors", verbose_name=_("supervisory team")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    is_leader = models.BooleanField(_("team leader"), default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supervisor",
+        verbose_name=_("user account"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("supervisor")
+        verbose_name_plural = _("supervisors")
+        ordering = ["team", "-is_leader", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team"], condition=Q(is_leader=True), name="one_leader_per_team"),
+            models.UniqueConstraint(fields=["team", "name"], name="supervisor_name_unique_in_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleKind(models.TextChoices):
+    OFFICE = "office", _("County office staff")
+    SECRETARY = "secretary", _("Unit secretary")
+
+
+class RoleAssignment(models.Model):
+    """Office staff and unit secretaries. Supervisors and members get their role from
+    their ``Supervisor`` or ``Member`` record; administrators are Django superusers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles", verbose_name=_("user")
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="roles", verbose_name=_("campaign"))
+    kind = models.CharField(_("role"), max_length=20, choices=RoleKind.choices)
+    unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="roles",
+        verbose_name=_("organisation"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="office", unit__isnull=True) | Q(kind="secretary", unit__isnull=False),
+                name="secretary_has_unit_office_has_none",
+            ),
+            models.UniqueConstraint(fields=["user", "campaign", "kind", "unit"], name="role_assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        if self.unit_id:
+            return f"{self.get_kind_display()} · {self.unit}"
+        return str(self.get_kind_display())
+
+    def clean(self) -> None:
+        if self.kind == RoleKind.SECRETARY and not self.unit_id:
+            raise ValidationError({"unit": _("A unit secretary needs the unit he or she serves.")})
+        if self.kind == RoleKind.OFFICE and self.unit_id:
+            raise ValidationError({"unit": _("County office staff are not tied to one unit.")})

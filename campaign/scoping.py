@@ -1,0 +1,264 @@
+"""Who may see and do what: the one place that decides.
+
+Every view, export, form choice list, autocomplete and admin page asks this module
+for the rows a user may see (``scope_for(user).filter(queryset)``) and whether an
+action is allowed (``scope.can(action)``, ``scope.can_see(obj)``). No view filters by
+unit on its own.
+
+Roles:
+- administrator: a Django superuser; sees everything.
+- county office staff: a ``RoleAssignment`` of kind office; sees its campaigns whole.
+- supervisory team member: a ``Supervisor`` with a user account; a municipal team sees
+  its campaign whole, a county team the units it supervises and everything below them.
+- unit secretary: a ``RoleAssignment`` of kind secretary; its unit and everything below.
+- member: a ``Member`` with a user account; his or her own records only.
+
+Other apps register their models with ``register()`` so that the same rules reach them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from campaign.models import (
+    Campaign,
+    LeadershipTeam,
+    Member,
+    OrgUnit,
+    RoleAssignment,
+    RoleKind,
+    Supervisor,
+    SupervisoryLevel,
+    SupervisoryTeam,
+)
+
+ADMIN = "admin"
+OFFICE = "office"
+SUPERVISOR = "supervisor"
+SECRETARY = "secretary"
+MEMBER = "member"
+ROLES = (ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER)
+
+T = TypeVar("T", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How to find a model's campaign, organisation path and member.
+
+    ``campaign``: lookup to the campaign id. ``path``: lookup to an OrgUnit path (a
+    row is visible to a unit-scoped role when that path lies in one of its subtrees).
+    ``member``: lookup to the Member a member-role user may see the row through, or
+    None when members see no rows of this model. ``member_q`` overrides ``member``
+    with a function of the member for rules that are not a plain lookup.
+    """
+
+    campaign: str
+    path: str | None
+    member: str | None = None
+    member_q: Callable[[Member], Q] | None = None
+
+
+_RULES: dict[type[models.Model], Rule] = {}
+
+
+def register(model: type[models.Model], rule: Rule) -> None:
+    _RULES[model] = rule
+
+
+def rule_for(model: type[models.Model]) -> Rule:
+    try:
+        return _RULES[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} has no scoping rule; register one in its app's scoping rules.") from None
+
+
+def _member_units(member: Member) -> Q:
+    # A member sees the organisations he or she belongs to, and their ancestors.
+    ids = {int(part) for unit in (member.unit, member.branch) if unit for part in unit.path.strip("/").split("/")}
+    return Q(pk__in=ids)
+
+
+register(
+    Campaign,
+    Rule(campaign="pk", path="units__path", member_q=lambda member: Q(pk=member.campaign_id)),
+)
+register(OrgUnit, Rule(campaign="campaign_id", path="path", member_q=_member_units))
+register(Member, Rule(campaign="campaign_id", path="unit__path", member="pk"))
+register(LeadershipTeam, Rule(campaign="campaign_id", path="unit__path", member="members"))
+register(SupervisoryTeam, Rule(campaign="campaign_id", path="units__path"))
+register(Supervisor, Rule(campaign="team__campaign_id", path="team__units__path"))
+register(RoleAssignment, Rule(campaign="campaign_id", path="unit__path"))
+
+
+# Actions: which roles may perform them at all. Whether the object is in reach is
+# decided by ``can_see``.
+ACTIONS: dict[str, frozenset[str]] = {
+    "org.view": frozenset(ROLES),
+    "org.browse": frozenset({ADMIN, OFFICE, SUPERVISOR, SECRETARY}),
+    "org.export": frozenset({ADMIN, OFFICE, SUPERVISOR, SECRETARY}),
+    "org.import": frozenset({ADMIN, OFFICE}),
+    "campaign.manage": frozenset({ADMIN, OFFICE}),
+}
+
+
+def register_action(name: str, roles: Iterable[str]) -> None:
+    ACTIONS[name] = frozenset(roles)
+
+
+@dataclass
+class Scope:
+    user: Any
+    is_admin: bool = False
+    campaign_ids: frozenset[int] = frozenset()  # seen whole (office, municipal team)
+    office_campaign_ids: frozenset[int] = frozenset()
+    paths: tuple[str, ...] = ()  # subtrees (secretary, county team)
+    secretary_paths: tuple[str, ...] = ()
+    supervisor: Supervisor | None = None
+    member: Member | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not self.roles
+
+    @property
+    def primary_role(self) -> str | None:
+        return next((role for role in ROLES if role in self.roles), None)
+
+    def can(self, action: str) -> bool:
+        allowed = ACTIONS.get(action)
+        if allowed is None:
+            raise LookupError(f"Unknown action {action!r}")
+        return bool(self.roles & allowed)
+
+    def q(self, model: type[models.Model]) -> Q | None:
+        """The condition that selects visible rows, or None for every row."""
+        if self.is_admin:
+            return None
+        rule = rule_for(model)
+        parts: list[Q] = []
+        if self.campaign_ids:
+            parts.append(Q(**{f"{rule.campaign}__in": self.campaign_ids}))
+        if self.paths and rule.path:
+            parts.extend(Q(**{f"{rule.path}__startswith": path}) for path in self.paths)
+        if self.member is not None:
+            if rule.member_q is not None:
+                parts.append(rule.member_q(self.member))
+            elif rule.member is not None:
+                parts.append(Q(**{rule.member: self.member.pk}))
+        if not parts:
+            return Q(pk__in=[])
+        return reduce(operator.or_, parts)
+
+    def filter(self, queryset: models.QuerySet) -> models.QuerySet:
+        condition = self.q(queryset.model)
+        if condition is None:
+            return queryset
+        rule = rule_for(queryset.model)
+        needs_distinct = "__" in (rule.path or "") and _crosses_many(queryset.model, rule.path or "")
+        filtered = queryset.filter(condition)
+        if needs_distinct:
+            # A many-to-many path can match twice; keep each row once without DISTINCT
+            # over the whole select list.
+            return queryset.filter(pk__in=filtered.values("pk"))
+        return filtered
+
+    def can_see(self, obj: models.Model) -> bool:
+        return self.filter(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+    def can_edit_unit(self, unit: OrgUnit) -> bool:
+        """Office staff edit anything in their campaigns; secretaries their subtree."""
+        if self.is_admin or unit.campaign_id in self.office_campaign_ids:
+            return True
+        return any(unit.path.startswith(path) for path in self.secretary_paths)
+
+
+def _crosses_many(model: type[models.Model], lookup: str) -> bool:
+    current = model
+    for name in lookup.split("__")[:-1]:
+        field_ = current._meta.get_field(name)
+        if field_.many_to_many or field_.one_to_many:
+            return True
+        current = field_.related_model
+    return False
+
+
+def scope_for(user: Any) -> Scope:
+    """The scope of a user, computed once per request object and cached on the user."""
+    cached = getattr(user, "_canvass_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    with contextlib.suppress(AttributeError):  # some user stand-ins refuse new attributes
+        user._canvass_scope = scope
+    return scope
+
+
+def _compute_scope(user: Any) -> Scope:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(user=user)
+    roles: set[str] = set()
+    campaign_ids: set[int] = set()
+    office_ids: set[int] = set()
+    paths: list[str] = []
+    secretary_paths: list[str] = []
+    if user.is_superuser:
+        roles.add(ADMIN)
+    for assignment in RoleAssignment.objects.filter(user=user).select_related("unit"):
+        if assignment.kind == RoleKind.OFFICE:
+            roles.add(OFFICE)
+            campaign_ids.add(assignment.campaign_id)
+            office_ids.add(assignment.campaign_id)
+        elif assignment.unit is not None:
+            roles.add(SECRETARY)
+            paths.append(assignment.unit.path)
+            secretary_paths.append(assignment.unit.path)
+    supervisor = Supervisor.objects.filter(user=user).select_related("team").first()
+    if supervisor is not None:
+        roles.add(SUPERVISOR)
+        if supervisor.team.level == SupervisoryLevel.MUNICIPAL:
+            campaign_ids.add(supervisor.team.campaign_id)
+        else:
+            paths.extend(supervisor.team.units.values_list("path", flat=True))
+    member = Member.objects.filter(user=user).select_related("unit", "branch").first()
+    if member is not None:
+        roles.add(MEMBER)
+    return Scope(
+        user=user,
+        is_admin=user.is_superuser,
+        campaign_ids=frozenset(campaign_ids),
+        office_campaign_ids=frozenset(office_ids),
+        paths=tuple(_outermost(paths)),
+        secretary_paths=tuple(_outermost(secretary_paths)),
+        supervisor=supervisor,
+        member=member,
+        roles=frozenset(roles),
+    )
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """Drop paths that lie inside another: the outer subtree already covers them."""
+    result: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(outer) for outer in result):
+            result.append(path)
+    return result
+
+
+def get_object_for_user(user: Any, queryset: models.QuerySet[T], **lookup: Any) -> T:
+    """The object, if it exists and the user may see it; otherwise 404 (never 403, so
+    that what lies outside a user's scope cannot be told apart from what does not exist)."""
+    try:
+        return scope_for(user).filter(queryset).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,139 @@
+"""Reads of the organisation that pages, exports and later stages share; all scoped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from campaign.models import (
+    Campaign,
+    LeadershipTeam,
+    Member,
+    OrgUnit,
+    OrgUnitKind,
+    Stage,
+    Step,
+    Supervisor,
+    SupervisoryTeam,
+)
+from campaign.scoping import scope_for
+
+
+def campaigns_for(user: Any) -> QuerySet[Campaign]:
+    return scope_for(user).filter(Campaign.objects.all()).order_by("-is_active", "-starts_on")
+
+
+def current_campaign_for(user: Any, campaign_id: int | None = None) -> Campaign | None:
+    """The campaign a page works in: the one asked for if visible, else the newest active."""
+    campaigns = campaigns_for(user)
+    if campaign_id is not None:
+        chosen = campaigns.filter(pk=campaign_id).first()
+        if chosen is not None:
+            return chosen
+    return campaigns.first()
+
+
+def stages_with_steps(campaign: Campaign) -> QuerySet[Stage]:
+    return campaign.stages.prefetch_related(Prefetch("steps", queryset=Step.objects.order_by("order")))
+
+
+def _count(model_qs: QuerySet, field: str) -> Coalesce:
+    """A correlated count subquery: one query for a page, no join fan-out."""
+    counted = model_qs.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def units_for(
+    user: Any, *, campaign: Campaign | None = None, search: str = "", kind: str = "", within: OrgUnit | None = None
+) -> QuerySet[OrgUnit]:
+    units = scope_for(user).filter(OrgUnit.objects.all())
+    if campaign is not None:
+        units = units.filter(campaign=campaign)
+    if within is not None:
+        units = units.filter(path__startswith=within.path)
+    if kind:
+        units = units.filter(kind=kind)
+    if search:
+        units = units.filter(Q(name__icontains=search) | Q(code__icontains=search))
+    return units.select_related("parent", "responsible_leader").annotate(
+        member_count=_count(Member.objects.all(), "unit"),
+        child_count=_count(OrgUnit.objects.all(), "parent"),
+    )
+
+
+def members_for(
+    user: Any,
+    *,
+    campaign: Campaign | None = None,
+    search: str = "",
+    rank: str = "",
+    unit: OrgUnit | None = None,
+) -> QuerySet[Member]:
+    members = scope_for(user).filter(Member.objects.all())
+    if campaign is not None:
+        members = members.filter(campaign=campaign)
+    if rank:
+        members = members.filter(rank=rank)
+    if unit is not None:
+        members = members.filter(Q(unit__path__startswith=unit.path) | Q(branch__path__startswith=unit.path))
+    if search:
+        members = members.filter(
+            Q(name__icontains=search) | Q(number__icontains=search) | Q(position__icontains=search)
+        )
+    return members.select_related("unit", "branch")
+
+
+def teams_for(
+    user: Any, *, campaign: Campaign | None = None, search: str = "", kind: str = ""
+) -> QuerySet[LeadershipTeam]:
+    teams = scope_for(user).filter(LeadershipTeam.objects.all())
+    if campaign is not None:
+        teams = teams.filter(campaign=campaign)
+    if kind:
+        teams = teams.filter(kind=kind)
+    if search:
+        teams = teams.filter(Q(name__icontains=search) | Q(code__icontains=search))
+    return teams.select_related("unit", "head").annotate(
+        member_count=_count(LeadershipTeam.members.through.objects.all(), "leadershipteam")
+    )
+
+
+def supervisory_teams_for(
+    user: Any, *, campaign: Campaign | None = None, search: str = "", level: str = ""
+) -> QuerySet[SupervisoryTeam]:
+    teams = scope_for(user).filter(SupervisoryTeam.objects.all())
+    if campaign is not None:
+        teams = teams.filter(campaign=campaign)
+    if level:
+        teams = teams.filter(level=level)
+    if search:
+        teams = teams.filter(Q(name__icontains=search) | Q(supervisors__name__icontains=search)).distinct()
+    return teams.prefetch_related(
+        Prefetch("supervisors", queryset=Supervisor.objects.order_by("-is_leader", "name")),
+        Prefetch("units", queryset=OrgUnit.objects.order_by("path")),
+    )
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    unit: OrgUnit
+    level: int
+
+
+def visible_tree(user: Any, campaign: Campaign, *, max_kind_depth: str = OrgUnitKind.UNIT) -> list[TreeNode]:
+    """The part of the org tree a user may see, down to units (branches are listed on
+    each unit's page), in one query, indented relative to the highest visible node."""
+    units = list(
+        scope_for(user)
+        .filter(OrgUnit.objects.filter(campaign=campaign))
+        .exclude(kind=OrgUnitKind.BRANCH)
+        .only("pk", "name", "kind", "path", "depth", "parent_id")
+        .order_by("path")
+    )
+    if not units:
+        return []
+    top = min(unit.depth for unit in units)
+    return [TreeNode(unit=unit, level=unit.depth - top) for unit in units]

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Canvass administration")
+admin.site.site_title = _("Canvass")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", include("campaign.urls")),
+    path("accounts/", include("campaign.account_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
