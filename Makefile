@@ -25,7 +25,7 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint:
+lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -33,11 +33,15 @@ format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrations-check:
-	$(BIN)/python manage.py makemigrations --check --dry-run
+migrations-check: setup
+	$(EMBEDDED) $(BIN)/python manage.py makemigrations --check --dry-run
 
+# English is the source language (every msgid is the English text), so only zh_Hans has
+# a catalogue. tests/test_catalogues.py runs makemessages with the same options.
+MESSAGES_OPTS := -l zh_Hans --no-location --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles
 messages:
-	$(EMBEDDED) $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-location --ignore=.venv --ignore=tests --ignore=bench
+	$(EMBEDDED) $(BIN)/python manage.py makemessages $(MESSAGES_OPTS)
+	$(EMBEDDED) $(BIN)/python manage.py makemessages -d djangojs $(MESSAGES_OPTS)
 	$(EMBEDDED) $(BIN)/python manage.py compile_catalogs
 
 clean:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from campaign import resources, selectors
 from campaign.models import (
     Campaign,
     LeadershipTeam,
@@ -36,7 +41,9 @@ class ScopedAdmin(SimpleHistoryAdmin):
             rule_for(related)
         except LookupError:
             return
-        queryset = kwargs.get("queryset") or related._default_manager.all()
+        queryset = kwargs.get("queryset")
+        if queryset is None:  # not ``or``: that would run the query to test its truth
+            queryset = related._default_manager.all()
         kwargs["queryset"] = scope_for(request.user).filter(queryset)
 
     def formfield_for_foreignkey(self, db_field: models.Field, request: HttpRequest, **kwargs: Any):
@@ -46,6 +53,72 @@ class ScopedAdmin(SimpleHistoryAdmin):
     def formfield_for_manytomany(self, db_field: models.Field, request: HttpRequest, **kwargs: Any):
         self._scoped_choices(request, db_field, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        # A plain related-field filter lists every row of the related model (every
+        # campaign, say); offer only the values found among the rows this user may see.
+        return [self._scoped_list_filter(entry) for entry in super().get_list_filter(request)]
+
+    def _scoped_list_filter(self, entry: Any) -> Any:
+        if not isinstance(entry, str):
+            return entry
+        try:
+            field = get_fields_from_path(self.model, entry)[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            return entry
+        return (entry, admin.RelatedOnlyFieldListFilter) if field.is_relation else entry
+
+    def _in_reach(self, request: HttpRequest, object_id: str) -> bool:
+        return self.get_object(request, unquote(object_id)) is not None
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        # simple_history falls back to the history of any object at all (to show a
+        # deleted object's): outside the user's scope that is "not found", as in
+        # change_view; deleted objects' history stays with the administrator.
+        if not scope_for(request.user).is_admin and not self._in_reach(request, object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        # simple_history looks the version up unscoped, and a POST reverts the object
+        # with no check beyond the view permission.
+        if not scope_for(request.user).is_admin and not self._in_reach(request, object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class OrgImportExportMixin(ImportExportMixin):
+    """Import and export in the format of the import page (either language's headers,
+    the campaign from the user's scope, the user in every history record); exports
+    are the same workbook as the list pages' and cover the rows the admin lists."""
+
+    import_formats = [XLSX, CSV]
+    export_formats = [XLSX]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return scope_for(request.user).can("org.import") and selectors.current_campaign_for(request.user) is not None
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return scope_for(request.user).can("org.export")
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "campaign": selectors.current_campaign_for(request.user),
+            "user": request.user,
+            "reason": "import (admin)",
+        }
+
+    def get_export_data(
+        self, file_format: Any, request: HttpRequest, queryset: models.QuerySet, **kwargs: Any
+    ) -> bytes:
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        kind = self.get_export_resource_classes(request)[0].format_kind
+        return resources.export_xlsx(kind, queryset)
 
 
 class StageInline(admin.TabularInline):
@@ -79,7 +152,8 @@ class StageAdmin(ScopedAdmin):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(ScopedAdmin):
+class OrgUnitAdmin(OrgImportExportMixin, ScopedAdmin):
+    resource_classes = [resources.UnitResource]
     list_display = ["code", "name", "kind", "parent", "depth"]
     list_filter = ["kind", "campaign"]
     search_fields = ["code", "name"]
@@ -89,7 +163,8 @@ class OrgUnitAdmin(ScopedAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdmin):
+class MemberAdmin(OrgImportExportMixin, ScopedAdmin):
+    resource_classes = [resources.MemberResource]
     list_display = ["number", "name", "rank", "position", "unit", "branch", "user"]
     list_filter = ["rank", "campaign"]
     search_fields = ["number", "name", "position"]
@@ -98,7 +173,8 @@ class MemberAdmin(ScopedAdmin):
 
 
 @admin.register(LeadershipTeam)
-class LeadershipTeamAdmin(ScopedAdmin):
+class LeadershipTeamAdmin(OrgImportExportMixin, ScopedAdmin):
+    resource_classes = [resources.LeadershipTeamResource]
     list_display = ["code", "name", "kind", "unit", "head"]
     list_filter = ["kind", "campaign"]
     search_fields = ["code", "name"]
@@ -113,7 +189,8 @@ class SupervisorInline(admin.TabularInline):
 
 
 @admin.register(SupervisoryTeam)
-class SupervisoryTeamAdmin(ScopedAdmin):
+class SupervisoryTeamAdmin(OrgImportExportMixin, ScopedAdmin):
+    resource_classes = [resources.SupervisoryTeamResource]
     list_display = ["name", "level", "campaign"]
     list_filter = ["level", "campaign"]
     search_fields = ["name", "supervisors__name"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import OrgUnit, OrgUnitKind, Rank, SupervisoryLevel, TeamKind
+from campaign.resources import KIND_LABELS, KINDS
 from campaign.scoping import scope_for
+from campaign.services import UPLOAD_EXTENSIONS, upload_extension
 
 
 def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -41,3 +45,42 @@ class TeamFilterForm(SearchForm):
 
 class SupervisoryTeamFilterForm(SearchForm):
     level = forms.ChoiceField(label=_("Level"), required=False, choices=_blank(SupervisoryLevel.choices))
+
+
+class OrgImportForm(forms.Form):
+    """The spreadsheet to import: its kind of file, size and first bytes are checked here;
+    its rows by the dry run."""
+
+    file = forms.FileField(
+        label=_("Spreadsheet"),
+        help_text=_("An .xlsx workbook with a sheet per kind, or a .csv file of one kind."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+    kind = forms.ChoiceField(
+        label=_("The file holds"),
+        required=False,
+        choices=[("", _("Detect from the file"))] + [(kind, KIND_LABELS[kind]) for kind in KINDS],
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        extension = upload_extension(upload.name)
+        if extension not in UPLOAD_EXTENSIONS:
+            raise forms.ValidationError(_("Choose an .xlsx or .csv file."))
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest accepted is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        upload.seek(0)
+        head = upload.read(8192)
+        upload.seek(0)
+        is_zip = head.startswith(b"PK\x03\x04")
+        if (extension == "xlsx" and not is_zip) or (
+            extension == "csv" and (is_zip or b"\x00" in head or head.startswith((b"\xd0\xcf\x11\xe0", b"%PDF")))
+        ):
+            raise forms.ValidationError(
+                _("This file is not a spreadsheet that can be read; upload an .xlsx workbook or a .csv file.")
+            )
+        return upload

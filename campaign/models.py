@@ -194,7 +194,9 @@ class OrgUnit(models.Model):
     )
 
     objects = OrgUnitQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["path", "depth"])
+    # path and depth are kept in the history too: simple-history fails on reverse m2m
+    # changes (unit.supervisory_teams.clear()) of a model with excluded fields.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("organisation")
@@ -507,3 +509,22 @@ class RoleAssignment(models.Model):
             raise ValidationError({"unit": _("A unit secretary needs the unit he or she serves.")})
         if self.kind == RoleKind.OFFICE and self.unit_id:
             raise ValidationError({"unit": _("County office staff are not tied to one unit.")})
+
+
+class ChangeOutbox(models.Model):
+    """A note that some source records of a unit changed and its ledgers must be
+    recomputed. Written in the same transaction as the change (so a crash cannot lose
+    it), consumed by the roll-up in ``reports``; rows still here later are re-sent."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    source = models.CharField(max_length=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending ledger update")
+        verbose_name_plural = _("pending ledger updates")
+        indexes = [models.Index(fields=["created_at"], name="outbox_created")]
+
+    def __str__(self) -> str:
+        return f"{self.source} · {self.unit_id}"

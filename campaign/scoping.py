@@ -60,12 +60,19 @@ class Rule:
     ``member``: lookup to the Member a member-role user may see the row through, or
     None when members see no rows of this model. ``member_q`` overrides ``member``
     with a function of the member for rules that are not a plain lookup.
+    ``also_paths``: further path lookups that also bring a row into a subtree (an
+    opinion is in reach of the unit it targets and of the unit that recorded it).
+    ``about``: for records that speak about people (opinions), the condition that a
+    row is about a given member; such rows are hidden from that member in every role
+    but office and administrator, so no one reads raw opinions about himself.
     """
 
     campaign: str
     path: str | None
     member: str | None = None
     member_q: Callable[[Member], Q] | None = None
+    also_paths: tuple[str, ...] = ()
+    about: Callable[[Member], Q] | None = None
 
 
 _RULES: dict[type[models.Model], Rule] = {}
@@ -150,7 +157,8 @@ class Scope:
         if self.campaign_ids:
             parts.append(Q(**{f"{rule.campaign}__in": self.campaign_ids}))
         if self.paths and rule.path:
-            parts.extend(Q(**{f"{rule.path}__startswith": path}) for path in self.paths)
+            for lookup in (rule.path, *rule.also_paths):
+                parts.extend(Q(**{f"{lookup}__startswith": path}) for path in self.paths)
         if self.member is not None:
             if rule.member_q is not None:
                 parts.append(rule.member_q(self.member))
@@ -158,14 +166,23 @@ class Scope:
                 parts.append(Q(**{rule.member: self.member.pk}))
         if not parts:
             return Q(pk__in=[])
-        return reduce(operator.or_, parts)
+        condition = reduce(operator.or_, parts)
+        if rule.about is not None and self.member is not None and not self.office_campaign_ids:
+            condition &= ~rule.about(self.member)
+        return condition
 
     def filter(self, queryset: models.QuerySet) -> models.QuerySet:
         condition = self.q(queryset.model)
         if condition is None:
             return queryset
         rule = rule_for(queryset.model)
-        needs_distinct = "__" in (rule.path or "") and _crosses_many(queryset.model, rule.path or "")
+        needs_distinct = any(
+            _crosses_many(queryset.model, lookup) for lookup in (rule.path or "", *rule.also_paths) if "__" in lookup
+        )
+        if self.member is not None and rule.member_q is None and rule.member not in (None, "pk"):
+            # A member's lookup through a many-to-many (a team's members), OR-ed with a
+            # path, joins every member of the team: one row each.
+            needs_distinct = needs_distinct or _crosses_many(queryset.model, f"{rule.member}__pk")
         filtered = queryset.filter(condition)
         if needs_distinct:
             # A many-to-many path can match twice; keep each row once without DISTINCT

@@ -113,7 +113,8 @@ def supervisory_teams_for(
         teams = teams.filter(Q(name__icontains=search) | Q(supervisors__name__icontains=search)).distinct()
     return teams.prefetch_related(
         Prefetch("supervisors", queryset=Supervisor.objects.order_by("-is_leader", "name")),
-        Prefetch("units", queryset=OrgUnit.objects.order_by("path")),
+        # A county team may supervise units beyond a secretary's subtree: list only his.
+        Prefetch("units", queryset=scope_for(user).filter(OrgUnit.objects.all()).order_by("path")),
     )
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("org/supervision/", views.supervisory_team_list, name="supervisory_team_list"),
     path("org/supervision/export/", views.supervisory_team_export, name="supervisory_team_export"),
     path("org/supervision/<int:pk>/", views.supervisory_team_detail, name="supervisory_team_detail"),
+    path("org/import/", views.org_import, name="org_import"),
 ]

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -126,8 +127,10 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 _DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+# Read outside the try below, so that a bad CONN_MAX_AGE is not blamed on DATABASE_URL.
+_CONN_MAX_AGE = envint("CONN_MAX_AGE", 0)
 try:
-    DATABASES = {"default": dj_database_url.parse(_DATABASE_URL, conn_max_age=envint("CONN_MAX_AGE", 0))}
+    DATABASES = {"default": dj_database_url.parse(_DATABASE_URL, conn_max_age=_CONN_MAX_AGE)}
 except Exception as exc:  # dj-database-url raises several types for a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL could not be read: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -139,18 +142,63 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "memory://")):
-    raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r} must be a redis:// URL.")
+    # Only the scheme is echoed: the rest of a URL may hold a password.
+    raise ImproperlyConfigured(
+        f"CELERY_BROKER_URL must be a redis:// URL, not {CELERY_BROKER_URL.partition(':')[0]!r}://…"
+    )
 # No broker: run every task in-process, at once, so the embedded run needs no services.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Under pytest too, even with a broker set (CI's full-stack run), or a test's task would
+# wait in Redis for a worker that is not there; tests/test_celery_worker.py switches its
+# own test to the broker and a real worker.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL or bool(os.environ.get("PYTEST_VERSION"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+if CELERY_RESULT_BACKEND and not CELERY_RESULT_BACKEND.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        f"CELERY_RESULT_BACKEND must be a redis:// URL, not {CELERY_RESULT_BACKEND.partition(':')[0]!r}://…"
+    )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Roll-ups whose message was lost (no broker at the time, a worker killed) are sent again.
+    "ledgers-resend-outbox": {"task": "reports.resend_outbox", "schedule": crontab(minute="*")},
+    # Every night: recount every ledger figure from source, record and repair any drift.
+    "ledgers-reconcile": {"task": "reports.reconcile_all", "schedule": crontab(hour=2, minute=30)},
+}
+
+# --- Cache ------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#caches
+# The cache holds short-lived counters only (the public box's rate limits and its
+# one-time form tokens). CACHE_URL is "locmem://" (the default: each process counts on
+# its own, fine for one web process) or a Redis URL in the style of CELERY_BROKER_URL,
+# e.g. redis://127.0.0.1:6379/1, so that several web processes or nodes share the
+# counts. Give it a database of its own: clearing the cache flushes that database, and
+# must never flush the broker's queue.
+CACHE_URL = os.environ.get("CACHE_URL", "").strip() or "locmem://"
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "canvass",
+        }
+    }
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "canvass"}}
+else:
+    # The value is not echoed: a URL may carry a password.
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be locmem:// or a redis:// URL, not a {CACHE_URL.partition(':')[0]!r} URL."
+    )
+
+# The public box's receipt codes are stored only as an HMAC keyed with this pepper
+# (falling back to SECRET_KEY), so a copy of the database alone cannot be searched for
+# a code. Set it to keep receipts valid across a SECRET_KEY rotation.
+RECEIPT_PEPPER = os.environ.get("RECEIPT_PEPPER", "") or SECRET_KEY
 
 # --- Authentication ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -194,7 +242,9 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# The preload directive only declares consent; nothing is listed until someone submits
+# the domain at hstspreload.org. SECURE_HSTS_PRELOAD=0 withholds it.
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", HTTPS)
 if envint("TRUSTED_PROXY_COUNT", 0):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -202,6 +252,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
+# The CSRF cookie ends with the browser session: no year-long marker on a public computer.
+CSRF_COOKIE_AGE = None
 SILENCED_SYSTEM_CHECKS: list[str] = []
 # django-csp 4: only our own scripts and styles; no inline script anywhere.
 CONTENT_SECURITY_POLICY = {
@@ -257,13 +309,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 200_000, minimum=1)
+# A workbook unpacking into more than this is refused before it is opened (a zip bomb).
+IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 512 * 1024 * 1024, minimum=1024)
+# An import started in the browser with more rows than this runs as a Celery task.
+IMPORT_TASK_ROWS = envint("IMPORT_TASK_ROWS", 2000, minimum=0)
 
 # --- Logging ----------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Request lines are not logged: the public box must leave no trace of who wrote.
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},

@@ -9,6 +9,10 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", include("campaign.urls")),
     path("accounts/", include("campaign.account_urls")),
+    path("opinions/", include("opinions.urls")),
+    path("documents/", include("reviews.urls")),
+    path("box/", include("opinions.public_urls")),
+    path("ledgers/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from campaign.events import records_changed
+        from reports import receivers, rules  # noqa: F401  (rules registers the scoping rules)
+
+        records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")

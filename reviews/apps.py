@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = _("Self-analysis documents")
+
+    def ready(self) -> None:
+        from reviews import rules  # noqa: F401  (registers the scoping rules)

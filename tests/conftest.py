@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, Rank, RoleKind, SupervisoryLevel, TeamKind
 from tests import factories as f
@@ -45,6 +47,30 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """A fast hasher for every test: the production one costs ~0.5 s a password.
+    Tests of the password rules still go through the validators, not the hasher; the
+    real hasher stays second so that passwords hashed outside a test still verify."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_marked(request, settings) -> Iterator[None]:
+    """Tests read the English msgids, whatever the catalogue says: pages fall back to
+    English and messages are made in English. Tests of the real fallback (Chinese) are
+    marked ``zh_default``; tests of Chinese text ask for it with Accept-Language."""
+    if request.node.get_closest_marker("zh_default"):
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @dataclass

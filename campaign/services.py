@@ -1,0 +1,287 @@
+"""Writes to the organisation that do more than save one form: the spreadsheet import.
+
+``org_import`` reads a workbook or CSV file (see ``campaign.resources`` for the format),
+imports every sheet in dependency order inside ONE transaction and returns a report of
+every bad row. Nothing is written unless every row is good and it is not a dry run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, Any
+
+import tablib
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaign.events import announce_change
+from campaign.importing import FileError, ImportReport, RowError, Table
+from campaign.models import Campaign
+from campaign.resources import (
+    FORMAT,
+    KIND_LABELS,
+    KINDS,
+    LINE,
+    RESOURCES,
+    Directory,
+    OrgReader,
+    OrgResource,
+    error_column,
+)
+from campaign.scoping import scope_for
+
+# Rows handed to import-export at a time: bounded memory whatever the file's size.
+CHUNK_ROWS = 500
+
+
+@dataclass
+class KindCount:
+    kind: str
+    sheet: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self.kind])
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def __str__(self) -> str:
+        return _("%(kind)s (%(sheet)s): %(created)d new, %(updated)d updated, %(unchanged)d unchanged") % {
+            "kind": self.label,
+            "sheet": self.sheet,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+def can_import(user: Any, campaign: Campaign) -> bool:
+    """Office staff and administrators, into a campaign their scope covers."""
+    scope = scope_for(user)
+    return scope.can("org.import") and scope.filter(Campaign.objects.filter(pk=campaign.pk)).exists()
+
+
+def org_import(
+    *,
+    campaign: Campaign,
+    user: Any,
+    source: IO[bytes],
+    filename: str,
+    kind: str | None = None,
+    dry_run: bool = True,
+) -> ImportReport:
+    """Import the organisation from a spreadsheet into ``campaign``, all or nothing.
+
+    Every row is validated and written in order inside one transaction, so later rows
+    (and later sheets) see the earlier ones; if any row is bad, or on a dry run, the
+    transaction is rolled back at the end. ``user`` (None for a command run without
+    one) is recorded in the history of every row written, with the reason
+    "import <filename>".
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValidationError({"kind": _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)}})
+    if user is not None and not can_import(user, campaign):
+        raise PermissionDenied
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    reason = f"import {filename}"
+    try:
+        with OrgReader(source, filename, kind) as reader, transaction.atomic():
+            tables = reader.tables()
+            _check_tables(tables, report, filename, kind)
+            touched: set[int] = set()
+            if report.ok:
+                touched = _import_tables(tables, report, campaign=campaign, user=user, reason=reason)
+            if dry_run or not report.ok:
+                transaction.set_rollback(True)
+            else:
+                # Ranks and places in the tree decide ledger categories: recount those units.
+                announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
+    except FileError as exc:
+        report.add_error(RowError(sheet=filename, row=0, column="", message=str(exc)))
+    if not report.ok:
+        report.counts = []
+    return report
+
+
+def _check_tables(tables: list[Table], report: ImportReport, filename: str, kind: str | None) -> None:
+    """Problems of the file's structure: reported alone, since rows of a sheet whose
+    headers are wrong (or of sheets that depend on it) would only repeat them."""
+    if not tables:
+        message = (
+            _("The file holds no sheet of %(kind)s.") % {"kind": KIND_LABELS[kind]}
+            if kind
+            else _("The file holds nothing to import.")
+        )
+        report.add_error(RowError(sheet=filename, row=0, column="", message=message))
+        return
+    first_sheet: dict[str, str] = {}
+    for table in tables:
+        if table.kind is None:
+            report.add_error(
+                RowError(
+                    sheet=table.sheet,
+                    row=1,
+                    column="",
+                    message=_(
+                        "Cannot tell what this sheet holds; name it one of %(names)s, or choose what the file holds."
+                    )
+                    % {"names": FORMAT.sheet_choices()},
+                ),
+            )
+            continue
+        if table.kind in first_sheet:
+            report.add_error(
+                RowError(
+                    sheet=table.sheet,
+                    row=1,
+                    column="",
+                    message=_("The sheet %(other)s already holds %(kind)s; put them on one sheet.")
+                    % {"other": first_sheet[table.kind], "kind": KIND_LABELS[table.kind]},
+                )
+            )
+            continue
+        first_sheet[table.kind] = table.sheet
+        for problem in table.problems:
+            report.add_error(RowError(sheet=table.sheet, row=1, column=problem.column, message=problem.message))
+
+
+def _import_tables(
+    tables: list[Table], report: ImportReport, *, campaign: Campaign, user: Any, reason: str
+) -> set[int]:
+    """Import each table in dependency order; the ids of the units the written rows affect."""
+    directory = Directory(campaign)
+    max_rows = settings.IMPORT_MAX_ROWS
+    rows_read = 0
+    for table in sorted(tables, key=lambda t: KINDS.index(t.kind or "")):
+        resource = RESOURCES[table.kind](campaign=campaign, user=user, reason=reason, directory=directory)
+        count = KindCount(kind=table.kind or "", sheet=table.sheet)
+        keys = [key for key in table.keys if key]
+        for chunk in _chunks(table.rows, CHUNK_ROWS):
+            rows_read += len(chunk)
+            if rows_read > max_rows:
+                raise FileError(
+                    _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                )
+            dataset = tablib.Dataset(headers=[*keys, LINE])
+            for line, row in chunk:
+                dataset.append([*(row.get(key, "") for key in keys), line])
+            result = resource.import_data(dataset, dry_run=False, use_transactions=True, raise_errors=False)
+            _collect(result, [line for line, _row in chunk], resource, table, report, count)
+        # The next sheet starts from the database as this one left it.
+        directory.forget_units()
+        report.counts.append(count)
+    if rows_read == 0:
+        report.add_error(
+            RowError(sheet=report.filename, row=0, column="", message=_("The file holds no rows to import."))
+        )
+    return directory.touched
+
+
+def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    chunk: list[tuple[int, dict[str, str]]] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _collect(
+    result: Any, lines: list[int], resource: OrgResource, table: Table, report: ImportReport, count: KindCount
+) -> None:
+    for base in result.base_errors:
+        report.add_error(RowError(sheet=table.sheet, row=0, column="", message=str(base.error)))
+    for invalid in result.invalid_rows:
+        line = lines[invalid.number - 1]
+        for key, messages in invalid.error_dict.items():
+            column = error_column(resource, key, table) if key != NON_FIELD_ERRORS else ""
+            for message in messages:
+                report.add_error(RowError(sheet=table.sheet, row=line, column=column, message=str(message)))
+    for error_row in result.error_rows:
+        for error in error_row.errors:
+            report.add_error(
+                RowError(
+                    sheet=table.sheet,
+                    row=lines[error_row.number - 1],
+                    column="",
+                    message=_("This row could not be saved: %(error)s") % {"error": error.error},
+                )
+            )
+    count.created += result.totals["new"]
+    count.updated += result.totals["update"]
+    count.unchanged += result.totals["skip"]
+
+
+# --- The uploaded file between the dry run and the confirmation ----------------
+
+UPLOAD_DIR = "imports"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+UPLOAD_EXTENSIONS = ("xlsx", "csv")
+
+
+def upload_extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def upload_stash(*, upload: File, extension: str) -> str:
+    """Keep an uploaded file under a random token (the session holds the token; the
+    client never names a path) and clear out uploads left waiting too long."""
+    if extension not in UPLOAD_EXTENSIONS:
+        raise ValidationError({"file": _("Choose an .xlsx or .csv file.")})
+    _upload_purge()
+    token = secrets.token_urlsafe(32)
+    name = _upload_name(token, extension)
+    upload.seek(0)
+    saved = default_storage.save(name, upload)
+    if saved != name:  # a storage that renames on save would lose the file for the confirmation
+        default_storage.delete(saved)
+        raise RuntimeError(f"The storage saved {name} as {saved}.")
+    return token
+
+
+@contextlib.contextmanager
+def upload_open(token: str, extension: str) -> Iterator[IO[bytes]]:
+    with default_storage.open(_upload_name(token, extension), "rb") as handle:
+        yield handle
+
+
+def upload_discard(token: str, extension: str) -> None:
+    with contextlib.suppress(ValidationError):
+        default_storage.delete(_upload_name(token, extension))
+
+
+def _upload_name(token: str, extension: str) -> str:
+    if not _TOKEN.match(token or "") or extension not in UPLOAD_EXTENSIONS:
+        raise ValidationError(_("That upload is not known."))
+    return f"{UPLOAD_DIR}/{token}.{extension}"
+
+
+def _upload_purge() -> None:
+    """Delete uploads older than a session can live: their confirmation cannot come."""
+    try:
+        _dirs, files = default_storage.listdir(UPLOAD_DIR)
+    except FileNotFoundError:
+        return
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    for name in files:
+        path = f"{UPLOAD_DIR}/{name}"
+        with contextlib.suppress(FileNotFoundError):
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)

@@ -1,0 +1,196 @@
+"""The office's spreadsheet import of opinions and events: upload → dry run → confirm.
+
+A small file is checked and imported in the request; a larger one as a Celery task,
+its page showing a progress bar that static/js/progress.js keeps up to date from the
+JSON status (without JavaScript, a link reloads the page). A job is seen only by the
+user who started it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from campaign.forms import OrgImportForm
+from campaign.importing import join_list
+from campaign.models import Campaign
+from campaign.selectors import current_campaign_for
+from campaign.services import upload_extension
+from campaign.views import require
+from opinions import imports, resources, tasks
+from opinions.models import ImportJob
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportForm(OrgImportForm):
+    """The spreadsheet to import: kind of file, size and first bytes checked as for the
+    organisation's import; a workbook's sheets are told apart by name or by headers."""
+
+    kind = None
+
+
+def _campaign(request: HttpRequest) -> Campaign | None:
+    return current_campaign_for(request.user)
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    require(request, "opinions.import")
+    campaign = _campaign(request)
+    if campaign is None:
+        messages.error(request, _("There is no campaign to import into."))
+        return redirect("campaign:home")
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    form = ImportForm()
+    if request.method == "POST":
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+            # Refused before Django reads the body, so that an oversized upload never lands on disk.
+            messages.error(
+                request,
+                _("The file is too large; the largest accepted is %(limit)s.") % {"limit": filesizeformat(limit)},
+            )
+        else:
+            form = ImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                job = imports.import_job_create(
+                    campaign=campaign, user=request.user, upload=upload, extension=upload_extension(upload.name)
+                )
+                _start(job, imports.import_job_estimate(job))
+                return redirect("opinions:import_job", pk=job.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "limit": limit,
+        "jobs": imports.import_jobs_for_user(request.user),
+        "formats": format_description(),
+    }
+    return render(request, "opinions/import_page.html", context)
+
+
+def _start(job: ImportJob, rows: int) -> None:
+    """A few thousand rows are handled in the request; more by a Celery task (which,
+    with no broker, Celery runs in the request too)."""
+    if rows > job.rows_total:
+        ImportJob.objects.filter(pk=job.pk).update(rows_total=rows)
+    if rows <= settings.IMPORT_TASK_ROWS:
+        imports.import_job_run(job_id=job.pk)
+    else:
+        transaction.on_commit(lambda: tasks.run_import_job.delay(job.pk))
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "opinions.import")
+    job = imports.import_job_for_user(request.user, pk)
+    counts = [imports.SheetCount(**count) for count in job.counts]
+    context = {"job": job, "counts": counts, "formats": format_description() if job.error_count else None}
+    return render(request, "opinions/import_job.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "opinions.import")
+    job = imports.import_job_for_user(request.user, pk)
+    try:
+        job = imports.import_job_confirm(job=job, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        _start(job, job.rows_total)
+    return redirect("opinions:import_job", pk=job.pk)
+
+
+@login_required
+@require_GET
+def import_status(request: HttpRequest, pk: int) -> JsonResponse:
+    require(request, "opinions.import")
+    job = imports.import_job_for_user(request.user, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "running": job.running,
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "percent": job.percent,
+            "text": _("%(done)d of about %(total)d rows") % {"done": job.rows_done, "total": job.rows_total},
+            "url": reverse("opinions:import_job", kwargs={"pk": job.pk}),
+        }
+    )
+
+
+@login_required
+@require_GET
+def import_export(request: HttpRequest) -> HttpResponse:
+    """The campaign's events and opinions in the import format: a workbook with a sheet
+    of each (``?what=events`` or ``?what=opinions`` for one), or, with ``?format=csv``,
+    one kind as CSV (opinions unless ``what=events``)."""
+    require(request, "opinions.import")
+    campaign = _campaign(request)
+    if campaign is None:
+        messages.error(request, _("There is no campaign to export."))
+        return redirect("campaign:home")
+    extension = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    parts = resources.campaign_querysets(campaign)
+    what = request.GET.get("what")
+    if what in resources.KINDS:
+        parts = [(kind, queryset) for kind, queryset in parts if kind == what]
+    elif extension == "csv":
+        parts = [(kind, queryset) for kind, queryset in parts if kind == resources.OPINIONS]
+    content = resources.export_bytes(parts, extension)
+    name = "-".join([campaign.slug, *(kind for kind, _queryset in parts)])
+    reply = HttpResponse(content, content_type=XLSX if extension == "xlsx" else "text/csv; charset=utf-8")
+    reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}.{extension}"
+    return reply
+
+
+def format_description() -> list[dict[str, Any]]:
+    """What the import page tells users about the format, in the current language."""
+    widgets = {
+        "kind": resources.KIND_WIDGET,
+        "channel": resources.CHANNEL_WIDGET,
+        "aspect": resources.ASPECT_WIDGET,
+        "source_group": resources.SOURCE_GROUP_WIDGET,
+        "attendee_groups": resources.SOURCE_GROUP_WIDGET,
+        "level": resources.LEVEL_WIDGET,
+        "target_type": resources.TARGET_TYPE_WIDGET,
+    }
+    description = []
+    for kind in resources.KINDS:
+        columns = []
+        for column in resources.COLUMNS[kind]:
+            if column.key in resources.IGNORED:
+                continue
+            widget = widgets.get(column.key)
+            columns.append(
+                {
+                    "header": column.header(),
+                    "other": column.en if column.header() == column.zh else column.zh,
+                    "required": column.required,
+                    "values": join_list(widget.label(v) for v in widget.choices.values) if widget else "",
+                }
+            )
+        description.append(
+            {
+                "kind": resources.FORMAT.labels[kind],
+                "sheet": f"{resources.FORMAT.sheet_names[kind][0]} / {kind}",
+                "columns": columns,
+            }
+        )
+    return description

@@ -1,0 +1,357 @@
+"""Opinions and suggestions, the events that gathered them, and the feedback to targets.
+
+An opinion's target decides its ledger category and its ledger unit; both are stored
+(derived by the services, never typed in) so that roll-ups group on indexed columns.
+Nothing here records who submitted an opinion beyond what the submitter typed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory
+
+
+class Channel(models.TextChoices):
+    FORUM = "forum", _("Forum or symposium")
+    QUESTIONNAIRE = "questionnaire", _("Questionnaire or solicitation form")
+    SUGGESTION_BOX = "box", _("Suggestion box")
+    TV_NOTICE = "tv", _("TV notice")
+    HOTLINE = "hotline", _("Hotline")
+    OPEN_LETTER = "letter", _("Open letter")
+    MESSAGE_BOARD = "board", _("Message board")
+    VISIT = "visit", _("Face-to-face visit")
+    ONLINE = "online", _("Online suggestion box")
+
+
+class Aspect(models.TextChoices):
+    IDEALS = "ideals", _("Ideals and beliefs")
+    PURPOSE = "purpose", _("Sense of purpose")
+    DISCIPLINE = "discipline", _("Organisational discipline")
+    IDEOLOGY = "ideology", _("Ideological style")
+    WORK_STYLE = "work", _("Work style")
+    INTEGRITY = "integrity", _("Integrity")
+
+
+class OpinionKind(models.TextChoices):
+    OPINION = "opinion", _("Opinion")
+    SUGGESTION = "suggestion", _("Suggestion")
+
+
+class SourceGroup(models.TextChoices):
+    VETERAN_CADRES = "veterans", _("Veteran cadres")
+    DEPUTIES = "deputies", _("People's Congress deputies and CPPCC members")
+    BUSINESS = "business", _("Business owners")
+    VULNERABLE = "vulnerable", _("Vulnerable groups")
+    COUNTY_OFFICIALS = "officials", _("County officials")
+    TOWNSHIP = "township", _("Township representatives")
+    MEMBERS = "members", _("Party members")
+    PUBLIC = "public", _("The public")
+
+
+class EventLevel(models.TextChoices):
+    COUNTY = "county", _("County")
+    COMMITTEE = "committee", _("Party committee")
+    UNIT = "unit", _("Unit")
+    BRANCH = "branch", _("Branch")
+
+
+class SolicitationEvent(models.Model):
+    """A forum, a questionnaire round, a suggestion box, a hotline, an open letter, a
+    message board, a TV notice or a round of visits, held by one unit."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events", verbose_name=_("campaign"))
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="events", verbose_name=_("host unit"))
+    channel = models.CharField(_("kind"), max_length=20, choices=Channel.choices)
+    title = models.CharField(_("title"), max_length=200)
+    level = models.CharField(_("level"), max_length=20, choices=EventLevel.choices, default=EventLevel.UNIT)
+    held_on = models.DateField(_("date"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    attendee_groups = models.JSONField(_("attendee groups"), default=list, blank=True)
+    attendance = models.PositiveIntegerField(_("attendance"), default=0)
+    forms_issued = models.PositiveIntegerField(_("forms issued"), default=0)
+    forms_returned = models.PositiveIntegerField(_("forms returned"), default=0)
+    boxes_set = models.PositiveIntegerField(_("suggestion boxes set"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("solicitation event")
+        verbose_name_plural = _("solicitation events")
+        ordering = ["-held_on", "pk"]
+        indexes = [models.Index(fields=["campaign", "unit", "channel"], name="event_campaign_unit_channel")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(forms_returned__lte=models.F("forms_issued")), name="event_returned_le_issued"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("held_on")), name="event_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OpinionStatus(models.TextChoices):
+    RECORDED = "recorded", _("Recorded")
+    SORTED = "sorted", _("Sorted")
+    FED_BACK = "fed_back", _("Fed back")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_RECTIFICATION = "rectifying", _("In rectification")
+    CLOSED = "closed", _("Closed")
+
+
+class Opinion(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="opinions", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OpinionKind.choices)
+    text = models.TextField(_("content"), max_length=4000)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    event = models.ForeignKey(
+        SolicitationEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opinions",
+        verbose_name=_("event"),
+    )
+    source_group = models.CharField(_("source group"), max_length=20, choices=SourceGroup.choices, blank=True)
+    aspect = models.CharField(_("aspect"), max_length=20, choices=Aspect.choices, blank=True)
+
+    # The target: exactly one of team, member, unit — or, from the public box, a free
+    # description for the office to assign.
+    target_team = models.ForeignKey(
+        LeadershipTeam,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opinions",
+        verbose_name=_("target team"),
+    )
+    target_member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opinions",
+        verbose_name=_("target member"),
+    )
+    target_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opinions_as_target",
+        verbose_name=_("target unit"),
+    )
+    target_text = models.CharField(_("target as described"), max_length=200, blank=True)
+
+    # Derived from the target by the services; never typed in.
+    category = models.CharField(_("ledger category"), max_length=40, choices=TargetCategory.choices, blank=True)
+    ledger_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_opinions",
+        verbose_name=_("ledger unit"),
+        editable=False,
+    )
+
+    received_on = models.DateField(_("received on"))
+    recording_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="recorded_opinions",
+        verbose_name=_("recorded by unit"),
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(_("status"), max_length=20, choices=OpinionStatus.choices, default=OpinionStatus.RECORDED)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged",
+        verbose_name=_("merged into"),
+    )
+
+    # What a public submitter chose to type; shown to the office only, never to a target.
+    submitter_name = models.CharField(_("submitter's name"), max_length=100, blank=True)
+    submitter_contact = models.CharField(_("submitter's contact"), max_length=100, blank=True)
+    receipt_hash = models.CharField(max_length=128, blank=True, db_index=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["receipt_hash"])
+
+    class Meta:
+        verbose_name = _("opinion")
+        verbose_name_plural = _("opinions")
+        ordering = ["-received_on", "-pk"]
+        indexes = [
+            models.Index(fields=["campaign", "ledger_unit"], name="opinion_campaign_ledger_unit"),
+            models.Index(fields=["target_member"], name="opinion_target_member"),
+            models.Index(fields=["target_team"], name="opinion_target_team"),
+            models.Index(fields=["campaign", "status"], name="opinion_campaign_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(target_team__isnull=True) | Q(target_member__isnull=True))
+                & (Q(target_team__isnull=True) | Q(target_unit__isnull=True))
+                & (Q(target_member__isnull=True) | Q(target_unit__isnull=True)),
+                name="opinion_at_most_one_target",
+            ),
+            models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="opinion_not_merged_into_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+    @property
+    def target(self) -> LeadershipTeam | Member | OrgUnit | None:
+        return self.target_team or self.target_member or self.target_unit
+
+    @property
+    def counts_in_ledger(self) -> bool:
+        return self.merged_into_id is None
+
+
+class FeedbackList(models.Model):
+    """The list of consolidated feedback for one target: a member or a leadership team.
+    Released by the office, signed for by the member (or the team's head)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Being written")
+        RELEASED = "released", _("Released")
+        SIGNED = "signed", _("Signed")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="feedback_lists")
+    target_member = models.OneToOneField(
+        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="feedback_list"
+    )
+    target_team = models.OneToOneField(
+        LeadershipTeam, on_delete=models.CASCADE, null=True, blank=True, related_name="feedback_list"
+    )
+    ledger_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="feedback_lists", editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    wording_confirmed = models.BooleanField(_("wording consolidated"), default=False)
+    batch = models.ForeignKey("ReleaseBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="lists")
+    released_on = models.DateField(_("released on"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("signed by")
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("feedback list")
+        verbose_name_plural = _("feedback lists")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_member__isnull=False, target_team__isnull=True)
+                | Q(target_member__isnull=True, target_team__isnull=False),
+                name="feedback_list_one_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "ledger_unit", "status"], name="feedback_list_unit_status")]
+
+    def __str__(self) -> str:
+        return str(self.target_member or self.target_team)
+
+
+class FeedbackItem(models.Model):
+    """The office's consolidated wording of one or more opinions, shown to the target."""
+
+    feedback_list = models.ForeignKey(FeedbackList, on_delete=models.CASCADE, related_name="items")
+    text = models.TextField(_("consolidated content"), max_length=4000)
+    aspect = models.CharField(_("aspect"), max_length=20, choices=Aspect.choices, blank=True)
+    # Shown in this order: set by the office, never the order of submission.
+    position = models.PositiveIntegerField(_("position"), default=0)
+    opinions = models.ManyToManyField(Opinion, related_name="feedback_items", verbose_name=_("opinions"))
+
+    history = HistoricalRecords(m2m_fields=[opinions])
+
+    class Meta:
+        verbose_name = _("feedback item")
+        verbose_name_plural = _("feedback items")
+        ordering = ["feedback_list", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class ReleaseBatch(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="release_batches")
+    # Empty only for lists released without a login: the demo seed, which builds the
+    # county before (and often without) any user account.
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_on = models.DateField(_("released on"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("release batch")
+        verbose_name_plural = _("release batches")
+        ordering = ["-released_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.released_on} {self.note}"
+
+
+class ImportJob(models.Model):
+    """One spreadsheet import of opinions and events started in the browser: the file
+    waiting in storage, how far the check or the import has got, and what was wrong.
+    Seen only by the user who started it."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Being checked")
+        CHECKED = "checked", _("Checked, waiting for confirmation")
+        INVALID = "invalid", _("Has problems")
+        IMPORTING = "importing", _("Being imported")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("started by")
+    )
+    filename = models.CharField(_("file"), max_length=255)
+    # The storage name under MEDIA_ROOT/imports, random; never taken from the client.
+    path = models.CharField(max_length=255, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CHECKING)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    counts = models.JSONField(_("rows by sheet"), default=list, blank=True)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="import_job_user_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="import_job_done_le_total")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

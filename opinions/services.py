@@ -1,0 +1,658 @@
+"""Writes to opinions: create, edit, classify, merge, delete, and status transitions;
+and the solicitation events that gathered them.
+
+Every write that changes what a ledger counts announces the affected ledger units
+(``campaign.events.announce_change``) inside the same transaction, so the roll-ups in
+``reports`` recompute exactly those units once the change is committed. A bulk write
+announces once for all its units, not once per row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from campaign.events import announce_change
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory, member_category, team_category
+from campaign.scoping import scope_for
+from opinions.models import Aspect, Channel, Opinion, OpinionStatus, SolicitationEvent, SourceGroup
+
+MAX_TEXT = 4000
+SOURCE = "opinions"
+EVENT_SOURCE = "events"
+
+# The one place that knows which status may follow which.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    OpinionStatus.RECORDED: frozenset({OpinionStatus.SORTED}),
+    OpinionStatus.SORTED: frozenset({OpinionStatus.RECORDED, OpinionStatus.FED_BACK}),
+    OpinionStatus.FED_BACK: frozenset({OpinionStatus.ACKNOWLEDGED, OpinionStatus.SORTED}),
+    OpinionStatus.ACKNOWLEDGED: frozenset({OpinionStatus.IN_RECTIFICATION, OpinionStatus.CLOSED}),
+    OpinionStatus.IN_RECTIFICATION: frozenset({OpinionStatus.CLOSED}),
+    OpinionStatus.CLOSED: frozenset({OpinionStatus.IN_RECTIFICATION}),
+}
+
+
+def can_transition(current: str, new: str) -> bool:
+    return new in TRANSITIONS.get(current, frozenset())
+
+
+@dataclass(frozen=True)
+class Target:
+    team: LeadershipTeam | None = None
+    member: Member | None = None
+    unit: OrgUnit | None = None
+
+    @property
+    def obj(self) -> LeadershipTeam | Member | OrgUnit | None:
+        return self.team or self.member or self.unit
+
+
+def derive(target: Target) -> tuple[str, OrgUnit | None]:
+    """The ledger category and ledger unit of a target (DESIGN §3: the target decides)."""
+    if target.team is not None:
+        return team_category(target.team.kind), target.team.unit
+    if target.member is not None:
+        return member_category(target.member.rank), target.member.unit
+    if target.unit is not None:
+        # A unit or department named as a whole counts with the department teams.
+        return TargetCategory.DEPARTMENT_TEAMS, target.unit
+    return "", None
+
+
+def _check_target(*, actor: Any, campaign: Campaign, target: Target) -> None:
+    obj = target.obj
+    if obj is None:
+        return
+    if obj.campaign_id != campaign.pk:
+        raise ValidationError({"target": _("The target belongs to another campaign.")})
+    if actor is not None and not scope_for(actor).can_see(obj):
+        raise ValidationError(
+            {"target": _("%(target)s is outside the organisations you may record for.") % {"target": obj}}
+        )
+
+
+def _check_fields(*, campaign: Campaign, text: str, received_on: datetime.date) -> None:
+    errors: dict[str, str] = {}
+    if not text.strip():
+        errors["text"] = _("Write the content of the opinion.")
+    elif len(text) > MAX_TEXT:
+        errors["text"] = _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
+            "length": len(text),
+            "max": MAX_TEXT,
+        }
+    if received_on < campaign.starts_on or received_on > campaign.ends_on:
+        errors["received_on"] = _outside_campaign(campaign)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _outside_campaign(campaign: Campaign) -> str:
+    return _("The date must lie within the campaign (%(start)s to %(end)s).") % {
+        "start": campaign.starts_on.isoformat(),
+        "end": campaign.ends_on.isoformat(),
+    }
+
+
+def _check_event(*, actor: Any, campaign: Campaign, event: SolicitationEvent | None) -> None:
+    if event is None:
+        return
+    if event.campaign_id != campaign.pk:
+        raise ValidationError({"event": _("The event belongs to another campaign.")})
+    if actor is not None and not scope_for(actor).can_see(event):
+        raise ValidationError({"event": _("The event %(event)s is outside your organisations.") % {"event": event}})
+
+
+def _stamp(opinion: Opinion, actor: Any) -> None:
+    """Record who made the change in the opinion's history (nobody, for the public)."""
+    # None for the public: otherwise simple-history's middleware would name whoever
+    # happens to be logged in in this browser.
+    opinion._history_user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+# While a bulk write runs, announcements are gathered here and sent once at its end.
+_PENDING: ContextVar[dict[int, set[int]] | None] = ContextVar("opinions_pending_announcements", default=None)
+
+
+def _announce(campaign_id: int, units: Iterable[int | None], source: str = SOURCE) -> None:
+    # None stands for "no target yet" (a public opinion awaiting assignment): the
+    # roll-up keeps those in their own bucket of the general ledger, so pass it on.
+    unit_ids = set(units)
+    pending = _PENDING.get()
+    if pending is not None and source == SOURCE:
+        pending.setdefault(campaign_id, set()).update(unit_ids)
+        return
+    announce_change(campaign_id=campaign_id, unit_ids=unit_ids, source=source)
+
+
+@contextmanager
+def _one_announcement() -> Iterator[None]:
+    """Gather the announcements of the writes inside into one per campaign, sent only
+    if they all succeed (the transaction around them is rolled back otherwise)."""
+    if _PENDING.get() is not None:
+        yield  # an outer bulk write sends them
+        return
+    pending: dict[int, set[int]] = {}
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    for campaign_id, units in pending.items():
+        announce_change(campaign_id=campaign_id, unit_ids=units, source=SOURCE)
+
+
+def _new_opinion(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    kind: str,
+    text: str,
+    channel: str,
+    received_on: datetime.date,
+    target: Target,
+    target_text: str = "",
+    aspect: str = "",
+    source_group: str = "",
+    event: SolicitationEvent | None = None,
+    recording_unit: OrgUnit | None = None,
+    submitter_name: str = "",
+    submitter_contact: str = "",
+    receipt_hash: str = "",
+) -> Opinion:
+    """A validated, unsaved opinion; every error is raised at once, by field."""
+    errors: dict[str, list[str]] = {}
+    for check in (
+        lambda: _check_fields(campaign=campaign, text=text, received_on=received_on),
+        lambda: _check_target(actor=actor, campaign=campaign, target=target),
+        lambda: _check_event(actor=actor, campaign=campaign, event=event),
+    ):
+        try:
+            check()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    category, ledger_unit = derive(target)
+    opinion = Opinion(
+        campaign=campaign,
+        kind=kind,
+        text=text.strip(),
+        channel=channel,
+        event=event,
+        source_group=source_group,
+        aspect=aspect,
+        target_team=target.team,
+        target_member=target.member,
+        target_unit=target.unit,
+        target_text=target_text,
+        category=category,
+        ledger_unit=ledger_unit,
+        received_on=received_on,
+        recording_unit=recording_unit,
+        submitter_name=submitter_name,
+        submitter_contact=submitter_contact,
+        receipt_hash=receipt_hash,
+    )
+    opinion.full_clean()
+    return opinion
+
+
+@transaction.atomic
+def opinion_create(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    kind: str,
+    text: str,
+    channel: str,
+    received_on: datetime.date,
+    target: Target,
+    target_text: str = "",
+    aspect: str = "",
+    source_group: str = "",
+    event: Any = None,
+    recording_unit: OrgUnit | None = None,
+    submitter_name: str = "",
+    submitter_contact: str = "",
+    receipt_hash: str = "",
+    history_date: datetime.datetime | None = None,
+) -> Opinion:
+    opinion = _new_opinion(
+        actor=actor,
+        campaign=campaign,
+        kind=kind,
+        text=text,
+        channel=channel,
+        received_on=received_on,
+        target=target,
+        target_text=target_text,
+        aspect=aspect,
+        source_group=source_group,
+        event=event,
+        recording_unit=recording_unit,
+        submitter_name=submitter_name,
+        submitter_contact=submitter_contact,
+        receipt_hash=receipt_hash,
+    )
+    if history_date is not None:
+        opinion._history_date = history_date  # simple-history: no time finer than asked
+    _stamp(opinion, actor)
+    opinion.save()
+    _announce(campaign.pk, [opinion.ledger_unit_id])
+    return opinion
+
+
+@dataclass(frozen=True)
+class OpinionRow:
+    """One row of a batch: what differs from row to row of a forum's minutes or a box."""
+
+    kind: str
+    text: str
+    target: Target
+    aspect: str = ""
+    source_group: str = ""
+    target_text: str = ""
+
+
+class BatchError(ValidationError):
+    """A batch with wrong rows (or a wrong heading): nothing was saved.
+
+    ``rows`` maps the 0-based index of each wrong row to its error (by field);
+    ``heading`` holds the errors of the fields shared by the whole batch."""
+
+    def __init__(self, *, rows: dict[int, ValidationError], heading: ValidationError | None = None) -> None:
+        self.rows = rows
+        self.heading = heading
+        messages = [] if heading is None else list(heading.messages)
+        for index, error in sorted(rows.items()):
+            messages.extend(
+                _("Row %(row)d: %(message)s") % {"row": index + 1, "message": message} for message in error.messages
+            )
+        super().__init__(messages)
+
+
+def _check_heading(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    channel: str,
+    received_on: datetime.date | None,
+    event: SolicitationEvent | None,
+    recording_unit: OrgUnit | None,
+) -> None:
+    errors: dict[str, str] = {}
+    if event is not None:
+        try:
+            _check_event(actor=actor, campaign=campaign, event=event)
+        except ValidationError as error:
+            errors.update({k: v[0] for k, v in error.message_dict.items()})
+        if channel and channel != event.channel:
+            errors["channel"] = _("The event %(event)s was a %(channel)s; the channel must match it.") % {
+                "event": event,
+                "channel": event.get_channel_display(),
+            }
+    elif not channel:
+        errors["channel"] = _("Choose the event, or the channel the opinions came through.")
+    elif channel not in Channel.values:
+        errors["channel"] = _("Choose a channel from the list.")
+    if received_on is None:
+        errors["received_on"] = _("Give the date the opinions were received.")
+    elif received_on < campaign.starts_on or received_on > campaign.ends_on:
+        errors["received_on"] = _outside_campaign(campaign)
+    if recording_unit is not None:
+        if recording_unit.campaign_id != campaign.pk:
+            errors["recording_unit"] = _("The organisation belongs to another campaign.")
+        elif actor is not None and not scope_for(actor).can_edit_unit(recording_unit):
+            errors["recording_unit"] = _("You may not record opinions for %(unit)s.") % {"unit": recording_unit}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def opinions_create_batch(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    rows: Sequence[OpinionRow],
+    channel: str = "",
+    received_on: datetime.date | None = None,
+    event: SolicitationEvent | None = None,
+    recording_unit: OrgUnit | None = None,
+) -> list[Opinion]:
+    """Record the opinions of one forum's minutes, one box, one round: all or none.
+
+    Every row is checked before anything is saved; if any row (or the heading) is
+    wrong, a ``BatchError`` names each wrong row and field and nothing is written."""
+    heading: ValidationError | None = None
+    if event is not None:
+        channel = channel or event.channel
+        received_on = received_on or event.held_on
+    try:
+        _check_heading(
+            actor=actor,
+            campaign=campaign,
+            channel=channel,
+            received_on=received_on,
+            event=event,
+            recording_unit=recording_unit,
+        )
+    except ValidationError as error:
+        heading = error
+    if not rows:
+        raise BatchError(rows={}, heading=heading or ValidationError(_("Enter at least one opinion.")))
+    opinions: list[Opinion] = []
+    row_errors: dict[int, ValidationError] = {}
+    for index, row in enumerate(rows):
+        try:
+            opinions.append(
+                _new_opinion(
+                    actor=actor,
+                    campaign=campaign,
+                    kind=row.kind,
+                    text=row.text,
+                    channel=channel,
+                    # A bad heading date is reported once, at the heading, not on every row.
+                    received_on=received_on if heading is None else campaign.starts_on,
+                    target=row.target,
+                    target_text=row.target_text,
+                    aspect=row.aspect,
+                    source_group=row.source_group,
+                    event=event if heading is None else None,
+                    recording_unit=recording_unit,
+                )
+            )
+        except ValidationError as error:
+            row_errors[index] = error
+    if heading is not None or row_errors:
+        raise BatchError(rows=row_errors, heading=heading)
+    for opinion in opinions:
+        _stamp(opinion, actor)
+        opinion.save()
+    _announce(campaign.pk, {opinion.ledger_unit_id for opinion in opinions})
+    return opinions
+
+
+EDITABLE = ("kind", "text", "channel", "aspect", "source_group", "received_on", "event", "target_text")
+
+
+def may_change(actor: Any, opinion: Opinion) -> bool:
+    """Whether the actor may edit or delete the opinion: the county office (of its
+    campaign) and the administrator may; a unit secretary only what his or her own
+    organisations recorded, so that no unit rewrites or removes what the public or
+    another unit said about it. ``None`` is the system itself (imports, tests)."""
+    if actor is None:
+        return True
+    scope = scope_for(actor)
+    if scope.is_admin or opinion.campaign_id in scope.office_campaign_ids:
+        return True
+    return opinion.recording_unit is not None and scope.can_edit_unit(opinion.recording_unit)
+
+
+def _check_may_change(actor: Any, opinion: Opinion) -> None:
+    if not may_change(actor, opinion):
+        raise ValidationError(
+            _("Only the county office may change an opinion that another organisation recorded or the public sent.")
+        )
+
+
+@transaction.atomic
+def opinion_update(*, actor: Any, opinion: Opinion, target: Target | None = None, **changes: Any) -> Opinion:
+    """Edit an opinion's fields and, if given, reassign its target (re-deriving the
+    category and ledger unit). Both the old and the new ledger unit are recomputed."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    opinion = Opinion.objects.select_related("campaign").select_for_update(of=("self",)).get(pk=opinion.pk)
+    _check_may_change(actor, opinion)
+    old_unit = opinion.ledger_unit_id
+    for name, value in changes.items():
+        setattr(opinion, name, value)
+    if "text" in changes:
+        opinion.text = opinion.text.strip()
+    _check_fields(campaign=opinion.campaign, text=opinion.text, received_on=opinion.received_on)
+    if "event" in changes:
+        _check_event(actor=actor, campaign=opinion.campaign, event=opinion.event)
+    if target is not None:
+        _check_target(actor=actor, campaign=opinion.campaign, target=target)
+        opinion.target_team, opinion.target_member, opinion.target_unit = target.team, target.member, target.unit
+        opinion.category, opinion.ledger_unit = derive(target)
+    opinion.full_clean()
+    _stamp(opinion, actor)
+    opinion.save()
+    _announce(opinion.campaign_id, [old_unit, opinion.ledger_unit_id])
+    return opinion
+
+
+@transaction.atomic
+def opinion_delete(*, actor: Any, opinion: Opinion) -> None:
+    _check_may_change(actor, opinion)
+    unit = opinion.ledger_unit_id
+    campaign_id = opinion.campaign_id
+    # Opinions merged into this one stand on their own again rather than vanish.
+    merged_units = list(Opinion.objects.filter(merged_into=opinion).values_list("ledger_unit_id", flat=True))
+    Opinion.objects.filter(merged_into=opinion).update(merged_into=None)
+    _stamp(opinion, actor)
+    opinion.delete()
+    _announce(campaign_id, [unit, *merged_units])
+
+
+@transaction.atomic
+def opinion_transition(*, actor: Any, opinion: Opinion, to: str) -> Opinion:
+    opinion = Opinion.objects.select_for_update().get(pk=opinion.pk)
+    if to not in OpinionStatus.values:
+        raise ValidationError({"status": _("Choose a status from the list.")})
+    if not can_transition(opinion.status, to):
+        raise ValidationError(
+            {
+                "status": _("An opinion that is %(current)s cannot become %(new)s.")
+                % {"current": opinion.get_status_display(), "new": OpinionStatus(to).label}
+            }
+        )
+    opinion.status = to
+    _stamp(opinion, actor)
+    opinion.save(update_fields=["status"])
+    _announce(opinion.campaign_id, [opinion.ledger_unit_id])
+    return opinion
+
+
+T = TypeVar("T")
+
+
+def _each(opinions: Iterable[Opinion], write: Callable[[Opinion], T]) -> list[T]:
+    """Apply one write to many opinions, all or nothing; an error names the opinion."""
+    done: list[T] = []
+    for opinion in opinions:
+        try:
+            done.append(write(opinion))
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    field: [
+                        _("Opinion %(number)s (“%(text)s”): %(message)s")
+                        % {"number": opinion.pk, "text": _excerpt(opinion.text), "message": message}
+                        for message in messages
+                    ]
+                    for field, messages in _by_field(error).items()
+                }
+            ) from error
+    if not done:
+        raise ValidationError(_("Select at least one opinion."))
+    return done
+
+
+def _by_field(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+
+
+def _excerpt(text: str, length: int = 20) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+@transaction.atomic
+def opinions_bulk_transition(*, actor: Any, opinions: Iterable[Opinion], to: str) -> int:
+    """Move many opinions to a status; all or nothing."""
+    with _one_announcement():
+        return len(_each(opinions, lambda opinion: opinion_transition(actor=actor, opinion=opinion, to=to)))
+
+
+@transaction.atomic
+def opinions_bulk_set_aspect(*, actor: Any, opinions: Iterable[Opinion], aspect: str) -> int:
+    """Classify many opinions under one aspect; all or nothing."""
+    if aspect not in Aspect.values:
+        raise ValidationError({"aspect": _("Choose an aspect from the list.")})
+    with _one_announcement():
+        return len(_each(opinions, lambda opinion: opinion_update(actor=actor, opinion=opinion, aspect=aspect)))
+
+
+@transaction.atomic
+def opinions_bulk_reassign(*, actor: Any, opinions: Iterable[Opinion], target: Target) -> int:
+    """Give many opinions one target (re-deriving category and ledger unit); all or nothing."""
+    if target.obj is None:
+        raise ValidationError({"target": _("Choose the target to give the opinions.")})
+    with _one_announcement():
+        return len(_each(opinions, lambda opinion: opinion_update(actor=actor, opinion=opinion, target=target)))
+
+
+@transaction.atomic
+def opinion_merge(*, actor: Any, keep: Opinion, duplicates: Iterable[Opinion]) -> int:
+    """Merge duplicates into ``keep``: they stay on record (and can be unmerged) but
+    count once, through ``keep``, in every ledger."""
+    keep = Opinion.objects.select_for_update().get(pk=keep.pk)
+    if keep.merged_into_id is not None:
+        raise ValidationError(_("The opinion to keep has itself been merged into another."))
+    units: set[int | None] = {keep.ledger_unit_id}
+    count = 0
+    for duplicate in duplicates:
+        if duplicate.pk == keep.pk:
+            continue
+        if duplicate.campaign_id != keep.campaign_id:
+            raise ValidationError(_("Only opinions of one campaign can be merged."))
+        # Whatever was merged into the duplicate now points at ``keep``: one level only.
+        Opinion.objects.filter(merged_into=duplicate).update(merged_into=keep)
+        duplicate.merged_into = keep
+        _stamp(duplicate, actor)
+        duplicate.save(update_fields=["merged_into"])
+        units.add(duplicate.ledger_unit_id)
+        count += 1
+    if count == 0:
+        raise ValidationError(_("Select at least one other opinion to merge into the one kept."))
+    _announce(keep.campaign_id, units)
+    return count
+
+
+@transaction.atomic
+def opinion_unmerge(*, actor: Any, opinion: Opinion) -> Opinion:
+    opinion = Opinion.objects.select_for_update().get(pk=opinion.pk)
+    if opinion.merged_into_id is None:
+        raise ValidationError(_("This opinion is not merged into another."))
+    opinion.merged_into = None
+    _stamp(opinion, actor)
+    opinion.save(update_fields=["merged_into"])
+    _announce(opinion.campaign_id, [opinion.ledger_unit_id])
+    return opinion
+
+
+# --- Solicitation events --------------------------------------------------------
+
+EVENT_FIELDS = (
+    "unit",
+    "channel",
+    "title",
+    "level",
+    "held_on",
+    "ends_on",
+    "place",
+    "attendee_groups",
+    "attendance",
+    "forms_issued",
+    "forms_returned",
+    "boxes_set",
+)
+
+
+def _check_solicitation(*, actor: Any, event: SolicitationEvent) -> None:
+    """Every rule of an event, each message at its field."""
+    campaign = event.campaign
+    errors: dict[str, str] = {}
+    if event.unit_id:
+        if event.unit.campaign_id != campaign.pk:
+            errors["unit"] = _("The organisation belongs to another campaign.")
+        elif actor is not None and not scope_for(actor).can_edit_unit(event.unit):
+            errors["unit"] = _("You may not record events for %(unit)s.") % {"unit": event.unit}
+    if event.held_on and not campaign.starts_on <= event.held_on <= campaign.ends_on:
+        errors["held_on"] = _outside_campaign(campaign)
+    if event.ends_on and event.held_on and event.ends_on < event.held_on:
+        errors["ends_on"] = _("The event cannot end before it starts (%(start)s).") % {
+            "start": event.held_on.isoformat()
+        }
+    elif event.ends_on and not campaign.starts_on <= event.ends_on <= campaign.ends_on:
+        errors["ends_on"] = _outside_campaign(campaign)
+    if event.forms_returned > event.forms_issued:
+        errors["forms_returned"] = _("%(returned)d forms cannot have come back when only %(issued)d were issued.") % {
+            "returned": event.forms_returned,
+            "issued": event.forms_issued,
+        }
+    unknown = [group for group in event.attendee_groups or [] if group not in SourceGroup.values]
+    if unknown:
+        errors["attendee_groups"] = _("Unknown attendee groups: %(groups)s.") % {"groups": ", ".join(map(str, unknown))}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_event(*, actor: Any, event: SolicitationEvent) -> SolicitationEvent:
+    event.title = event.title.strip()
+    event.place = event.place.strip()
+    errors: dict[str, list[str]] = {}
+    for check in (
+        lambda: _check_solicitation(actor=actor, event=event),
+        lambda: event.full_clean(validate_constraints=False),  # the checks above say it better
+    ):
+        try:
+            check()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, [])
+                errors[field].extend(m for m in messages if m not in errors[field])
+    if errors:
+        raise ValidationError(errors)
+    # Stored once each, in the order of the list, however they were ticked.
+    event.attendee_groups = [group for group in SourceGroup.values if group in set(event.attendee_groups)]
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        event._history_user = actor
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_create(*, actor: Any, campaign: Campaign, **fields: Any) -> SolicitationEvent:
+    """Record a forum, a questionnaire round, a suggestion box…, held by one unit."""
+    unknown = set(fields) - set(EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not an event field: {', '.join(sorted(unknown))}")
+    event = _save_event(actor=actor, event=SolicitationEvent(campaign=campaign, **fields))
+    _announce(campaign.pk, [event.unit_id], source=EVENT_SOURCE)
+    return event
+
+
+@transaction.atomic
+def event_update(*, actor: Any, event: SolicitationEvent, **changes: Any) -> SolicitationEvent:
+    unknown = set(changes) - set(EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not an event field: {', '.join(sorted(unknown))}")
+    event = SolicitationEvent.objects.select_related("campaign").select_for_update(of=("self",)).get(pk=event.pk)
+    old_unit = event.unit_id
+    for name, value in changes.items():
+        setattr(event, name, value)
+    event = _save_event(actor=actor, event=event)
+    # A moved event changes the counts of the unit it left and the one it joined.
+    _announce(event.campaign_id, [old_unit, event.unit_id], source=EVENT_SOURCE)
+    return event

@@ -1,0 +1,27 @@
+"""The demo county's ledgers: the last step of ``seed_demo`` rolls them up in full.
+
+The stage apps' demo steps bulk-write their records and announce every affected unit
+in the outbox; this step, registered after theirs (``reports`` comes last in
+``INSTALLED_APPS``), recomputes every ledger figure of the demo campaign from source
+and takes those outbox rows in, so the county opens with its ledgers up to date.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaign import demo
+from reports.models import LedgerRow
+from reports.services import ledger_rollup_full
+
+
+def rollup_ledgers(county: demo.DemoCounty) -> demo.Totals:
+    result = ledger_rollup_full(campaign_id=county.campaign.pk)
+    return {
+        _("ledger figures"): LedgerRow.objects.filter(campaign=county.campaign).count(),
+        _("changes taken in"): result.consumed,
+    }
+
+
+demo.register_step(gettext_lazy("ledgers rolled up"), rollup_ledgers)

@@ -1,0 +1,178 @@
+"""The three-level ledger: derived counts, written only by the roll-ups in ``services``.
+
+A ``LedgerRow`` is one figure: in one campaign, for one scope (the county, one ledger
+unit, one member's list or one leadership team's list), along one dimension (ledger
+category, kind, channel, aspect, status, feedback progress, solicitation), the count
+for one key. Rows are recomputed from source and replaced, never incremented, so a
+retried or duplicated roll-up cannot double a figure.
+
+Levels and what a row of each counts:
+- unit: opinions whose ``ledger_unit`` is that unit (the unit of its target), the
+  feedback lists of that unit, the solicitation events it hosted. One scope,
+  ``unit:none``, holds the opinions no target has been assigned to yet.
+- member / team: opinions about that member or team, and his, her or its feedback
+  list; the row carries the member's or team's unit, so a sub-ledger page finds them.
+- county: the sum of every unit row (the general ledger).
+
+Unit rows are per ledger unit, not per subtree: a page about a party committee sums
+the rows of its subtree with one path-prefix query.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+
+
+class LedgerLevel(models.TextChoices):
+    COUNTY = "county", _("General ledger (county)")
+    UNIT = "unit", _("Sub-ledger (unit)")
+    MEMBER = "member", _("Member's list")
+    TEAM = "team", _("Leadership team's list")
+
+
+class Dimension(models.TextChoices):
+    TOTAL = "total", _("Total")
+    CATEGORY = "category", _("Ledger category")
+    KIND = "kind", _("Kind")
+    CHANNEL = "channel", _("Channel")
+    ASPECT = "aspect", _("Aspect")
+    STATUS = "status", _("Status")
+    FEEDBACK = "feedback", _("Feedback lists")
+    SOLICITATION = "solicitation", _("Solicitation")
+
+
+# The dimensions of an opinion that every level counts, in the order pages show them.
+OPINION_DIMENSIONS: tuple[str, ...] = (
+    Dimension.CATEGORY,
+    Dimension.KIND,
+    Dimension.CHANNEL,
+    Dimension.ASPECT,
+    Dimension.STATUS,
+)
+TOTAL_KEY = "all"
+UNASSIGNED_SCOPE = "unit:none"
+COUNTY_SCOPE = "county"
+
+# Keys of the feedback dimension. A signed list was released first, so "released"
+# counts released and signed lists alike.
+LISTS_TOTAL = "lists_total"
+LISTS_RELEASED = "lists_released"
+LISTS_SIGNED = "lists_signed"
+FEEDBACK_KEYS: tuple[str, ...] = (LISTS_TOTAL, LISTS_RELEASED, LISTS_SIGNED)
+
+# Keys of the solicitation dimension (unit level: the events a unit hosted).
+EVENTS = "events"
+FORUMS = "forums"
+FORMS_ISSUED = "forms_issued"
+FORMS_RETURNED = "forms_returned"
+SUGGESTION_BOXES = "suggestion_boxes"
+SOLICITATION_KEYS: tuple[str, ...] = (EVENTS, FORUMS, FORMS_ISSUED, FORMS_RETURNED, SUGGESTION_BOXES)
+
+
+def unit_scope(unit_id: int | None) -> str:
+    return UNASSIGNED_SCOPE if unit_id is None else f"unit:{unit_id}"
+
+
+def member_scope(member_id: int) -> str:
+    return f"member:{member_id}"
+
+
+def team_scope(team_id: int) -> str:
+    return f"team:{team_id}"
+
+
+class LedgerRow(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    level = models.CharField(_("level"), max_length=10, choices=LedgerLevel.choices)
+    # "county", "unit:<id>", "unit:none", "member:<id>" or "team:<id>": one string, so that
+    # the unique constraint behaves alike on SQLite and PostgreSQL (no NULLs in it).
+    scope = models.CharField(_("scope"), max_length=40)
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("organisation")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("member")
+    )
+    team = models.ForeignKey(
+        LeadershipTeam,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("leadership team"),
+    )
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    key = models.CharField(_("key"), max_length=40, blank=True)
+    value = models.PositiveBigIntegerField(_("value"))
+
+    class Meta:
+        verbose_name = _("ledger figure")
+        verbose_name_plural = _("ledger figures")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "scope", "dimension", "key"], name="ledger_row_unique_figure"),
+            models.CheckConstraint(
+                condition=(
+                    Q(level="county", unit__isnull=True, member__isnull=True, team__isnull=True)
+                    | Q(level="unit", member__isnull=True, team__isnull=True)
+                    | Q(level="member", member__isnull=False, team__isnull=True)
+                    | Q(level="team", team__isnull=False, member__isnull=True)
+                ),
+                name="ledger_row_level_matches_subject",
+            ),
+        ]
+        indexes = [
+            # The general ledger and the stage summary: one campaign's county rows.
+            models.Index(fields=["campaign", "level", "dimension"], name="ledger_row_level_dimension"),
+            # Sub-ledgers and the summary by unit: a unit's rows of one level.
+            models.Index(fields=["unit", "level", "dimension"], name="ledger_row_unit_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} · {self.dimension}={self.key}: {self.value}"
+
+
+class LedgerState(models.Model):
+    """One row per campaign: the lock that serialises its roll-ups (zulip's fill
+    state, in spirit) and when its ledger was last brought up to date."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="ledger_state", verbose_name=_("campaign")
+    )
+    rolled_up_at = models.DateTimeField(_("last roll-up"), null=True, blank=True)
+    full_rollup_at = models.DateTimeField(_("last full roll-up"), null=True, blank=True)
+    reconciled_at = models.DateTimeField(_("last reconciliation"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger state")
+        verbose_name_plural = _("ledger states")
+
+    def __str__(self) -> str:
+        return str(self.campaign_id)
+
+
+class LedgerDrift(models.Model):
+    """A figure the nightly reconciliation found different from a direct recount."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    found_at = models.DateTimeField(_("found at"))
+    scope = models.CharField(_("scope"), max_length=40)
+    # The organisation the figure is filed under (a plain id: a log outlives its unit).
+    unit_ref = models.BigIntegerField(_("organisation id"), null=True, blank=True)
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    key = models.CharField(_("key"), max_length=40, blank=True)
+    stored = models.BigIntegerField(_("stored"))
+    recounted = models.BigIntegerField(_("recounted"))
+    repaired = models.BooleanField(_("repaired"), default=False)
+
+    class Meta:
+        verbose_name = _("ledger drift")
+        verbose_name_plural = _("ledger drifts")
+        ordering = ["-found_at", "scope", "dimension", "key"]
+        indexes = [models.Index(fields=["campaign", "found_at"], name="ledger_drift_found")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} · {self.dimension}={self.key}: {self.stored} ≠ {self.recounted}"

@@ -1,0 +1,362 @@
+"""Roll-ups and reconciliation of the three-level ledger.
+
+A roll-up of some units, in one transaction, under the campaign's ledger lock:
+1. note the outbox rows waiting for those units (their ids, now);
+2. delete the unit, member and team rows filed under those units, and recompute them
+   from source (``reports.sources``: GROUP BY over the opinions that count — those not
+   merged into another — the feedback lists and the solicitation events);
+3. recompute the county rows from the unit rows;
+4. delete exactly the outbox rows noted in step 1. A change committed meanwhile left a
+   row with another id: it stays, and brings its own roll-up.
+
+Every step replaces rows, none adds to a stored count, so running a roll-up twice, or
+two of them one after the other, leaves the same figures. The lock (a row per campaign
+in ``LedgerState``, locked FOR UPDATE) keeps two roll-ups of one campaign from
+interleaving their deletes and inserts.
+
+The reconciliation recounts every figure with plain ORM queries — on purpose not the
+SQL of the roll-up — and reports each difference.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from campaign.models import Campaign, ChangeOutbox
+from opinions.models import Channel, FeedbackList, Opinion, SolicitationEvent
+from reports import sources
+from reports.models import (
+    COUNTY_SCOPE,
+    EVENTS,
+    FORMS_ISSUED,
+    FORMS_RETURNED,
+    FORUMS,
+    LISTS_RELEASED,
+    LISTS_SIGNED,
+    LISTS_TOTAL,
+    OPINION_DIMENSIONS,
+    SUGGESTION_BOXES,
+    TOTAL_KEY,
+    Dimension,
+    LedgerDrift,
+    LedgerLevel,
+    LedgerRow,
+    LedgerState,
+    member_scope,
+    team_scope,
+    unit_scope,
+)
+
+logger = logging.getLogger(__name__)
+
+# Above this many units a full roll-up of the campaign is cheaper than a long IN list.
+FULL_ROLLUP_ABOVE = 200
+# Outbox rows are deleted in batches of this many ids (SQLite limits a statement's parameters).
+_BATCH = 500
+
+# (scope, unit id the figure is filed under, dimension, key)
+FigureKey = tuple[str, int | None, str, str]
+
+
+@dataclass(frozen=True)
+class RollupResult:
+    campaign_id: int
+    units: int | None  # None: the whole campaign
+    consumed: int  # outbox rows deleted
+    skipped: bool = False  # nothing was waiting, or the campaign is gone
+
+    def as_dict(self) -> dict[str, int | bool | None]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Drift:
+    campaign_id: int
+    scope: str
+    unit_id: int | None
+    dimension: str
+    key: str
+    stored: int
+    recounted: int
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.dimension}={self.key or '∅'}: stored {self.stored}, recounted {self.recounted}"
+
+
+def _lock(campaign_id: int) -> LedgerState | None:
+    """Take the campaign's ledger lock (inside the caller's transaction)."""
+    if not Campaign.objects.filter(pk=campaign_id).exists():
+        return None
+    LedgerState.objects.get_or_create(campaign_id=campaign_id)
+    return LedgerState.objects.select_for_update().get(campaign_id=campaign_id)
+
+
+def _waiting(campaign_id: int, unit_ids: list[int] | None) -> list[int]:
+    """Ids of the outbox rows a roll-up of these units settles. Rows without a unit
+    (a county-wide change) are settled by every roll-up: each recomputes the county."""
+    rows = ChangeOutbox.objects.filter(campaign_id=campaign_id)
+    if unit_ids is not None:
+        rows = rows.filter(Q(unit_id__in=unit_ids) | Q(unit__isnull=True))
+    return list(rows.values_list("pk", flat=True))
+
+
+def _consume(ids: list[int]) -> int:
+    for start in range(0, len(ids), _BATCH):
+        ChangeOutbox.objects.filter(pk__in=ids[start : start + _BATCH]).delete()
+    return len(ids)
+
+
+def _execute(statements: Iterable[str]) -> None:
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def _delete_rows_of(campaign_id: int, unit_ids: list[int]) -> None:
+    """The rows a roll-up of these units replaces: their unit rows, the unassigned
+    opinions' rows, the county rows, and the rows of members and teams filed under the
+    units or belonging to them now (a member who moved is filed under the new unit)."""
+    rows = LedgerRow.objects.filter(campaign_id=campaign_id)
+    rows.filter(level__in=[LedgerLevel.COUNTY, LedgerLevel.UNIT], unit__isnull=True).delete()
+    if unit_ids:
+        rows.filter(unit_id__in=unit_ids).delete()
+        rows.filter(level=LedgerLevel.MEMBER, member__unit_id__in=unit_ids).delete()
+        rows.filter(level=LedgerLevel.TEAM, team__unit_id__in=unit_ids).delete()
+
+
+def _finish(state: LedgerState, *, full: bool) -> None:
+    _execute([sources.county_statement(state.campaign_id)])
+    now = timezone.now()
+    state.rolled_up_at = now
+    fields = ["rolled_up_at"]
+    if full:
+        state.full_rollup_at = now
+        fields.append("full_rollup_at")
+    state.save(update_fields=fields)
+
+
+@transaction.atomic
+def ledger_rollup_units(
+    *, campaign_id: int, unit_ids: Iterable[int | None], only_pending: bool = False
+) -> RollupResult:
+    """Recompute the ledger rows of some units (None among them: the opinions with no
+    target yet, which every roll-up recomputes anyway) and the county rows.
+
+    ``only_pending``: do nothing when no outbox row waits for these units, because an
+    earlier roll-up already took in every committed change to them. A burst of changes
+    then costs one roll-up, however many messages it sent."""
+    state = _lock(campaign_id)
+    if state is None:
+        return RollupResult(campaign_id=campaign_id, units=0, consumed=0, skipped=True)
+    units = sorted({int(unit) for unit in unit_ids if unit is not None})
+    if len(units) > FULL_ROLLUP_ABOVE:
+        return _rollup_full(state)
+    waiting = _waiting(campaign_id, units)
+    if only_pending and not waiting:
+        return RollupResult(campaign_id=campaign_id, units=len(units), consumed=0, skipped=True)
+    _delete_rows_of(campaign_id, units)
+    _execute(sources.insert_statements(campaign_id, units))
+    _finish(state, full=False)
+    return RollupResult(campaign_id=campaign_id, units=len(units), consumed=_consume(waiting))
+
+
+def _rollup_full(state: LedgerState) -> RollupResult:
+    waiting = _waiting(state.campaign_id, None)
+    LedgerRow.objects.filter(campaign_id=state.campaign_id).delete()
+    _execute(sources.insert_statements(state.campaign_id, None))
+    _finish(state, full=True)
+    return RollupResult(campaign_id=state.campaign_id, units=None, consumed=_consume(waiting))
+
+
+@transaction.atomic
+def ledger_rollup_full(*, campaign_id: int) -> RollupResult:
+    """Recompute every ledger row of a campaign from source."""
+    state = _lock(campaign_id)
+    if state is None:
+        return RollupResult(campaign_id=campaign_id, units=None, consumed=0, skipped=True)
+    return _rollup_full(state)
+
+
+def ledger_drain_outbox(*, campaign_id: int | None = None) -> list[RollupResult]:
+    """Roll up every unit with a change waiting in the outbox, one campaign at a time."""
+    rows = ChangeOutbox.objects.all()
+    if campaign_id is not None:
+        rows = rows.filter(campaign_id=campaign_id)
+    return [
+        ledger_rollup_units(campaign_id=campaign, unit_ids=units, only_pending=True)
+        for campaign, units in _group_by_campaign(rows.values_list("campaign_id", "unit_id").distinct()).items()
+    ]
+
+
+def stale_outbox(*, older_than: datetime.timedelta) -> dict[int, list[int | None]]:
+    """The units, by campaign, of outbox rows older than ``older_than``: changes whose
+    roll-up was never sent, lost with a worker, or failed."""
+    rows = ChangeOutbox.objects.filter(created_at__lt=timezone.now() - older_than)
+    return _group_by_campaign(rows.values_list("campaign_id", "unit_id").distinct())
+
+
+def _group_by_campaign(pairs: Iterable[tuple[int, int | None]]) -> dict[int, list[int | None]]:
+    grouped: dict[int, set[int | None]] = defaultdict(set)
+    for campaign_id, unit_id in pairs:
+        grouped[campaign_id].add(unit_id)
+    return {
+        campaign_id: sorted(u for u in units if u is not None) + ([None] if None in units else [])
+        for campaign_id, units in sorted(grouped.items())
+    }
+
+
+# --- Reconciliation ------------------------------------------------------------------
+
+
+def ledger_recount(*, campaign_id: int) -> dict[FigureKey, int]:
+    """Every figure of a campaign's ledger counted afresh from source with the ORM."""
+    figures: Counter[FigureKey] = Counter()
+    opinions = Opinion.objects.filter(campaign_id=campaign_id, merged_into__isnull=True).order_by()
+    levels = (
+        (opinions, "ledger_unit_id", "ledger_unit_id", unit_scope),
+        (opinions.filter(target_member__isnull=False), "target_member_id", "target_member__unit_id", member_scope),
+        (opinions.filter(target_team__isnull=False), "target_team_id", "target_team__unit_id", team_scope),
+    )
+    for queryset, subject, filed_under, scope in levels:
+        for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
+            fields = [subject, filed_under] + ([dimension] if dimension != Dimension.TOTAL else [])
+            for row in queryset.values(*fields).annotate(n=Count("pk")):
+                key = row[dimension] if dimension != Dimension.TOTAL else TOTAL_KEY
+                figures[(scope(row[subject]), row[filed_under], dimension, key)] += row["n"]
+    for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
+        if dimension == Dimension.TOTAL:
+            figures[(COUNTY_SCOPE, None, dimension, TOTAL_KEY)] += opinions.count()
+            continue
+        for row in opinions.values(dimension).annotate(n=Count("pk")):
+            figures[(COUNTY_SCOPE, None, dimension, row[dimension])] += row["n"]
+
+    lists = FeedbackList.objects.filter(campaign_id=campaign_id).order_by()
+    released = {FeedbackList.Status.RELEASED, FeedbackList.Status.SIGNED}
+    list_levels = (
+        (lists, "ledger_unit_id", "ledger_unit_id", unit_scope),
+        (lists.filter(target_member__isnull=False), "target_member_id", "target_member__unit_id", member_scope),
+        (lists.filter(target_team__isnull=False), "target_team_id", "target_team__unit_id", team_scope),
+    )
+    for queryset, subject, filed_under, scope in list_levels:
+        for row in queryset.values(subject, filed_under, "status").annotate(n=Count("pk")):
+            where = (scope(row[subject]), row[filed_under])
+            keys = [LISTS_TOTAL]
+            if row["status"] in released:
+                keys.append(LISTS_RELEASED)
+            if row["status"] == FeedbackList.Status.SIGNED:
+                keys.append(LISTS_SIGNED)
+            for key in keys:
+                figures[(*where, Dimension.FEEDBACK, key)] += row["n"]
+                if scope is unit_scope:
+                    figures[(COUNTY_SCOPE, None, Dimension.FEEDBACK, key)] += row["n"]
+
+    events = (
+        SolicitationEvent.objects.filter(campaign_id=campaign_id)
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            **{
+                EVENTS: Count("pk"),
+                FORUMS: Count("pk", filter=Q(channel=Channel.FORUM)),
+                FORMS_ISSUED: Sum("forms_issued"),
+                FORMS_RETURNED: Sum("forms_returned"),
+                SUGGESTION_BOXES: Sum("boxes_set"),
+            }
+        )
+    )
+    for row in events:
+        for key in (EVENTS, FORUMS, FORMS_ISSUED, FORMS_RETURNED, SUGGESTION_BOXES):
+            figures[(unit_scope(row["unit_id"]), row["unit_id"], Dimension.SOLICITATION, key)] += row[key] or 0
+            figures[(COUNTY_SCOPE, None, Dimension.SOLICITATION, key)] += row[key] or 0
+    # The ledger stores no zero: a figure that is not there reads as zero.
+    return {key: value for key, value in figures.items() if value}
+
+
+def ledger_stored(*, campaign_id: int) -> dict[FigureKey, int]:
+    rows = LedgerRow.objects.filter(campaign_id=campaign_id).values_list(
+        "scope", "unit_id", "dimension", "key", "value"
+    )
+    return {(scope, unit_id, dimension, key): value for scope, unit_id, dimension, key, value in rows}
+
+
+def _set_snapshot_isolation() -> None:
+    # One snapshot for the recount and the stored rows, so that a change committed
+    # between the two reads is not mistaken for drift (SQLite reads one snapshot anyway).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def ledger_compare(*, campaign_id: int) -> list[Drift]:
+    """Every figure that differs from a direct recount (read under the ledger lock)."""
+    outermost = not connection.in_atomic_block  # inside another transaction, its isolation stands
+    with transaction.atomic():
+        if outermost:
+            _set_snapshot_isolation()
+        if _lock(campaign_id) is None:
+            return []
+        recounted = ledger_recount(campaign_id=campaign_id)
+        stored = ledger_stored(campaign_id=campaign_id)
+    drifts = []
+    for figure in sorted(set(recounted) | set(stored), key=lambda k: (k[0], k[1] or 0, k[2], k[3])):
+        if recounted.get(figure, 0) != stored.get(figure, 0):
+            scope, unit_id, dimension, key = figure
+            drifts.append(
+                Drift(
+                    campaign_id=campaign_id,
+                    scope=scope,
+                    unit_id=unit_id,
+                    dimension=dimension,
+                    key=key,
+                    stored=stored.get(figure, 0),
+                    recounted=recounted.get(figure, 0),
+                )
+            )
+    return drifts
+
+
+def ledger_reconcile(*, campaign_id: int, repair: bool = False, record: bool = False) -> list[Drift]:
+    """Compare a campaign's ledger with a direct recount; optionally record each drift
+    (``LedgerDrift``) and repair the ledger with a full roll-up."""
+    drifts = ledger_compare(campaign_id=campaign_id)
+    with transaction.atomic():
+        if drifts and repair:
+            ledger_rollup_full(campaign_id=campaign_id)
+        now = timezone.now()
+        if record:
+            LedgerDrift.objects.bulk_create(
+                LedgerDrift(
+                    campaign_id=campaign_id,
+                    found_at=now,
+                    scope=drift.scope,
+                    unit_ref=drift.unit_id,
+                    dimension=drift.dimension,
+                    key=drift.key,
+                    stored=drift.stored,
+                    recounted=drift.recounted,
+                    repaired=repair,
+                )
+                for drift in drifts
+            )
+        LedgerState.objects.filter(campaign_id=campaign_id).update(reconciled_at=now)
+    for drift in drifts:
+        logger.warning("Ledger drift in campaign %s: %s", campaign_id, drift)
+    return drifts
+
+
+def ledger_reconcile_all(*, repair: bool = True, record: bool = True) -> dict[str, int]:
+    """The nightly check: take in whatever waits in the outbox, then reconcile every
+    campaign. Returns the number of drifts found per campaign code."""
+    ledger_drain_outbox()
+    return {
+        campaign.slug: len(ledger_reconcile(campaign_id=campaign.pk, repair=repair, record=record))
+        for campaign in Campaign.objects.order_by("pk").only("pk", "slug")
+    }

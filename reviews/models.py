@@ -1,0 +1,218 @@
+"""Self-analysis documents (党性分析材料), the versions their authors submit, and the
+reviewers' decisions on them (DESIGN §3 "Self-analysis documents")."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from campaign.models import Campaign, Member, Supervisor, SupervisoryTeam
+
+
+class Section(models.TextChoices):
+    """The document's sections, in the order they are written and printed."""
+
+    IDEALS = "problems_ideals", _("Problems: ideals and beliefs")
+    PURPOSE = "problems_purpose", _("Problems: sense of purpose")
+    DISCIPLINE = "problems_discipline", _("Problems: organisational discipline")
+    IDEOLOGY = "problems_ideology", _("Problems: ideological style")
+    WORK_STYLE = "problems_work_style", _("Problems: work style")
+    CAUSES = "causes", _("Causes")
+    DIRECTION = "direction", _("Direction of effort")
+
+
+SECTION_FIELDS: tuple[str, ...] = tuple(Section.values)
+
+
+class DocumentState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for revision")
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+    APPROVED = "approved", _("Approved")
+
+
+# The states in which the author may change the text, and those awaiting a decision.
+EDITABLE_STATES = frozenset({DocumentState.DRAFT, DocumentState.RETURNED})
+AWAITING_STATES = frozenset({DocumentState.SUBMITTED, DocumentState.RESUBMITTED})
+
+
+class Route(models.TextChoices):
+    """Who reviews a document, by the author's rank (DESIGN §3)."""
+
+    MUNICIPAL_TEAM = "municipal_team", _("Municipal supervisory team")
+    COUNTY_TEAM_LEADER = "county_team_leader", _("Leader of the county supervisory team")
+    RESPONSIBLE_LEADER = "responsible_leader", _("The unit's responsible leader")
+
+
+class AnalysisDocument(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="analysis_documents", verbose_name=_("campaign")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="analysis_documents", verbose_name=_("author")
+    )
+    state = models.CharField(_("state"), max_length=20, choices=DocumentState.choices, default=DocumentState.DRAFT)
+
+    problems_ideals = models.TextField(Section.IDEALS.label, blank=True)
+    problems_purpose = models.TextField(Section.PURPOSE.label, blank=True)
+    problems_discipline = models.TextField(Section.DISCIPLINE.label, blank=True)
+    problems_ideology = models.TextField(Section.IDEOLOGY.label, blank=True)
+    problems_work_style = models.TextField(Section.WORK_STYLE.label, blank=True)
+    causes = models.TextField(Section.CAUSES.label, blank=True)
+    direction = models.TextField(Section.DIRECTION.label, blank=True)
+    # Kept with the text by the services, so lists and progress never count words again.
+    word_count = models.PositiveIntegerField(_("words"), default=0)
+
+    compared_theory = models.BooleanField(_("compared with the Party's guiding theory"), default=False)
+    compared_constitution = models.BooleanField(
+        _("compared with the constitution's requirements for members"), default=False
+    )
+    compared_standards = models.BooleanField(_("compared with the campaign's standards"), default=False)
+    compared_opinions = models.BooleanField(_("compared with the opinions received"), default=False)
+
+    # The route is stored on submission: the people, not their user accounts, so that a
+    # reviewer given a login later finds his queue already filled.
+    route = models.CharField(_("reviewed by"), max_length=30, choices=Route.choices, blank=True)
+    reviewer_team = models.ForeignKey(
+        SupervisoryTeam,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewing supervisory team"),
+    )
+    reviewer_supervisor = models.ForeignKey(
+        Supervisor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reviewer")
+    )
+    reviewer_member = models.ForeignKey(
+        Member,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents_to_review",
+        verbose_name=_("reviewing leader"),
+    )
+
+    submitted_at = models.DateTimeField(_("last submitted"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    reopened_reason = models.TextField(_("reason for reopening"), blank=True)
+    updated_at = models.DateTimeField(_("last saved"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("self-analysis document")
+        verbose_name_plural = _("self-analysis documents")
+        ordering = ["member__unit__path", "member__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member"], name="one_document_per_member"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "state"], name="document_campaign_state"),
+            models.Index(fields=["state", "submitted_at"], name="document_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Self-analysis of %(name)s") % {"name": self.member.name})
+
+    def sections(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in SECTION_FIELDS}
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_awaiting(self) -> bool:
+        return self.state in AWAITING_STATES
+
+
+class DocumentVersion(models.Model):
+    """One submitted text, as it was. Written once and never changed, so it needs no
+    history of its own: the versions are the history of the text."""
+
+    document = models.ForeignKey(
+        AnalysisDocument, on_delete=models.CASCADE, related_name="versions", verbose_name=_("document")
+    )
+    number = models.PositiveSmallIntegerField(_("version"))
+    sections = models.JSONField(_("sections"))
+    word_count = models.PositiveIntegerField(_("words"))
+    submitted_at = models.DateTimeField(_("submitted"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("document version")
+        verbose_name_plural = _("document versions")
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("version %(number)d") % {"number": self.number})
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    RETURN = "return", _("Return for revision")
+
+
+class Review(models.Model):
+    document = models.ForeignKey(
+        AnalysisDocument, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("document")
+    )
+    version = models.ForeignKey(
+        DocumentVersion, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("version reviewed")
+    )
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    overall_comment = models.TextField(_("overall comment"), blank=True)
+    section_comments = models.JSONField(_("comments by section"), default=dict, blank=True)
+    problems_accurate = models.BooleanField(_("problems accurate"), default=False)
+    causes_accurate = models.BooleanField(_("causes accurate"), default=False)
+    direction_accurate = models.BooleanField(_("direction accurate"), default=False)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer's account"),
+    )
+    # The name as it was at the decision: it stays when the account is removed.
+    reviewer_name = models.CharField(_("reviewer"), max_length=100)
+    decided_at = models.DateTimeField(_("decided"))
+    # Seconds between the version's submission and this decision: progress averages it
+    # with a plain Avg on every database.
+    waited_seconds = models.PositiveIntegerField(_("time waited (seconds)"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["document", "decided_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["version"], name="one_decision_per_version"),
+            models.CheckConstraint(
+                condition=Q(decision="return")
+                | Q(problems_accurate=True, causes_accurate=True, direction_accurate=True),
+                name="approval_needs_three_checks",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} · {self.version}"
+
+    def comment_rows(self) -> list[tuple[str, str]]:
+        """(section label, comment) for the sections commented on, in document order."""
+        return [
+            (Section(name).label, self.section_comments[name])
+            for name in SECTION_FIELDS
+            if self.section_comments.get(name)
+        ]

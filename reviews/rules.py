@@ -1,0 +1,41 @@
+"""Scoping rules of self-analysis documents, registered with campaign.scoping at start-up.
+
+Staff see the documents of the units in their reach (the office and the municipal team
+the whole campaign); a member sees his or her own document, and, as a unit's
+responsible leader, the documents routed to him or her for review.
+"""
+
+from collections.abc import Callable
+
+from django.db.models import Q
+
+from campaign.models import Member
+from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, register, register_action
+from reviews.models import AnalysisDocument, DocumentVersion, Review
+
+
+def _own_or_routed(prefix: str = "") -> Callable[[Member], Q]:
+    def condition(member: Member) -> Q:
+        return Q(**{f"{prefix}member": member}) | Q(**{f"{prefix}reviewer_member": member})
+
+    return condition
+
+
+register(
+    AnalysisDocument,
+    Rule(campaign="campaign_id", path="member__unit__path", member_q=_own_or_routed()),
+)
+register(
+    DocumentVersion,
+    Rule(campaign="document__campaign_id", path="document__member__unit__path", member_q=_own_or_routed("document__")),
+)
+register(
+    Review,
+    Rule(campaign="document__campaign_id", path="document__member__unit__path", member_q=_own_or_routed("document__")),
+)
+
+register_action("documents.write", {MEMBER})
+register_action("documents.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER})
+register_action("documents.review", {SUPERVISOR, MEMBER})
+register_action("documents.progress", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+register_action("documents.reopen", {ADMIN, OFFICE})

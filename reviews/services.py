@@ -1,0 +1,382 @@
+"""Every write on self-analysis documents: saving drafts, submitting, routing, deciding,
+reopening, re-routing. The state machine is ``transition()``; nothing else changes
+``AnalysisDocument.state``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaign.events import announce_change
+from campaign.models import (
+    LEADING_RANKS,
+    Campaign,
+    Member,
+    OrgUnit,
+    Rank,
+    Supervisor,
+    SupervisoryLevel,
+    SupervisoryTeam,
+)
+from reviews.models import (
+    AWAITING_STATES,
+    SECTION_FIELDS,
+    AnalysisDocument,
+    Decision,
+    DocumentState,
+    DocumentVersion,
+    Review,
+    Route,
+    Section,
+)
+from reviews.wordcount import count_words
+
+SOURCE = "documents"
+
+# The one table of allowed moves: (state, action) → next state.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (DocumentState.DRAFT, "submit"): DocumentState.SUBMITTED,
+    (DocumentState.RETURNED, "submit"): DocumentState.RESUBMITTED,
+    (DocumentState.SUBMITTED, "return"): DocumentState.RETURNED,
+    (DocumentState.RESUBMITTED, "return"): DocumentState.RETURNED,
+    (DocumentState.SUBMITTED, "approve"): DocumentState.APPROVED,
+    (DocumentState.RESUBMITTED, "approve"): DocumentState.APPROVED,
+    # Reopened by the office: back to the author, who revises and resubmits.
+    (DocumentState.APPROVED, "reopen"): DocumentState.RETURNED,
+}
+
+COMPARISONS: tuple[str, ...] = ("compared_theory", "compared_constitution", "compared_standards", "compared_opinions")
+
+
+def transition(document: AnalysisDocument, action: str) -> str:
+    """Move ``document`` to the state ``action`` leads to, or refuse."""
+    try:
+        new_state = TRANSITIONS[(document.state, action)]
+    except KeyError:
+        raise ValidationError(
+            _("A document that is “%(state)s” cannot be %(action)s.")
+            % {"state": document.get_state_display(), "action": ACTION_LABELS.get(action, action)}
+        ) from None
+    document.state = new_state
+    return new_state
+
+
+ACTION_LABELS = {
+    "submit": _("submitted"),
+    "return": _("returned"),
+    "approve": _("approved"),
+    "reopen": _("reopened"),
+}
+
+
+def minimum_words(member: Member, campaign: Campaign) -> int:
+    return campaign.doc_min_words_leader if member.rank in LEADING_RANKS else campaign.doc_min_words_member
+
+
+# --- Routing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    route: str
+    team: SupervisoryTeam | None = None
+    supervisor: Supervisor | None = None
+    member: Member | None = None
+
+    @property
+    def key(self) -> tuple[str, int | None, int | None, int | None]:
+        return (
+            self.route,
+            self.team.pk if self.team else None,
+            self.supervisor.pk if self.supervisor else None,
+            self.member.pk if self.member else None,
+        )
+
+
+def routes_for(members: Iterable[Member], campaign: Campaign) -> dict[int, RouteChoice]:
+    """The route of each member's document, by rank (DESIGN §3), in a fixed number of
+    queries whatever the number of members: the demo and ``reroute_documents`` route
+    thousands at once, the submit page one.
+
+    Standing Committee members → the municipal supervisory team (any of its members with
+    a login may decide); county-level and section-level leaders → the leader of the
+    county supervisory team that supervises the author's unit or one of its ancestors
+    (the nearest one); other members → the unit's responsible leader."""
+    members = list(members)
+    municipal = (
+        SupervisoryTeam.objects.filter(campaign=campaign, level=SupervisoryLevel.MUNICIPAL).order_by("pk").first()
+    )
+    # Each county team's leader, and the paths of the units it supervises.
+    leaders = {
+        s.team_id: s
+        for s in Supervisor.objects.filter(
+            team__campaign=campaign, team__level=SupervisoryLevel.COUNTY, is_leader=True
+        ).select_related("user")
+    }
+    team_paths: list[tuple[str, int]] = sorted(
+        SupervisoryTeam.units.through.objects.filter(
+            supervisoryteam__campaign=campaign, supervisoryteam__level=SupervisoryLevel.COUNTY
+        ).values_list("orgunit__path", "supervisoryteam_id"),
+        key=lambda row: -len(row[0]),  # deepest first: the nearest supervising team wins
+    )
+    unit_ids = {m.unit_id for m in members}
+    responsible = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "responsible_leader_id"))
+    leader_members = Member.objects.in_bulk({pk for pk in responsible.values() if pk})
+    unit_paths = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "path"))
+
+    result: dict[int, RouteChoice] = {}
+    for member in members:
+        if member.rank == Rank.STANDING_COMMITTEE:
+            result[member.pk] = RouteChoice(Route.MUNICIPAL_TEAM, team=municipal)
+        elif member.rank in LEADING_RANKS:
+            path = unit_paths.get(member.unit_id, "")
+            team_id = next((team for team_path, team in team_paths if path.startswith(team_path)), None)
+            leader = leaders.get(team_id) if team_id else None
+            result[member.pk] = RouteChoice(Route.COUNTY_TEAM_LEADER, supervisor=leader)
+        else:
+            leader_id = responsible.get(member.unit_id)
+            # Nobody reviews his own document.
+            leader = leader_members.get(leader_id) if leader_id and leader_id != member.pk else None
+            result[member.pk] = RouteChoice(Route.RESPONSIBLE_LEADER, member=leader)
+    return result
+
+
+def route_for(member: Member) -> RouteChoice:
+    return routes_for([member], member.campaign)[member.pk]
+
+
+def _apply_route(document: AnalysisDocument, choice: RouteChoice) -> None:
+    document.route = choice.route
+    document.reviewer_team = choice.team
+    document.reviewer_supervisor = choice.supervisor
+    document.reviewer_member = choice.member
+
+
+def _current_key(document: AnalysisDocument) -> tuple[str, int | None, int | None, int | None]:
+    return (document.route, document.reviewer_team_id, document.reviewer_supervisor_id, document.reviewer_member_id)
+
+
+def may_decide(user: Any, document: AnalysisDocument) -> bool:
+    """Only the routed reviewer decides."""
+    if not getattr(user, "is_authenticated", False) or document.member.user_id == user.pk:
+        return False
+    if document.route == Route.MUNICIPAL_TEAM:
+        return (
+            document.reviewer_team_id is not None
+            and Supervisor.objects.filter(user=user, team_id=document.reviewer_team_id).exists()
+        )
+    if document.route == Route.COUNTY_TEAM_LEADER:
+        return document.reviewer_supervisor is not None and document.reviewer_supervisor.user_id == user.pk
+    if document.route == Route.RESPONSIBLE_LEADER:
+        return document.reviewer_member is not None and document.reviewer_member.user_id == user.pk
+    return False
+
+
+# --- Writing --------------------------------------------------------------------
+
+
+def document_get_or_create(*, member: Member) -> AnalysisDocument:
+    document, _created = AnalysisDocument.objects.get_or_create(campaign=member.campaign, member=member)
+    return document
+
+
+def _check_author(document: AnalysisDocument, user: Any) -> None:
+    if document.member.user_id is None or document.member.user_id != user.pk:
+        raise ValidationError(_("Only the author may change this document."))
+
+
+@transaction.atomic
+def document_save(
+    *,
+    document: AnalysisDocument,
+    user: Any,
+    sections: Mapping[str, str],
+    comparisons: Mapping[str, bool] | None = None,
+) -> AnalysisDocument:
+    """Save the author's text (a draft, or a returned document being revised)."""
+    document = AnalysisDocument.objects.select_for_update(of=("self",)).select_related("member").get(pk=document.pk)
+    _check_author(document, user)
+    if not document.is_editable:
+        raise ValidationError(
+            _("This document is “%(state)s” and cannot be changed now.") % {"state": document.get_state_display()}
+        )
+    unknown = set(sections) - set(SECTION_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown section: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    for name, text in sections.items():
+        setattr(document, name, (text or "").replace("\r\n", "\n"))
+    for name, value in (comparisons or {}).items():
+        if name in COMPARISONS:
+            setattr(document, name, bool(value))
+    document.word_count = sum(count_words(text) for text in document.sections().values())
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_submit(*, document: AnalysisDocument, user: Any) -> DocumentVersion:
+    """Keep the text as a new version, route it to its reviewer, and wait for a decision."""
+    document = (
+        AnalysisDocument.objects.select_for_update(of=("self",))
+        .select_related("member", "campaign")
+        .get(pk=document.pk)
+    )
+    _check_author(document, user)
+    minimum = minimum_words(document.member, document.campaign)
+    errors: dict[str, list[str]] = {}
+    if document.word_count < minimum:
+        errors["__all__"] = [
+            _("The document has %(count)d words; at least %(minimum)d are required. %(missing)d words are missing.")
+            % {"count": document.word_count, "minimum": minimum, "missing": minimum - document.word_count}
+        ]
+    empty = [Section(name).label for name in SECTION_FIELDS if not getattr(document, name).strip()]
+    if empty:
+        errors.setdefault("__all__", []).append(
+            _("Every section needs text; empty: %(sections)s.") % {"sections": "、".join(str(s) for s in empty)}
+        )
+    unconfirmed = [name for name in COMPARISONS if not getattr(document, name)]
+    for name in unconfirmed:
+        errors[name] = [_("Confirm this comparison before submitting.")]
+    if errors:
+        raise ValidationError(errors)
+    transition(document, "submit")
+    now = timezone.now()
+    number = (document.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+    version = DocumentVersion.objects.create(
+        document=document,
+        number=number,
+        sections=document.sections(),
+        word_count=document.word_count,
+        submitted_at=now,
+        submitted_by=user,
+    )
+    _apply_route(document, route_for(document.member))
+    document.submitted_at = now
+    document.save()
+    announce_change(campaign_id=document.campaign_id, unit_ids=[document.member.unit_id], source=SOURCE)
+    return version
+
+
+@transaction.atomic
+def document_decide(
+    *,
+    document: AnalysisDocument,
+    user: Any,
+    version_number: int,
+    decision: str,
+    overall_comment: str = "",
+    section_comments: Mapping[str, str] | None = None,
+    problems_accurate: bool = False,
+    causes_accurate: bool = False,
+    direction_accurate: bool = False,
+) -> Review:
+    """The routed reviewer approves the latest version or returns it with comments."""
+    document = (
+        AnalysisDocument.objects.select_for_update(of=("self",))
+        .select_related("member", "reviewer_supervisor", "reviewer_member")
+        .get(pk=document.pk)
+    )
+    if not may_decide(user, document):
+        raise ValidationError(_("Only the reviewer this document is routed to may decide on it."))
+    latest = document.versions.order_by("-number").first()
+    if document.state not in AWAITING_STATES or latest is None:
+        raise ValidationError(
+            _("This document is “%(state)s”; there is nothing to decide.") % {"state": document.get_state_display()}
+        )
+    if latest.number != version_number:
+        raise ValidationError(
+            {
+                "version": _(
+                    "You reviewed version %(reviewed)d, but the author has since submitted version %(latest)d. "
+                    "Read the latest version before deciding."
+                )
+                % {"reviewed": version_number, "latest": latest.number}
+            }
+        )
+    comments = {name: text.strip() for name, text in (section_comments or {}).items() if name in SECTION_FIELDS}
+    comments = {name: text for name, text in comments.items() if text}
+    overall_comment = overall_comment.strip()
+    if decision == Decision.APPROVE:
+        missing = [
+            field
+            for field, value in (
+                ("problems_accurate", problems_accurate),
+                ("causes_accurate", causes_accurate),
+                ("direction_accurate", direction_accurate),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValidationError(
+                {field: _("A document is approved only when this is confirmed.") for field in missing}
+            )
+        transition(document, "approve")
+    elif decision == Decision.RETURN:
+        if not overall_comment and not comments:
+            raise ValidationError({"overall_comment": _("Say what the author should revise.")})
+        transition(document, "return")
+    else:
+        raise ValidationError({"decision": _("Choose approve or return.")})
+    now = timezone.now()
+    review = Review.objects.create(
+        document=document,
+        version=latest,
+        decision=decision,
+        overall_comment=overall_comment,
+        section_comments=comments,
+        problems_accurate=problems_accurate,
+        causes_accurate=causes_accurate,
+        direction_accurate=direction_accurate,
+        reviewer=user,
+        reviewer_name=user.get_full_name() or user.get_username(),
+        decided_at=now,
+        waited_seconds=max(0, int((now - latest.submitted_at).total_seconds())),
+    )
+    document.approved_at = now if decision == Decision.APPROVE else None
+    document.save()
+    announce_change(campaign_id=document.campaign_id, unit_ids=[document.member.unit_id], source=SOURCE)
+    return review
+
+
+@transaction.atomic
+def document_reopen(*, document: AnalysisDocument, reason: str) -> AnalysisDocument:
+    """The office reopens an approved document, with a reason the author reads."""
+    document = AnalysisDocument.objects.select_for_update(of=("self",)).select_related("member").get(pk=document.pk)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for reopening the document.")})
+    transition(document, "reopen")
+    document.reopened_reason = reason
+    document.approved_at = None
+    document.save()
+    announce_change(campaign_id=document.campaign_id, unit_ids=[document.member.unit_id], source=SOURCE)
+    return document
+
+
+@transaction.atomic
+def documents_reroute(*, campaign: Campaign) -> int:
+    """Route every document awaiting a decision again, after a reviewer changed (a new
+    responsible leader, a new team leader, a unit moved to another team). Returns how
+    many changed hands; running it twice changes nothing the second time."""
+    documents = list(
+        AnalysisDocument.objects.select_for_update(of=("self",))
+        .filter(campaign=campaign, state__in=AWAITING_STATES)
+        .select_related("member")
+    )
+    routes = routes_for([d.member for d in documents], campaign)
+    changed = []
+    for document in documents:
+        choice = routes[document.member_id]
+        if choice.key != _current_key(document):
+            _apply_route(document, choice)
+            changed.append(document)
+    for document in changed:
+        document.save(update_fields=["route", "reviewer_team", "reviewer_supervisor", "reviewer_member", "updated_at"])
+    return len(changed)

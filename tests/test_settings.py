@@ -1,0 +1,161 @@
+"""config/settings.py reads everything from the environment and refuses a bad value.
+
+Each case starts a fresh interpreter with a clean environment, because settings are read
+once per process and this test process already has its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SETUP = "import django; django.setup()"
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "canvass.example.org",
+    "HTTPS": "1",
+    "CSRF_TRUSTED_ORIGINS": "https://canvass.example.org",
+}
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    """Run Python in the project with only PATH, HOME and ``env`` set: no PYTEST_VERSION,
+    no DATABASE_URL or CELERY_BROKER_URL leaking in from CI."""
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    clean.update(env)
+    return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=120)
+
+
+def setting(*names: str, **env: str) -> str:
+    """The values of the named settings (expressions allowed), space-separated."""
+    values = ", ".join(f"settings.{name}" for name in names)
+    result = run(["-c", f"{SETUP}; from django.conf import settings; print({values})"], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def refusal(result: subprocess.CompletedProcess) -> str:
+    """The last line of the traceback: the message an operator reads."""
+    assert result.returncode != 0, "start-up should have stopped"
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("CONN_MAX_AGE", "abc"),
+        ("DATABASE_URL", "nonsense://"),
+        ("DATABASE_URL", "postgres://u@h:notaport/db"),
+        ("CELERY_BROKER_URL", "amqp://x"),
+        ("CELERY_RESULT_BACKEND", "rpc://"),
+        ("CACHE_URL", "memcached://127.0.0.1:11211"),
+        ("TIME_ZONE", "Mars/Base"),
+        ("LANGUAGE_CODE", "fr"),
+        ("CSRF_TRUSTED_ORIGINS", "example.com"),
+        ("HTTPS", "2"),
+        ("SESSION_IDLE_SECONDS", "5"),
+        ("AXES_FAILURE_LIMIT", "0"),
+        ("TRUSTED_PROXY_COUNT", "one"),
+        ("SECURE_HSTS_SECONDS", "-1"),
+        ("STATIC_MANIFEST", "perhaps"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_value_stops_start_up_naming_the_variable(name, value):
+    # DEBUG=1 so that a missing SECRET_KEY is not what stops it.
+    env = {"DEBUG": "1", name: value}
+    message = refusal(run(["-c", SETUP], **env))
+    assert message.startswith("django.core.exceptions.ImproperlyConfigured:")
+    assert name in message
+    if name == "CONN_MAX_AGE":
+        assert "DATABASE_URL" not in message, "the database URL was fine"
+
+
+def test_a_refused_broker_url_does_not_echo_its_password():
+    message = refusal(run(["-c", SETUP], DEBUG="1", CELERY_BROKER_URL="amqp://canvass:hunter2-secret@mq:5672//"))
+    assert "CELERY_BROKER_URL" in message
+    assert "hunter2" not in message
+
+
+def test_missing_secret_key_stops_start_up_outside_pytest_with_debug_off():
+    message = refusal(run(["manage.py", "check"]))
+    assert "ImproperlyConfigured" in message
+    assert "SECRET_KEY must be set" in message
+
+
+def test_missing_secret_key_is_allowed_for_development():
+    assert run(["manage.py", "check"], DEBUG="1").returncode == 0
+    assert run(["manage.py", "check"], PYTEST_VERSION="9").returncode == 0
+
+
+def test_embedded_default_is_sqlite_with_eager_celery():
+    out = setting("DATABASES['default']['ENGINE']", "CELERY_TASK_ALWAYS_EAGER", DEBUG="1")
+    assert out == "django.db.backends.sqlite3 True"
+
+
+def test_full_stack_reads_database_and_broker_urls():
+    out = setting(
+        "DATABASES['default']['NAME']",
+        "DATABASES['default']['CONN_MAX_AGE']",
+        "CELERY_TASK_ALWAYS_EAGER",
+        DEBUG="1",
+        DATABASE_URL="postgres://canvass:secret@db.internal:5432/canvass",
+        CONN_MAX_AGE="60",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+    )
+    assert out == "canvass 60 False"
+
+
+def test_tests_run_tasks_eagerly_even_with_a_broker():
+    assert (
+        setting("CELERY_TASK_ALWAYS_EAGER", PYTEST_VERSION="9", CELERY_BROKER_URL="redis://127.0.0.1:6379/5") == "True"
+    )
+
+
+def test_session_idle_seconds_sets_the_session_lifetime():
+    assert setting("SESSION_COOKIE_AGE", DEBUG="1", SESSION_IDLE_SECONDS="900") == "900"
+    assert setting("SESSION_SAVE_EVERY_REQUEST", DEBUG="1") == "True", "idle time, not time since log-in"
+
+
+def test_manifest_storage_follows_debug():
+    storage = "STORAGES['staticfiles']['BACKEND']"
+    assert setting(storage, **PRODUCTION) == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert setting(storage, DEBUG="1") == "django.contrib.staticfiles.storage.StaticFilesStorage"
+    assert (
+        setting(storage, **PRODUCTION, STATIC_MANIFEST="0") == "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+
+
+def test_check_deploy_with_production_values_reports_no_issue():
+    """Runs without collectstatic: the manifest is only needed to render pages."""
+    result = run(["manage.py", "check", "--deploy"], **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout + result.stderr
+
+
+def test_check_deploy_flags_a_development_setup():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], DEBUG="1")
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr, "DEBUG on in deployment is reported"
+
+
+def test_https_turns_on_redirect_secure_cookies_and_hsts():
+    out = setting(
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_PRELOAD",
+        **PRODUCTION,
+    )
+    assert out == "True True True 31536000 True"
+    assert setting("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "SECURE_HSTS_SECONDS", DEBUG="1") == "False False 0"
