@@ -24,6 +24,7 @@ from reports.models import (
     LedgerRow,
 )
 from reports.selectors import Figures
+from reviews.selectors import documents_summary
 
 Section = Callable[[Campaign, Figures], dict[str, Any]]
 SECTIONS: dict[str, Section] = {}
@@ -76,3 +77,10 @@ def feedback_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
         "lists_released": figures.get(Dimension.FEEDBACK, LISTS_RELEASED),
         "lists_signed": figures.get(Dimension.FEEDBACK, LISTS_SIGNED),
     }
+
+
+@section("documents")
+def documents_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
+    # Counted from the documents themselves (a few thousand rows, one aggregate query):
+    # documents have no ledger rows yet; moving them onto the roll-up is open work.
+    return documents_summary(campaign)
