@@ -157,11 +157,13 @@ def ledger_rollup_units(
     if state is None:
         return RollupResult(campaign_id=campaign_id, units=0, consumed=0, skipped=True)
     units = sorted({int(unit) for unit in unit_ids if unit is not None})
-    if len(units) > FULL_ROLLUP_ABOVE:
-        return _rollup_full(state)
     waiting = _waiting(campaign_id, units)
+    # Checked before the switch to a full roll-up: a message about many units whose
+    # changes an earlier roll-up already took in must not redo the whole ledger.
     if only_pending and not waiting:
         return RollupResult(campaign_id=campaign_id, units=len(units), consumed=0, skipped=True)
+    if len(units) > FULL_ROLLUP_ABOVE:
+        return _rollup_full(state)
     _delete_rows_of(campaign_id, units)
     _execute(sources.insert_statements(campaign_id, units))
     _finish(state, full=False)
