@@ -199,6 +199,7 @@ def test_a_members_list_page_shows_his_figures_and_list_state(filled, login):
 # --- Exports ---------------------------------------------------------------------------------
 
 
+@pytest.mark.zh_default  # the office's paper layout, in the default language
 def test_summary_export_is_in_the_offices_layout(filled, login):
     book = workbook(login(filled.world.users["office"]).get(reverse("reports:summary_export")))
     sheet = book.worksheets[0]
@@ -240,6 +241,7 @@ def test_exports_speak_english_under_english(filled, login):
     assert header[:4] == ("No.", "Content", "Kind", "Target")
 
 
+@pytest.mark.zh_default  # the office's paper layout, in the default language
 def test_the_general_ledger_of_opinions_has_the_fourteen_columns(filled, login):
     campaign = filled.campaign
     keep = add_opinion(campaign, Target(member=filled.colleague), text='=HYPERLINK("http://x","点我")')
@@ -300,6 +302,7 @@ def test_every_text_cell_is_neutralised(filled, login):
                         assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r")), (url, cell.value)
 
 
+@pytest.mark.zh_default  # the office's paper layout, in the default language
 def test_the_sub_ledger_export_lists_each_team_and_member_with_totals(filled, login):
     book = workbook(
         login(filled.world.users["secretary"]).get(reverse("reports:unit_ledger_export", args=[filled.world.unit.pk]))
@@ -327,6 +330,7 @@ def test_a_secretarys_export_of_opinions_holds_only_his_subtree(filled, login):
     assert "张三INSIDE" in text and "OUTSIDE" not in text
 
 
+@pytest.mark.zh_default  # the office's paper layout, in the default language
 def test_export_of_a_units_opinions_narrows_to_its_subtree(filled, login):
     client = login(filled.world.users["office"])
     rows = rows_of(
