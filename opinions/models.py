@@ -197,8 +197,6 @@ class Opinion(models.Model):
         ordering = ["-received_on", "-pk"]
         indexes = [
             models.Index(fields=["campaign", "ledger_unit"], name="opinion_campaign_ledger_unit"),
-            models.Index(fields=["target_member"], name="opinion_target_member"),
-            models.Index(fields=["target_team"], name="opinion_target_team"),
             models.Index(fields=["campaign", "status"], name="opinion_campaign_status"),
         ]
         constraints = [
