@@ -59,6 +59,7 @@ class TargetType(models.TextChoices):
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     EVENTS: (
+        Column("number", "Number", "编号", ("event number", "活动编号", "id")),
         Column("unit", "Unit code", "单位代码", ("unit_code", "host unit code", "举办单位代码", "组织单位代码"), True),
         Column("channel", "Channel", "征求渠道", ("kind", "类型", "渠道", "活动类型"), True),
         Column("title", "Title", "名称", ("活动名称", "event", "活动"), True),
@@ -166,8 +167,9 @@ LEVEL_WIDGET = choice_widget(EventLevel, gettext_lazy("level"))
 TARGET_TYPE_WIDGET = choice_widget(TargetType, gettext_lazy("target type"))
 
 
-# An event named in an opinion row: "#123" (its number), or its title, followed by
-# " @ 2026-02-15" (the day it was held) when the title alone is not enough.
+# An event named in an opinion row: "#123" (the number of a row of the workbook's events
+# sheet, else of an event already recorded), or its title, followed by " @ 2026-02-15"
+# (the day it was held) when the title alone is not enough.
 EVENT_NUMBER = re.compile(r"^#(\d+)$")
 EVENT_TITLE_AND_DAY = re.compile(r"^(.*?\S)\s*@\s*(\d{4}-\d{2}-\d{2})$")
 
@@ -220,6 +222,8 @@ class FormatResource(resources.ModelResource):
 class EventResource(FormatResource):
     format_kind = EVENTS
 
+    # The event's id: opinion rows of the same workbook name it as "#123".
+    number = Field(attribute="pk", column_name="number")
     unit = Field(attribute="unit__code", column_name="unit")
     channel = Field(attribute="channel", column_name="channel", widget=CHANNEL_WIDGET)
     title = Field(attribute="title", column_name="title")
@@ -236,6 +240,7 @@ class EventResource(FormatResource):
     class Meta:
         model = SolicitationEvent
         fields = (
+            "number",
             "unit",
             "channel",
             "title",
@@ -409,7 +414,7 @@ def export_xlsx(parts: Iterable[tuple[str, QuerySet]], target: IO[bytes]) -> Non
     workbook.save(target)
 
 
-NUMBER_COLUMNS = frozenset({"attendance", "forms_issued", "forms_returned", "boxes_set"})
+NUMBER_COLUMNS = frozenset({"number", "attendance", "forms_issued", "forms_returned", "boxes_set"})
 
 
 def export_csv(kind: str, queryset: QuerySet, target: IO[str]) -> None:

@@ -158,8 +158,9 @@ def test_a_csv_with_chinese_headers_records_opinions_with_category_and_unit_deri
     assert history.count() == 4
     assert {(h.history_user, h.history_change_reason) for h in history} == {(office, "import opinions.csv")}
     # One announcement per affected unit: the ledger roll-up recomputes exactly those.
+    # (None: the general ledger's bucket of opinions with no target yet.)
     announced = list(ChangeOutbox.objects.filter(source="opinions").values_list("unit_id", flat=True))
-    assert sorted(announced) == sorted([world.unit.pk, world.other_unit.pk])
+    assert sorted(announced, key=str) == sorted([world.unit.pk, world.other_unit.pk, None], key=str)
 
 
 def test_english_headers_and_labels_in_a_workbook_import_too(world, targets):
@@ -235,6 +236,28 @@ def test_every_bad_row_is_named_by_row_column_and_reason_and_nothing_is_written(
     assert not Opinion.objects.exists()
     assert not Opinion.history.exists()
     assert not ChangeOutbox.objects.exists()
+
+
+def test_checking_a_chunk_costs_the_same_queries_for_few_rows_or_many(world, targets):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories as f
+
+    members = [f.MemberFactory(campaign=world.campaign, unit=world.unit) for _ in range(30)]
+
+    def queries(rows: list) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            report = run(world, csv_bytes([ZH, *rows]), user=world.users["office"], dry_run=True)
+        assert report.ok, messages(report)
+        return len(captured)
+
+    few = [row(ttype="党员", code=m.number, unit=world.unit.code) for m in members[:2]]
+    many = [row(ttype="党员", code=m.number, unit=world.unit.code) for m in members * 5]
+    many += [row(ttype="领导班子", code=targets.standing_team.code), row(ttype="单位", code=world.unit.code)] * 20
+    few += [row(ttype="领导班子", code=targets.standing_team.code), row(ttype="单位", code=world.unit.code)]
+    queries(few)  # the importer's scope is worked out once and kept on the user
+    assert queries(few) == queries(many)
 
 
 def test_messages_are_translated(world):
@@ -429,12 +452,18 @@ def test_bad_event_rows_are_named_and_nothing_is_written(world):
             event_row(world.unit, title="群众座谈会", attendance="很多"),
             event_row(world.unit, title="第二次座谈会", groups="外星人"),
             ["NOPE", "座谈会", "座谈", "", DAY, "", "", "", "", "", "", ""],
-            event_row(world.unit, title="群众座谈会", date="2026-03-01"),
-            event_row(world.unit, title="群众座谈会", date="2026-03-01"),
+        ]
+    )
+    numbered = csv_bytes(
+        [
+            ["编号", *EVENT_ZH],
+            [7, *event_row(world.unit, title="群众座谈会", date="2026-03-01")],
+            [7, *event_row(world.unit, title="青年座谈会", date="2026-03-01")],
+            ["七", *event_row(world.unit, title="妇女座谈会", date="2026-03-01")],
         ]
     )
     with translation.override("en"):
-        found = messages(run(world, data, "events.csv"))
+        found = messages(run(world, data, "events.csv")) + messages(run(world, numbered, "numbered.csv"))
     assert found == [
         "events.csv row 2, column 收回征求意见表: 12 forms cannot have come back when only 10 were issued.",
         "events.csv row 3, column 日期: The date must lie within the campaign (2026-01-10 to 2026-06-30).",
@@ -443,7 +472,8 @@ def test_bad_event_rows_are_named_and_nothing_is_written(world):
         "People's Congress deputies and CPPCC members, Business owners, Vulnerable groups, County officials, "
         "Township representatives, Party members, The public.",
         "events.csv row 6, column 单位代码: No organisation has the code NOPE in this campaign.",
-        "events.csv row 8, column 名称: This event already appears in row 7 of this sheet.",
+        "numbered.csv row 3, column 编号: This number already appears in row 2 of this sheet.",
+        "numbered.csv row 4, column 编号: “七” is not an event number; write a whole number, as 123.",
     ]
     assert not SolicitationEvent.objects.exists()
 
@@ -455,12 +485,30 @@ def test_events_already_recorded_are_not_recorded_twice(world):
     assert again.ok
     assert [(c.created, c.unchanged) for c in again.counts] == [(0, 1)]
     assert SolicitationEvent.objects.count() == 1
-    changed = csv_bytes([EVENT_ZH, event_row(world.unit, attendance=99)])
-    with translation.override("en"):
-        assert (
-            "already recorded “老干部座谈会” on 2026-02-15 with other details"
-            in messages(run(world, changed, "events.csv"))[0]
-        )
+    # Different figures: another event of the same title and day (a second forum).
+    changed = run(world, csv_bytes([EVENT_ZH, event_row(world.unit, attendance=99)]), "events.csv")
+    assert [(c.created, c.unchanged) for c in changed.counts] == [(1, 0)]
+    assert sorted(SolicitationEvent.objects.values_list("attendance", flat=True)) == [25, 99]
+
+
+def test_twin_events_are_told_apart_by_number_in_a_workbook(world, targets):
+    """Two forums of one unit, title and day: opinions name each by its number."""
+    first = SolicitationEventFactory(campaign=world.campaign, unit=world.unit, title="座谈会", attendance=10)
+    second = SolicitationEventFactory(campaign=world.campaign, unit=world.unit, title="座谈会", attendance=20)
+    for event in (first, second, second):
+        OpinionFactory(target_member=targets.ordinary_member, event=event, recording_unit=world.unit)
+    with translation.override("zh-hans"):
+        exported = _export(world, "xlsx")
+    assert {line[-2] for line in sheets_of(exported)["意见建议"][1:]} == {f"#{first.pk}", f"#{second.pk}"}
+    # Into the same campaign: the events are those already recorded.
+    again = run(world, exported, "again.xlsx")
+    assert [(c.kind, c.created, c.unchanged) for c in again.counts] == [("events", 0, 2), ("opinions", 3, 0)]
+    assert sorted(Opinion.objects.values_list("event__attendance", flat=True)) == [10, 10, 20, 20, 20, 20]
+    # Into a campaign without them: new events, each opinion with its own.
+    Opinion.objects.all().delete()
+    SolicitationEvent.objects.all().delete()
+    assert run(world, exported, "fresh.xlsx").ok
+    assert sorted(Opinion.objects.values_list("event__attendance", flat=True)) == [10, 20, 20]
 
 
 # --- Export and the round trip ---------------------------------------------------------
@@ -563,7 +611,12 @@ def test_the_workbook_export_imports_back_unchanged(recorded, language):
         == events_before
     )
     with translation.override(language):
-        assert sheets_of(_export(world, "xlsx")) == sheets_of(exported)
+        assert _without_numbers(sheets_of(_export(world, "xlsx"))) == _without_numbers(sheets_of(exported))
+
+
+def _without_numbers(sheets: dict) -> dict:
+    """The sheets but for the events' numbers (their ids: new ones after an import)."""
+    return {name: [line[1:] for line in lines] if i == 0 else lines for i, (name, lines) in enumerate(sheets.items())}
 
 
 def test_the_csv_export_imports_back_unchanged(recorded):
