@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.importing import FileError, ImportReport, RowError, Table
+from campaign.importing import FileError, ImportReport, RowError, Table, check_tables
 from campaign.models import Campaign
 from campaign.resources import (
     FORMAT,
@@ -102,7 +102,7 @@ def org_import(
     try:
         with OrgReader(source, filename, kind) as reader, transaction.atomic():
             tables = reader.tables()
-            _check_tables(tables, report, filename, kind)
+            check_tables(tables, report, filename=filename, kind=kind, format=FORMAT)
             touched: set[int] = set()
             if report.ok:
                 touched = _import_tables(tables, report, campaign=campaign, user=user, reason=reason)
@@ -116,48 +116,6 @@ def org_import(
     if not report.ok:
         report.counts = []
     return report
-
-
-def _check_tables(tables: list[Table], report: ImportReport, filename: str, kind: str | None) -> None:
-    """Problems of the file's structure: reported alone, since rows of a sheet whose
-    headers are wrong (or of sheets that depend on it) would only repeat them."""
-    if not tables:
-        message = (
-            _("The file holds no sheet of %(kind)s.") % {"kind": KIND_LABELS[kind]}
-            if kind
-            else _("The file holds nothing to import.")
-        )
-        report.add_error(RowError(sheet=filename, row=0, column="", message=message))
-        return
-    first_sheet: dict[str, str] = {}
-    for table in tables:
-        if table.kind is None:
-            report.add_error(
-                RowError(
-                    sheet=table.sheet,
-                    row=1,
-                    column="",
-                    message=_(
-                        "Cannot tell what this sheet holds; name it one of %(names)s, or choose what the file holds."
-                    )
-                    % {"names": FORMAT.sheet_choices()},
-                ),
-            )
-            continue
-        if table.kind in first_sheet:
-            report.add_error(
-                RowError(
-                    sheet=table.sheet,
-                    row=1,
-                    column="",
-                    message=_("The sheet %(other)s already holds %(kind)s; put them on one sheet.")
-                    % {"other": first_sheet[table.kind], "kind": KIND_LABELS[table.kind]},
-                )
-            )
-            continue
-        first_sheet[table.kind] = table.sheet
-        for problem in table.problems:
-            report.add_error(RowError(sheet=table.sheet, row=1, column=problem.column, message=problem.message))
 
 
 def _import_tables(
