@@ -84,12 +84,12 @@ def check_home(page: Page, world: World, role: str, language: str) -> None:
 
     nav = page.locator(".mainnav")
     if role == "member":
-        expect(nav.get_by_role("link", name=tr(language, "Organisations"))).to_have_count(0)
-        expect(nav.get_by_role("link", name=tr(language, "My record"))).to_be_visible()
+        expect(nav.get_by_role("link", name=tr(language, "Organisations"), exact=True)).to_have_count(0)
+        expect(nav.get_by_role("link", name=tr(language, "My record"), exact=True)).to_be_visible()
     else:
-        expect(nav.get_by_role("link", name=tr(language, "Organisations"))).to_be_visible()
+        expect(nav.get_by_role("link", name=tr(language, "Organisations"), exact=True)).to_be_visible()
     if role == "admin":
-        expect(nav.get_by_role("link", name=tr(language, "Admin"))).to_be_visible()
+        expect(nav.get_by_role("link", name=tr(language, "Admin"), exact=True)).to_be_visible()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -131,7 +131,7 @@ def test_language_chosen_on_the_login_page_stays_after_logging_in(live_world, op
     expect(page.locator("main h1")).to_have_text("Log in")
     log_in(page, "office", language="en")
     check_home(page, live_world, "office", "en")
-    page.locator(".mainnav").get_by_role("link", name="Organisations").click()
+    page.locator(".mainnav").get_by_role("link", name="Organisations", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main h1")).to_have_text("Organisations")
 

@@ -99,14 +99,16 @@ def test_secretary_lists_show_only_own_unit_and_below(live_world: World, open_pa
 def test_member_has_no_organisation_lists(live_world: World, open_page):
     page = open_page(language="zh-hans")
     log_in(page, "member")
-    expect(page.locator(".mainnav").get_by_role("link", name=tr("zh-hans", "Organisations"))).to_have_count(0)
+    expect(page.locator(".mainnav").get_by_role("link", name=tr("zh-hans", "Organisations"), exact=True)).to_have_count(
+        0
+    )
     response = page.goto("/org/units/")
     assert response is not None and response.status == 403
     assert "OUTSIDE" not in page.content()
 
     # The member's own record is one click away, with his or her unit and branch.
     page.goto("/")
-    page.locator(".mainnav").get_by_role("link", name=tr("zh-hans", "My record")).click()
+    page.locator(".mainnav").get_by_role("link", name=tr("zh-hans", "My record"), exact=True).click()
     expect(page.locator("main h1")).to_have_text(live_world.member.name)
     expect(page.locator("main .facts")).to_contain_text(live_world.unit.name)
     expect(page.locator("main .facts")).to_contain_text(live_world.branch.name)
