@@ -12,7 +12,7 @@ them, each run committed and then removed again:
   scope, so it does less); it imports row by row, so it runs on a sample and its rate
   is extrapolated (said so in the table);
 - through PostgreSQL's COPY of the same resolved rows into the opinion table (no
-  history, no checks): the limit.
+  history, no validation; the database's foreign-key checks run at commit): the limit.
 
 Then peak memory (maximum resident set size of a fresh process) of a CSV import of
 100,000 and of 1,000,000 rows, each in a subprocess whose transaction is rolled back.
@@ -29,6 +29,7 @@ import io
 import json
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,7 +90,7 @@ def main() -> None:
     seconds = run_default(resolved[:sample])
     results.append(("django-import-export ModelResource, defaults", sample, seconds, "sample, extrapolated"))
     seconds = run_copy(resolved)
-    results.append(("PostgreSQL COPY (no history, no checks)", args.rows, seconds, "the limit"))
+    results.append(("PostgreSQL COPY (no history, no validation)", args.rows, seconds, "the limit"))
 
     default_rate = sample / results[2][2]
     lines = []
@@ -120,6 +121,7 @@ def main() -> None:
 
     if not args.skip_memory:
         memory(rows, folder, args.rows, args.memory_rows)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- The rows ------------------------------------------------------------------------

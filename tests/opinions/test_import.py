@@ -891,6 +891,23 @@ def test_a_large_import_runs_as_a_task_with_a_progress_bar(
     assert (status["running"], status["percent"]) == (False, 100)
 
 
+def test_without_a_broker_the_task_runs_in_the_request(
+    world, targets, office, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_TASK_ROWS = 2
+    data = csv_bytes([ZH, *[row(ttype="党员", code=targets.ordinary_member.number)] * 5])
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(office, data)
+    # Sent on commit, run at once by Celery's eager mode: no worker needed.
+    job = ImportJob.objects.get()
+    page = office.get(reverse("opinions:import_job", args=[job.pk])).content.decode()
+    assert "Every row is valid" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(reverse("opinions:import_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, Opinion.objects.count()) == (ImportJob.Status.DONE, 5)
+
+
 def test_a_job_is_seen_only_by_the_user_who_started_it(world, targets, office, login, settings):
     upload(office, csv_bytes([ZH, row(ttype="党员", code=targets.ordinary_member.number)]))
     job = ImportJob.objects.get()
