@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("campaign.account_urls")),
     path("opinions/", include("opinions.urls")),
     path("documents/", include("reviews.urls")),
+    path("talks/", include("talks.urls")),
     path("box/", include("opinions.public_urls")),
     path("ledgers/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

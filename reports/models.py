@@ -43,6 +43,8 @@ class Dimension(models.TextChoices):
     STATUS = "status", _("Status")
     FEEDBACK = "feedback", _("Feedback lists")
     SOLICITATION = "solicitation", _("Solicitation")
+    TALKS = "talks", _("Talks")
+    DOCUMENTS = "documents", _("Self-analysis documents")
 
 
 # The dimensions of an opinion that every level counts, in the order pages show them.
@@ -71,6 +73,64 @@ FORMS_ISSUED = "forms_issued"
 FORMS_RETURNED = "forms_returned"
 SUGGESTION_BOXES = "suggestion_boxes"
 SOLICITATION_KEYS: tuple[str, ...] = (EVENTS, FORUMS, FORMS_ISSUED, FORMS_RETURNED, SUGGESTION_BOXES)
+
+
+# Keys of the talks dimension (source "talks", reports/talk_sources.py).
+# Unit rows (filed under the unit of the card's first person, or of the member):
+CARDS = "cards"  # talk cards whose first person is in the unit (the county sums to all cards)
+CARDS_REVIEWED = "cards_reviewed"  # marked adequate by the supervisory team
+CARDS_AWAITING = "cards_awaiting"  # recorded or revised, awaiting a decision
+CARDS_RETURNED = "cards_returned"  # returned, awaiting the recorder's revision
+CARDS_FLAGGED = "cards_flagged"  # returned twice or more (flagged to the office)
+# Unit and member rows (a member row is about that member, filed under his or her unit):
+TALKS_HELD = "talks"  # talks a member took part in (a talk of two members counts for both)
+TALKS_WITH_MEMBERS = "talks_members"
+TALKS_WITH_PUBLIC = "talks_public"
+TALKS_REQUIRED = "talks_required"  # the member's quota (unit: the sum of its members')
+MEMBERS_TOTAL = "members_total"  # unit rows only
+MEMBERS_MEETING_QUOTA = "members_meeting_quota"  # member rows: 1 when he or she meets it
+# A required pair is filed under the unit of its member with the lower id (so the county
+# counts it once); a member row counts the required pairs he or she is part of.
+REQUIRED_PAIRS = "required_pairs"
+REQUIRED_PAIRS_DONE = "required_pairs_done"
+TALK_KEYS: tuple[str, ...] = (
+    CARDS,
+    CARDS_REVIEWED,
+    CARDS_AWAITING,
+    CARDS_RETURNED,
+    CARDS_FLAGGED,
+    TALKS_HELD,
+    TALKS_WITH_MEMBERS,
+    TALKS_WITH_PUBLIC,
+    TALKS_REQUIRED,
+    MEMBERS_TOTAL,
+    MEMBERS_MEETING_QUOTA,
+    REQUIRED_PAIRS,
+    REQUIRED_PAIRS_DONE,
+)
+
+# Keys of the documents dimension (source "documents", reports/document_sources.py),
+# unit rows filed under the author's unit.
+DOC_MEMBERS = "members"  # members of the unit (each writes one document)
+DOC_WRITTEN = "written"  # some text saved
+DOC_SUBMITTED = "submitted"  # submitted at least once (any state but draft)
+DOC_AWAITING = "awaiting"  # submitted or resubmitted, awaiting a decision
+DOC_RETURNED = "returned"  # returned now, awaiting the author's revision
+DOC_RETURNED_ONCE = "returned_at_least_once"
+DOC_APPROVED = "approved"
+DOC_REVIEWS = "reviews"  # decisions taken
+DOC_REVIEW_SECONDS = "review_seconds"  # their waiting times summed (average = this / reviews)
+DOCUMENT_KEYS: tuple[str, ...] = (
+    DOC_MEMBERS,
+    DOC_WRITTEN,
+    DOC_SUBMITTED,
+    DOC_AWAITING,
+    DOC_RETURNED,
+    DOC_RETURNED_ONCE,
+    DOC_APPROVED,
+    DOC_REVIEWS,
+    DOC_REVIEW_SECONDS,
+)
 
 
 def unit_scope(unit_id: int | None) -> str:

@@ -22,38 +22,23 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from campaign.models import Campaign, ChangeOutbox
-from opinions.models import Channel, FeedbackList, Opinion, SolicitationEvent
-from reports import sources
+from reports import registry, sources
 from reports.models import (
-    COUNTY_SCOPE,
-    EVENTS,
-    FORMS_ISSUED,
-    FORMS_RETURNED,
-    FORUMS,
-    LISTS_RELEASED,
-    LISTS_SIGNED,
-    LISTS_TOTAL,
-    OPINION_DIMENSIONS,
-    SUGGESTION_BOXES,
-    TOTAL_KEY,
-    Dimension,
     LedgerDrift,
     LedgerLevel,
     LedgerRow,
     LedgerState,
-    member_scope,
-    team_scope,
-    unit_scope,
 )
+from reports.registry import FigureKey
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +46,6 @@ logger = logging.getLogger(__name__)
 FULL_ROLLUP_ABOVE = 200
 # Outbox rows are deleted in batches of this many ids (SQLite limits a statement's parameters).
 _BATCH = 500
-
-# (scope, unit id the figure is filed under, dimension, key)
-FigureKey = tuple[str, int | None, str, str]
 
 
 @dataclass(frozen=True)
@@ -165,7 +147,7 @@ def ledger_rollup_units(
     if len(units) > FULL_ROLLUP_ABOVE:
         return _rollup_full(state)
     _delete_rows_of(campaign_id, units)
-    _execute(sources.insert_statements(campaign_id, units))
+    registry.write_all(campaign_id, units)
     _finish(state, full=False)
     return RollupResult(campaign_id=campaign_id, units=len(units), consumed=_consume(waiting))
 
@@ -173,7 +155,7 @@ def ledger_rollup_units(
 def _rollup_full(state: LedgerState) -> RollupResult:
     waiting = _waiting(state.campaign_id, None)
     LedgerRow.objects.filter(campaign_id=state.campaign_id).delete()
-    _execute(sources.insert_statements(state.campaign_id, None))
+    registry.write_all(state.campaign_id, None)
     _finish(state, full=True)
     return RollupResult(campaign_id=state.campaign_id, units=None, consumed=_consume(waiting))
 
@@ -219,67 +201,8 @@ def _group_by_campaign(pairs: Iterable[tuple[int, int | None]]) -> dict[int, lis
 
 
 def ledger_recount(*, campaign_id: int) -> dict[FigureKey, int]:
-    """Every figure of a campaign's ledger counted afresh from source with the ORM."""
-    figures: Counter[FigureKey] = Counter()
-    opinions = Opinion.objects.filter(campaign_id=campaign_id, merged_into__isnull=True).order_by()
-    levels = (
-        (opinions, "ledger_unit_id", "ledger_unit_id", unit_scope),
-        (opinions.filter(target_member__isnull=False), "target_member_id", "target_member__unit_id", member_scope),
-        (opinions.filter(target_team__isnull=False), "target_team_id", "target_team__unit_id", team_scope),
-    )
-    for queryset, subject, filed_under, scope in levels:
-        for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
-            fields = [subject, filed_under] + ([dimension] if dimension != Dimension.TOTAL else [])
-            for row in queryset.values(*fields).annotate(n=Count("pk")):
-                key = row[dimension] if dimension != Dimension.TOTAL else TOTAL_KEY
-                figures[(scope(row[subject]), row[filed_under], dimension, key)] += row["n"]
-    for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
-        if dimension == Dimension.TOTAL:
-            figures[(COUNTY_SCOPE, None, dimension, TOTAL_KEY)] += opinions.count()
-            continue
-        for row in opinions.values(dimension).annotate(n=Count("pk")):
-            figures[(COUNTY_SCOPE, None, dimension, row[dimension])] += row["n"]
-
-    lists = FeedbackList.objects.filter(campaign_id=campaign_id).order_by()
-    released = {FeedbackList.Status.RELEASED, FeedbackList.Status.SIGNED}
-    list_levels = (
-        (lists, "ledger_unit_id", "ledger_unit_id", unit_scope),
-        (lists.filter(target_member__isnull=False), "target_member_id", "target_member__unit_id", member_scope),
-        (lists.filter(target_team__isnull=False), "target_team_id", "target_team__unit_id", team_scope),
-    )
-    for queryset, subject, filed_under, scope in list_levels:
-        for row in queryset.values(subject, filed_under, "status").annotate(n=Count("pk")):
-            where = (scope(row[subject]), row[filed_under])
-            keys = [LISTS_TOTAL]
-            if row["status"] in released:
-                keys.append(LISTS_RELEASED)
-            if row["status"] == FeedbackList.Status.SIGNED:
-                keys.append(LISTS_SIGNED)
-            for key in keys:
-                figures[(*where, Dimension.FEEDBACK, key)] += row["n"]
-                if scope is unit_scope:
-                    figures[(COUNTY_SCOPE, None, Dimension.FEEDBACK, key)] += row["n"]
-
-    events = (
-        SolicitationEvent.objects.filter(campaign_id=campaign_id)
-        .order_by()
-        .values("unit_id")
-        .annotate(
-            **{
-                EVENTS: Count("pk"),
-                FORUMS: Count("pk", filter=Q(channel=Channel.FORUM)),
-                FORMS_ISSUED: Sum("forms_issued"),
-                FORMS_RETURNED: Sum("forms_returned"),
-                SUGGESTION_BOXES: Sum("boxes_set"),
-            }
-        )
-    )
-    for row in events:
-        for key in (EVENTS, FORUMS, FORMS_ISSUED, FORMS_RETURNED, SUGGESTION_BOXES):
-            figures[(unit_scope(row["unit_id"]), row["unit_id"], Dimension.SOLICITATION, key)] += row[key] or 0
-            figures[(COUNTY_SCOPE, None, Dimension.SOLICITATION, key)] += row[key] or 0
-    # The ledger stores no zero: a figure that is not there reads as zero.
-    return {key: value for key, value in figures.items() if value}
+    """Every figure of a campaign's ledger counted afresh from source, by every source."""
+    return registry.recount_all(campaign_id)
 
 
 def ledger_stored(*, campaign_id: int) -> dict[FigureKey, int]:

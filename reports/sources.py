@@ -232,3 +232,9 @@ def county_statement(campaign_id: int) -> str:
         f"{_NULL_ID}, {_NULL_ID}, {_NULL_ID}, {dimension}, {key}, SUM({value}) FROM {ledger} "
         f"WHERE campaign_id = {int(campaign_id)} AND {level} = {_lit(LedgerLevel.UNIT)} GROUP BY {dimension}, {key}"
     )
+
+
+def write_opinions(campaign_id: int, unit_ids: Sequence[int] | None) -> None:
+    with connection.cursor() as cursor:
+        for sql in insert_statements(campaign_id, unit_ids):
+            cursor.execute(sql)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TalksConfig(AppConfig):
     name = "talks"
     verbose_name = _("Talks")
+
+    def ready(self) -> None:
+        from talks import rules  # noqa: F401  (registers the scoping rules)

@@ -1,0 +1,3 @@
+"""URL patterns of the talks card pages."""
+
+urlpatterns: list = []

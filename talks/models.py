@@ -1,0 +1,191 @@
+"""Heart-to-heart talks (谈心谈话) and the cards they are recorded on (DESIGN §3 "Talks").
+
+A card records one talk between a member (``member``) and either another member
+(``other_member``) or a person outside the membership, described by name, role and
+relation. A talk between two members counts for both. The supervisory team of the
+member's unit reviews each card: adequate, or returned with a comment for the
+recorder to revise; a card returned twice is flagged to the office.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from campaign.models import Campaign, Member
+
+
+class TalkKind(models.TextChoices):
+    """The four must-talk kinds (四必谈)."""
+
+    TEAM = "team", _("Between members of one leadership team")
+    CHARGE = "charge", _("Leading cadre with the head of a unit in his or her charge")
+    MEMBER = "member", _("Member with member")
+    PUBLIC = "public", _("Member with the public")
+
+
+class Relation(models.TextChoices):
+    """How a person outside the membership stands to the member."""
+
+    RESIDENT = "resident", _("Resident")
+    BUSINESS_OWNER = "business_owner", _("Business owner")
+    COLLEAGUE = "colleague", _("Colleague")
+    SERVICE_USER = "service_user", _("Person served")
+    RELATIVE = "relative", _("Family member")
+    OTHER = "other", _("Other")
+
+
+class CardState(models.TextChoices):
+    RECORDED = "recorded", _("Awaiting review")
+    RETURNED = "returned", _("Returned for revision")
+    REVISED = "revised", _("Revised, awaiting review")
+    ADEQUATE = "adequate", _("Reviewed: adequate")
+
+
+# A card awaiting the supervisory team's decision, and one the recorder may revise.
+AWAITING_REVIEW = frozenset({CardState.RECORDED, CardState.REVISED})
+# A card returned this many times is flagged to the office.
+FLAG_AFTER_RETURNS = 2
+
+
+def pair_key(member_id: int, other_member_id: int | None, outsider_name: str = "") -> str:
+    """The same two people, whichever is written first: "m:<low id>:<high id>" for two
+    members, "p:<member id>:<name>" for a member and a person outside the membership.
+    With the date it makes a talk unique (the same talk entered twice is refused)."""
+    if other_member_id is not None:
+        low, high = sorted((int(member_id), int(other_member_id)))
+        return f"m:{low}:{high}"
+    return f"p:{int(member_id)}:{' '.join(outsider_name.split()).casefold()}"
+
+
+class Talk(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="talks", verbose_name=_("campaign"))
+    kind = models.CharField(_("must-talk kind"), max_length=10, choices=TalkKind.choices)
+    # The card's first person: always a member; the card belongs to his or her unit,
+    # whose supervisory team reviews it. For a leading cadre's talk with the head of a
+    # unit in his or her charge, the cadre.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="talks", verbose_name=_("member"))
+    other_member = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="talks_as_other",
+        verbose_name=_("talked with (member)"),
+    )
+    outsider_name = models.CharField(_("talked with (name)"), max_length=100, blank=True)
+    outsider_role = models.CharField(_("his or her role"), max_length=100, blank=True)
+    outsider_relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices, blank=True)
+
+    talked_on = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    topics = models.TextField(_("topics"))
+    member_problems = models.TextField(_("problems the member raised"), blank=True)
+    other_problems = models.TextField(_("problems the other raised"), blank=True)
+    agreed = models.TextField(_("what was agreed"), blank=True)
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    # The name as it was when recorded: it stays when the account is removed.
+    recorder_name = models.CharField(_("recorder"), max_length=100, blank=True)
+    state = models.CharField(_("review"), max_length=10, choices=CardState.choices, default=CardState.RECORDED)
+    times_returned = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    pair = models.CharField(max_length=140, editable=False)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("talk card")
+        verbose_name_plural = _("talk cards")
+        ordering = ["-talked_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "pair", "talked_on"], name="talk_once_per_pair_and_day"),
+            models.CheckConstraint(condition=~Q(other_member=F("member")), name="talk_not_with_oneself"),
+            models.CheckConstraint(
+                condition=(Q(other_member__isnull=False) & Q(outsider_name=""))
+                | (Q(other_member__isnull=True) & ~Q(outsider_name="")),
+                name="talk_with_a_member_or_a_named_outsider",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="public", other_member__isnull=True)
+                | (~Q(kind="public") & Q(other_member__isnull=False)),
+                name="talk_kind_matches_other_person",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "state"], name="talk_campaign_state"),
+            models.Index(fields=["campaign", "talked_on"], name="talk_campaign_date"),
+        ]
+
+    def __str__(self) -> str:
+        return str(
+            _("%(member)s with %(other)s, %(date)s")
+            % {
+                "member": self.member.name,
+                "other": self.other_name,
+                "date": self.talked_on.isoformat(),
+            }
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        self.pair = pair_key(self.member_id, self.other_member_id, self.outsider_name)
+        super().save(*args, **kwargs)
+
+    @property
+    def other_name(self) -> str:
+        return self.other_member.name if self.other_member_id else self.outsider_name
+
+    @property
+    def is_flagged(self) -> bool:
+        return self.times_returned >= FLAG_AFTER_RETURNS
+
+    @property
+    def is_awaiting_review(self) -> bool:
+        return self.state in AWAITING_REVIEW
+
+
+class CardDecision(models.TextChoices):
+    ADEQUATE = "adequate", _("Adequate")
+    RETURN = "return", _("Return for revision")
+
+
+class TalkReview(models.Model):
+    """One decision of the supervisory team on a card, kept for good."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("talk card"))
+    decision = models.CharField(_("decision"), max_length=10, choices=CardDecision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer's account"),
+    )
+    reviewer_name = models.CharField(_("reviewer"), max_length=100)
+    decided_at = models.DateTimeField(_("decided"))
+
+    class Meta:
+        verbose_name = _("talk card review")
+        verbose_name_plural = _("talk card reviews")
+        ordering = ["talk", "decided_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="adequate") | ~Q(comment=""), name="returned_card_has_a_comment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} · {self.talk_id}"

@@ -1,0 +1,3 @@
+"""URL patterns of the talks progress pages."""
+
+urlpatterns: list = []
