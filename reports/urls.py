@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import document_urls, talk_urls, views
 
 app_name = "reports"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("units/<int:pk>/", views.unit_ledger, name="unit_ledger"),
     path("units/<int:pk>/sub-ledger.xlsx", views.unit_ledger_export, name="unit_ledger_export"),
     path("members/<int:pk>/", views.member_ledger, name="member_ledger"),
+    *talk_urls.urlpatterns,
+    *document_urls.urlpatterns,
 ]

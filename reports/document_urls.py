@@ -1,0 +1,3 @@
+"""URL patterns of the ledger's document pages (joined into reports/urls.py)."""
+
+urlpatterns: list = []

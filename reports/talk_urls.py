@@ -1,0 +1,3 @@
+"""URL patterns of the ledger's talk pages (joined into reports/urls.py)."""
+
+urlpatterns: list = []
