@@ -480,6 +480,13 @@ def branch_names(spec: UnitSpec, count: int) -> list[str]:
     return names + ([retirees] if retirees else [])
 
 
+def branch_full_name(unit_name: str, branch_name: str) -> str:
+    """The unit's name and the branch's, without saying 机关 twice (柳溪乡机关第一党支部)."""
+    if unit_name.endswith("机关") and branch_name.startswith("机关"):
+        branch_name = branch_name.removeprefix("机关")
+    return f"{unit_name}{branch_name}"
+
+
 def build_org_tree(demo: DemoCounty) -> Totals:
     """County committee → 15 party committees → 91 units → 287 branches."""
     campaign = demo.campaign
@@ -515,7 +522,7 @@ def build_org_tree(demo: DemoCounty) -> Totals:
             parent=unit,
             kind=OrgUnitKind.BRANCH,
             code=f"{unit.code}{k:02d}",
-            name=f"{unit.name}{name}",
+            name=branch_full_name(unit.name, name),
         )
         for unit, spec, count in zip(units, specs, counts, strict=True)
         for k, name in enumerate(branch_names(spec, count), start=1)

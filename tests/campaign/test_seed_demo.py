@@ -165,6 +165,13 @@ class TestDemoCounty:
         assert {branch.parent_id for branch in branches} == {u.pk for u in units if u.kind == OrgUnitKind.UNIT}
         assert all(by_pk[u.parent_id].kind == OrgUnitKind.PARTY_COMMITTEE for u in units if u.kind == "unit")
 
+    def test_branch_names_start_with_their_units_name_and_never_say_jiguan_twice(self, seeded):
+        units = {unit.pk: unit for unit in OrgUnit.objects.filter(campaign=seeded.campaign)}
+        branches = [unit for unit in units.values() if unit.kind == OrgUnitKind.BRANCH]
+        assert all(branch.name.startswith(units[branch.parent_id].name) for branch in branches)
+        assert not [branch.name for branch in branches if "机关机关" in branch.name]
+        assert any(branch.name.endswith("乡机关第一党支部") for branch in branches)
+
     def test_paths_are_what_save_would_compute(self, seeded):
         for unit in OrgUnit.objects.filter(campaign=seeded.campaign).select_related("parent"):
             parent_path = unit.parent.path if unit.parent else "/"
