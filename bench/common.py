@@ -237,6 +237,20 @@ def fill_opinions(campaign: Any, total: int) -> int:
     return missing
 
 
+def vacuum_analyze(*tables: str) -> None:
+    """VACUUM ANALYZE these tables (every table if none is named), as autovacuum would
+    have done by now: the development VM runs PostgreSQL with autovacuum off, and left
+    so, a table just filled or churned keeps no statistics and no visibility map (which
+    index-only scans need), and a table rewritten over and over keeps its dead rows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if not tables:
+            cursor.execute("VACUUM ANALYZE")
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
+
+
 def remove_filled_opinions(campaign: Any) -> int:
     """Remove the generated opinions, leaving the demo's own (11,047). In SQL: through
     the ORM each would be fetched and given a deletion in its history."""

@@ -4,20 +4,74 @@
 transaction, and once that transaction commits sends ``records_changed``; ``reports``
 listens and enqueues its roll-ups. A crash between the two leaves the outbox rows,
 which the periodic re-send picks up: nothing is lost, and roll-ups are idempotent.
+
+Announcements made in one transaction are sent together when it commits: one
+``records_changed`` per campaign with the union of the units, however many records
+changed — a seed or an import that touches a thousand rows sends one message, not a
+thousand.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
 from collections.abc import Iterable
 
 import django.dispatch
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
 from campaign.models import ChangeOutbox
 
-# Sent after commit with ``campaign_id`` and ``unit_ids`` (a frozenset; None stands
-# for a change with no unit, such as a county-wide setting).
+logger = logging.getLogger(__name__)
+
+# Sent after commit with ``campaign_id``, ``unit_ids`` (a frozenset; None stands for a
+# change with no unit, such as a county-wide setting) and ``sources`` (what changed).
 records_changed = django.dispatch.Signal()
+
+_PENDING = "_canvass_pending_changes"
+
+
+def _send(*, sender: str, **kwargs: object) -> None:
+    # A receiver that fails (no broker) must not stop the others; the outbox rows stay
+    # and the periodic re-send takes them up.
+    for receiver, result in records_changed.send_robust(sender=sender, **kwargs):
+        if isinstance(result, Exception):
+            logger.error("records_changed receiver %r failed", receiver, exc_info=result)
+
+
+class _Pending:
+    """The announcements of one transaction, sent by one on-commit callback."""
+
+    def __init__(self) -> None:
+        self.units: dict[int, set[int | None]] = defaultdict(set)
+        self.sources: dict[int, set[str]] = defaultdict(set)
+
+    def send(self) -> None:
+        connection = transaction.get_connection(DEFAULT_DB_ALIAS)
+        if getattr(connection, _PENDING, None) is self:
+            setattr(connection, _PENDING, None)
+        for campaign_id, units in sorted(self.units.items()):
+            sources = frozenset(self.sources[campaign_id])
+            _send(sender=",".join(sorted(sources)), campaign_id=campaign_id, unit_ids=frozenset(units), sources=sources)
+
+
+def _pending_for_this_transaction() -> _Pending:
+    connection = transaction.get_connection(DEFAULT_DB_ALIAS)
+    pending = getattr(connection, _PENDING, None)
+    # A rolled-back transaction (or savepoint) drops its callbacks: the pending set is
+    # live only while its callback is still queued on the connection. It is shared by
+    # the announcements of one atomic block (savepoint), not with blocks nested in it,
+    # so that a savepoint rolled back takes its announcements along, and a block run
+    # under ``captureOnCommitCallbacks`` sees its own callback.
+    here = set(connection.savepoint_ids)
+    if pending is not None and any(
+        callback == pending.send and sids == here for sids, callback, _robust in connection.run_on_commit
+    ):
+        return pending
+    pending = _Pending()
+    setattr(connection, _PENDING, pending)
+    transaction.on_commit(pending.send, robust=True)
+    return pending
 
 
 def announce_change(*, campaign_id: int, unit_ids: Iterable[int | None], source: str) -> None:
@@ -27,6 +81,11 @@ def announce_change(*, campaign_id: int, unit_ids: Iterable[int | None], source:
     ChangeOutbox.objects.bulk_create(
         ChangeOutbox(campaign_id=campaign_id, unit_id=unit_id, source=source) for unit_id in units
     )
-    transaction.on_commit(
-        lambda: records_changed.send(sender=source, campaign_id=campaign_id, unit_ids=units), robust=True
-    )
+    connection = transaction.get_connection(DEFAULT_DB_ALIAS)
+    if not connection.in_atomic_block:
+        # Autocommit: the rows are committed already.
+        _send(sender=source, campaign_id=campaign_id, unit_ids=units, sources=frozenset({source}))
+        return
+    pending = _pending_for_this_transaction()
+    pending.units[campaign_id] |= units
+    pending.sources[campaign_id].add(source)

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -45,6 +46,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # more, so that the round trip is exact.
 _CSV_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
 _CSV_NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
+# A day as offices write it: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日 (a date cell's
+# midnight time of day dropped).
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 
 
 # --- Columns and formats ----------------------------------------------------------
@@ -146,6 +150,25 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def parse_date(text: str) -> datetime.date | None:
+    """2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, or a workbook's date cell."""
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def not_a_date(text: str) -> str:
+    return _("“%(value)s” is not a date; write it as 2025-03-05.") % {"value": text}
+
+
 def split_list(text: str) -> list[str]:
     """Codes or names from one cell, in order, each once."""
     seen: dict[str, None] = {}
@@ -238,6 +261,27 @@ class ChoiceWidget(widgets.Widget):
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return self.label(value) if value else ""
+
+
+def describe_columns(
+    columns: Iterable[Column], widgets: Mapping[str, ChoiceWidget], ignored: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """The columns as an import page explains them, in the current language: the header,
+    the other language's header, whether it is required, and a choice column's labels."""
+    description = []
+    for column in columns:
+        if column.key in ignored:
+            continue
+        widget = widgets.get(column.key)
+        description.append(
+            {
+                "header": column.header(),
+                "other": column.en if column.header() == column.zh else column.zh,
+                "required": column.required,
+                "values": join_list(widget.label(v) for v in widget.choices.values) if widget else "",
+            }
+        )
+    return description
 
 
 # --- What is wrong with a file ----------------------------------------------------
@@ -607,3 +651,26 @@ def check_tables(tables: list[Table], report: ImportReport, *, filename: str, ki
         first_sheet[table.kind] = table.sheet
         for problem in table.problems:
             report.add_error(RowError(sheet=table.sheet, row=1, column=problem.column, message=problem.message))
+
+
+def import_all_or_nothing(
+    reader: SpreadsheetReader, report: ImportReport, read: Callable[[list[Table]], Callable[[], None]]
+) -> None:
+    """One import, all or nothing: the file's structure is checked, then ``read(tables)``
+    checks (and, unless it is a dry run, writes) the rows, all inside ONE transaction.
+    The transaction is rolled back on a dry run or when any row is bad; otherwise the
+    callable that ``read`` returned runs last, inside it (to announce the change). A file
+    that cannot be read at all is reported as a whole. A bad report keeps no counts."""
+    try:
+        with reader, transaction.atomic():
+            tables = reader.tables()
+            check_tables(tables, report, filename=report.filename, kind=reader.kind, format=reader.format)
+            finish = read(tables) if report.ok else None
+            if report.dry_run or not report.ok:
+                transaction.set_rollback(True)
+            elif finish is not None:
+                finish()
+    except FileError as exc:
+        report.add_error(RowError(sheet=report.filename, row=0, column="", message=str(exc)))
+    if not report.ok:
+        report.counts = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
@@ -20,15 +20,13 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.importing import FileError, ImportReport, RowError, Table, check_tables
+from campaign.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
 from campaign.models import Campaign
 from campaign.resources import (
-    FORMAT,
     KIND_LABELS,
     KINDS,
     LINE,
@@ -99,22 +97,13 @@ def org_import(
         raise PermissionDenied
     report = ImportReport(filename=filename, dry_run=dry_run)
     reason = f"import {filename}"
-    try:
-        with OrgReader(source, filename, kind) as reader, transaction.atomic():
-            tables = reader.tables()
-            check_tables(tables, report, filename=filename, kind=kind, format=FORMAT)
-            touched: set[int] = set()
-            if report.ok:
-                touched = _import_tables(tables, report, campaign=campaign, user=user, reason=reason)
-            if dry_run or not report.ok:
-                transaction.set_rollback(True)
-            else:
-                # Ranks and places in the tree decide ledger categories: recount those units.
-                announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
-    except FileError as exc:
-        report.add_error(RowError(sheet=filename, row=0, column="", message=str(exc)))
-    if not report.ok:
-        report.counts = []
+
+    def read(tables: list[Table]) -> Callable[[], None]:
+        touched = _import_tables(tables, report, campaign=campaign, user=user, reason=reason)
+        # Ranks and places in the tree decide ledger categories: recount those units.
+        return lambda: announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
+
+    import_all_or_nothing(OrgReader(source, filename, kind), report, read)
     return report
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from campaign import exports, resources, selectors, services
@@ -23,6 +19,7 @@ from campaign.forms import (
     TeamFilterForm,
     UnitFilterForm,
 )
+from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, SupervisoryTeam
 from campaign.scoping import get_object_for_user, scope_for
 
@@ -224,109 +221,24 @@ def supervisory_team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Import ---------------------------------------------------------------------
 
-IMPORT_SESSION_KEY = "org_import"
+ORG_IMPORT = ImportFlow(
+    session_key="org_import",
+    url_name="campaign:org_import",
+    template="campaign/org_import.html",
+    form_class=OrgImportForm,
+    run=services.org_import,
+    options=lambda form: {"kind": form.cleaned_data["kind"] or None},
+    context=lambda request, campaign: {"formats": resources.format_description()},
+)
 
 
 @login_required
 def org_import(request: HttpRequest) -> HttpResponse:
-    """Upload → dry run (bad rows, or what would be created and updated) → confirm.
-
-    The file waits in storage under a random token that only the session knows."""
+    """Upload → dry run (bad rows, or what would be created and updated) → confirm
+    (``campaign.import_pages``)."""
     require(request, "org.import")
     campaign = selectors.current_campaign_for(request.user)
     if campaign is None:
         messages.error(request, _("There is no campaign to import into."))
         return redirect("campaign:home")
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-        # Refused before Django reads the body, so that an oversized upload never lands on disk.
-        messages.error(
-            request, _("The file is too large; the largest accepted is %(limit)s.") % {"limit": filesizeformat(limit)}
-        )
-        return _org_import_page(request, campaign, OrgImportForm(), None)
-    if request.method == "POST" and "confirm" in request.POST:
-        return _org_import_confirm(request, campaign)
-    form = OrgImportForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        _org_import_forget(request)
-        upload = form.cleaned_data["file"]
-        extension = services.upload_extension(upload.name)
-        token = services.upload_stash(upload=upload, extension=extension)
-        with services.upload_open(token, extension) as source:
-            report = services.org_import(
-                campaign=campaign,
-                user=request.user,
-                source=source,
-                filename=upload.name,
-                kind=form.cleaned_data["kind"] or None,
-                dry_run=True,
-            )
-        if report.ok:
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "extension": extension,
-                "filename": upload.name,
-                "kind": form.cleaned_data["kind"],
-                "campaign": campaign.pk,
-            }
-        else:
-            services.upload_discard(token, extension)
-    return _org_import_page(request, campaign, form, report)
-
-
-def _org_import_confirm(request: HttpRequest, campaign: Campaign) -> HttpResponse:
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if pending and pending["campaign"] != campaign.pk:
-        _org_import_forget(request)
-        pending = None
-    # A stale page (another tab uploaded since) leaves the waiting file for its own page.
-    if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
-        messages.error(request, _("That upload is no longer waiting; upload the file again."))
-        return redirect("campaign:org_import")
-    del request.session[IMPORT_SESSION_KEY]
-    try:
-        with services.upload_open(pending["token"], pending["extension"]) as source:
-            report = services.org_import(
-                campaign=campaign,
-                user=request.user,
-                source=source,
-                filename=pending["filename"],
-                kind=pending["kind"] or None,
-                dry_run=False,
-            )
-    except FileNotFoundError:
-        messages.error(request, _("That upload is no longer waiting; upload the file again."))
-        return redirect("campaign:org_import")
-    finally:
-        services.upload_discard(pending["token"], pending["extension"])
-    if not report.ok:
-        # The data changed between the dry run and the confirmation.
-        return _org_import_page(request, campaign, OrgImportForm(), report)
-    messages.success(
-        request,
-        _("Imported %(file)s: %(counts)s.") % {"file": report.filename, "counts": "; ".join(map(str, report.counts))},
-    )
-    return redirect("campaign:org_import")
-
-
-def _org_import_forget(request: HttpRequest) -> None:
-    """A new upload replaces the one waiting for confirmation."""
-    pending = request.session.pop(IMPORT_SESSION_KEY, None)
-    if pending:
-        services.upload_discard(pending["token"], pending["extension"])
-
-
-def _org_import_page(
-    request: HttpRequest, campaign: Campaign, form: OrgImportForm, report: services.ImportReport | None
-) -> HttpResponse:
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    context = {
-        "campaign": campaign,
-        "form": form,
-        "report": report,
-        "token": pending["token"] if pending and report is not None and report.ok else "",
-        "formats": resources.format_description(),
-        "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
-    }
-    return render(request, "campaign/org_import.html", context)
+    return ORG_IMPORT.page(request, campaign)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign.forms import OrgImportForm
-from campaign.importing import join_list
+from campaign.importing import describe_columns
 from campaign.models import Campaign
 from campaign.selectors import current_campaign_for
 from campaign.services import upload_extension
@@ -171,26 +171,11 @@ def format_description() -> list[dict[str, Any]]:
         "level": resources.LEVEL_WIDGET,
         "target_type": resources.TARGET_TYPE_WIDGET,
     }
-    description = []
-    for kind in resources.KINDS:
-        columns = []
-        for column in resources.COLUMNS[kind]:
-            if column.key in resources.IGNORED:
-                continue
-            widget = widgets.get(column.key)
-            columns.append(
-                {
-                    "header": column.header(),
-                    "other": column.en if column.header() == column.zh else column.zh,
-                    "required": column.required,
-                    "values": join_list(widget.label(v) for v in widget.choices.values) if widget else "",
-                }
-            )
-        description.append(
-            {
-                "kind": resources.FORMAT.labels[kind],
-                "sheet": f"{resources.FORMAT.sheet_names[kind][0]} / {kind}",
-                "columns": columns,
-            }
-        )
-    return description
+    return [
+        {
+            "kind": resources.FORMAT.labels[kind],
+            "sheet": f"{resources.FORMAT.sheet_names[kind][0]} / {kind}",
+            "columns": describe_columns(resources.COLUMNS[kind], widgets, resources.IGNORED),
+        }
+        for kind in resources.KINDS
+    ]

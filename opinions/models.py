@@ -108,8 +108,9 @@ class OpinionStatus(models.TextChoices):
 
 
 class Opinion(models.Model):
+    # Not indexed alone: the indexes on (campaign, ledger unit) and (campaign, status) lead with it.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="opinions", verbose_name=_("campaign")
+        Campaign, on_delete=models.CASCADE, related_name="opinions", verbose_name=_("campaign"), db_index=False
     )
     kind = models.CharField(_("kind"), max_length=20, choices=OpinionKind.choices)
     text = models.TextField(_("content"), max_length=4000)
@@ -127,6 +128,7 @@ class Opinion(models.Model):
 
     # The target: exactly one of team, member, unit — or, from the public box, a free
     # description for the office to assign.
+    # Indexed with the ledger unit (Meta.indexes), not alone.
     target_team = models.ForeignKey(
         LeadershipTeam,
         on_delete=models.PROTECT,
@@ -134,6 +136,7 @@ class Opinion(models.Model):
         blank=True,
         related_name="opinions",
         verbose_name=_("target team"),
+        db_index=False,
     )
     target_member = models.ForeignKey(
         Member,
@@ -142,6 +145,7 @@ class Opinion(models.Model):
         blank=True,
         related_name="opinions",
         verbose_name=_("target member"),
+        db_index=False,
     )
     target_unit = models.ForeignKey(
         OrgUnit,
@@ -187,17 +191,52 @@ class Opinion(models.Model):
     # What a public submitter chose to type; shown to the office only, never to a target.
     submitter_name = models.CharField(_("submitter's name"), max_length=100, blank=True)
     submitter_contact = models.CharField(_("submitter's contact"), max_length=100, blank=True)
-    receipt_hash = models.CharField(max_length=128, blank=True, db_index=True, editable=False)
+    # Indexed where set only (Meta.indexes): the office's and the imports' opinions have none.
+    receipt_hash = models.CharField(max_length=128, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["receipt_hash"])
+    # The history is read by opinion (its id), by date, user and campaign; an index on
+    # each of its other foreign keys would only slow every import down.
+    history = HistoricalRecords(
+        excluded_fields=["receipt_hash"],
+        no_db_index=[
+            "event",
+            "target_team",
+            "target_member",
+            "target_unit",
+            "ledger_unit",
+            "recording_unit",
+            "merged_into",
+        ],
+    )
 
     class Meta:
         verbose_name = _("opinion")
         verbose_name_plural = _("opinions")
         ordering = ["-received_on", "-pk"]
         indexes = [
-            models.Index(fields=["campaign", "ledger_unit"], name="opinion_campaign_ledger_unit"),
+            # The ledger's roll-up of some units reads what it groups from this index alone
+            # (PostgreSQL's INCLUDE; ignored elsewhere), not from the opinions' rows.
+            models.Index(
+                fields=["campaign", "ledger_unit"],
+                include=[
+                    "target_member",
+                    "target_team",
+                    "merged_into",
+                    "category",
+                    "kind",
+                    "channel",
+                    "aspect",
+                    "status",
+                ],
+                name="opinion_campaign_ledger_unit",
+            ),
             models.Index(fields=["campaign", "status"], name="opinion_campaign_status"),
+            # A target's opinions; with the ledger unit, the roll-up finds a member who moved
+            # unit (opinions filed under another ledger unit) without reading an opinion.
+            models.Index(fields=["target_member", "ledger_unit"], name="opinion_member_ledger_unit"),
+            models.Index(fields=["target_team", "ledger_unit"], name="opinion_team_ledger_unit"),
+            # The public box's receipts: only the opinions that have one.
+            models.Index(fields=["receipt_hash"], condition=~Q(receipt_hash=""), name="opinion_receipt_hash"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,3 +1,12 @@
 """URL patterns of the ledger's document pages (joined into reports/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from reports import document_views
+
+urlpatterns = [
+    path("documents/", document_views.documents_progress, name="documents_progress"),
+    path("documents/progress.xlsx", document_views.documents_progress_export, name="documents_progress_export"),
+    path("documents/units/<int:pk>/", document_views.documents_unit, name="documents_unit"),
+    path("documents/units/<int:pk>/members.xlsx", document_views.documents_unit_export, name="documents_unit_export"),
+]

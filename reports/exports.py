@@ -16,31 +16,23 @@ from a server-side iteration of the opinions: memory stays flat however many the
 from __future__ import annotations
 
 import functools
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse
 from django.utils import timezone, translation
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
+from campaign.exports import XLSX, Column, Sheet, Text, chinese, response, safe  # noqa: F401 (the office layout)
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory, member_category, team_category
-from campaign.resources import FORMULA_PREFIXES
 from opinions.models import Aspect, Channel, FeedbackList, Opinion, OpinionKind, OpinionStatus
 from reports.models import Dimension
 from reports.selectors import Figures, SummaryRow
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
 
 # The office's Chinese wording of each choice, used when the catalogue has none.
@@ -86,21 +78,6 @@ CHINESE_BY_CHOICES: dict[type[models.TextChoices], dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Text:
-    """A piece of the paper format in both languages."""
-
-    zh: str
-    en: str
-
-    def __str__(self) -> str:
-        return self.zh if chinese() else self.en
-
-
-def chinese() -> bool:
-    return (translation.get_language() or settings.LANGUAGE_CODE).lower().startswith("zh")
-
-
 def label(choices: type[models.TextChoices], value: str) -> str:
     """A choice's label in the current language; the office's Chinese if untranslated."""
     if not value:
@@ -122,100 +99,6 @@ def _label(choices: type[models.TextChoices], value: str, language: str) -> str:
         if shown == english:
             return CHINESE_BY_CHOICES.get(choices, CHINESE).get(value, shown)
     return shown
-
-
-def safe(value: Any) -> Any:
-    """A value as a cell may hold it, with any would-be formula turned into text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-# --- Sheets in the office's layout --------------------------------------------------
-
-THIN = Side(style="thin", color="808080")
-BOXED = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-CENTRED = Alignment(horizontal="center", vertical="center", wrap_text=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
-
-# Named styles, registered once per workbook: a cell then takes its style by name,
-# which costs a lookup, not the hashing of a font, a border and an alignment per cell
-# (what makes styling tens of thousands of rows slow).
-STYLES = {
-    "ledger-title": {"font": Font(bold=True, size=16), "alignment": CENTRED},
-    "ledger-header": {"font": Font(bold=True), "alignment": CENTRED, "border": BOXED},
-    "ledger-cell": {"border": BOXED, "alignment": Alignment(vertical="top")},
-    "ledger-wrap": {"border": BOXED, "alignment": WRAP},
-    "ledger-date": {"border": BOXED, "alignment": Alignment(vertical="top"), "number_format": "yyyy-mm-dd"},
-    "ledger-foot": {"font": Font(bold=True), "border": BOXED, "alignment": WRAP},
-}
-
-
-def _register_styles(book: Workbook) -> None:
-    for name, attributes in STYLES.items():
-        if name not in book.named_styles:
-            book.add_named_style(NamedStyle(name=name, **attributes))
-
-
-@dataclass(frozen=True)
-class Column:
-    header: Text
-    width: float = 12
-    wrap: bool = False
-    date: bool = False
-
-    @property
-    def style(self) -> str:
-        return "ledger-date" if self.date else "ledger-wrap" if self.wrap else "ledger-cell"
-
-
-class Sheet:
-    """A write-only sheet: title row, header row, boxed rows, a foot."""
-
-    def __init__(self, book: Workbook, name: Text, title: str, columns: list[Column]) -> None:
-        _register_styles(book)
-        self.sheet = book.create_sheet(str(name)[:31])
-        self.columns = columns
-        for index, column in enumerate(columns, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = column.width
-        setup = self.sheet.page_setup
-        setup.orientation = "landscape"
-        setup.paperSize = Worksheet.PAPERSIZE_A4
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0
-        self.sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        self.sheet.print_title_rows = "2:2"
-        self._append([title], styles=["ledger-title"])
-        self.sheet.merged_cells.add(f"A1:{get_column_letter(len(columns))}1")
-        self._append([str(column.header) for column in columns], styles=["ledger-header"] * len(columns))
-        self._body_styles = [column.style for column in columns]
-
-    def _append(self, values: Iterable[Any], *, styles: list[str]) -> None:
-        cells = []
-        for value, style in zip(values, styles, strict=False):
-            cell = WriteOnlyCell(self.sheet, value=safe(value))
-            cell.style = style
-            cells.append(cell)
-        self.sheet.append(cells)
-
-    def row(self, values: Iterable[Any]) -> None:
-        self._append(values, styles=self._body_styles)
-
-    def foot(self, values: Iterable[Any]) -> None:
-        self._append(values, styles=["ledger-foot"] * len(self.columns))
-
-
-def _save(book: Workbook) -> IO[bytes]:
-    # A temporary file rather than memory: the response streams it from disk and
-    # closes it when done (which deletes it).
-    handle = tempfile.TemporaryFile()  # noqa: SIM115
-    book.save(handle)
-    handle.seek(0)
-    return handle
-
-
-def response(book: Workbook, filename: str) -> FileResponse:
-    return FileResponse(_save(book), as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX)
 
 
 def _today() -> str:
@@ -431,7 +314,15 @@ def _opinion_row(number: int, opinion: Opinion) -> list[Any]:
     ]
 
 
-def opinion_ledger_workbook(campaign: Campaign, opinions: QuerySet[Opinion], *, heading: str = "") -> Workbook:
+def opinion_ledger_workbook(
+    campaign: Campaign,
+    opinions: QuerySet[Opinion],
+    *,
+    heading: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> Workbook:
+    """``progress(rows written)`` is called every CHUNK rows and at the end (the export
+    job's progress bar)."""
     book = Workbook(write_only=True)
     name = heading or campaign.name
     title = Text(f"{name}征求意见建议总台账", f"{name}: general ledger of opinions and suggestions")
@@ -441,6 +332,10 @@ def opinion_ledger_workbook(campaign: Campaign, opinions: QuerySet[Opinion], *, 
     for number, opinion in enumerate(ledger_opinions(opinions).iterator(chunk_size=CHUNK), start=1):
         sheet.row(_opinion_row(number, opinion))
         kinds[opinion.kind] += 1
+        if progress is not None and number % CHUNK == 0:
+            progress(number)
+    if progress is not None:
+        progress(number)
     summary = Text(
         f"共{number}条：意见{kinds[OpinionKind.OPINION]}条，建议{kinds[OpinionKind.SUGGESTION]}条",
         f"{number} in all: {kinds[OpinionKind.OPINION]} opinions, {kinds[OpinionKind.SUGGESTION]} suggestions",

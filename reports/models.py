@@ -20,6 +20,7 @@ the rows of its subtree with one path-prefix query.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -236,3 +237,61 @@ class LedgerDrift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} · {self.dimension}={self.key}: {self.stored} ≠ {self.recounted}"
+
+
+class ExportJob(models.Model):
+    """One Excel export written by a Celery task (``reports.tasks.run_export_job``): what
+    was asked, how far the task has got, and the file it wrote, kept for the user who
+    asked and seen by nobody else. The general ledger of opinions, the whole campaign's
+    or an organisation's, reads every opinion: too long for a request."""
+
+    class Kind(models.TextChoices):
+        OPINION_LEDGER = "opinion_ledger", _("General ledger of opinions")
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting to start")
+        RUNNING = "running", _("Being exported")
+        DONE = "done", _("Ready to download")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("asked by")
+    )
+    kind = models.CharField(_("export"), max_length=30, choices=Kind.choices, default=Kind.OPINION_LEDGER)
+    # Narrowed to this organisation's subtree; the whole of what the user sees if empty.
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("organisation")
+    )
+    # The workbook speaks the language of the page it was asked from.
+    language = models.CharField(_("language"), max_length=10)
+    filename = models.CharField(_("file"), max_length=255)
+    # The storage name under MEDIA_ROOT/exports, random; never taken from the client.
+    path = models.CharField(max_length=255, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="export_job_user_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="export_job_done_le_total")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.WAITING, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -2,13 +2,14 @@
 
 A source is a pair of functions over one campaign:
 - ``write(campaign_id, unit_ids)`` inserts the unit, member and team rows of those
-  units (``None``: of every unit) — only ever *inserts*: the roll-up in ``services``
-  has already deleted every row filed under those units, and writes the county rows
-  from the unit rows afterwards;
+  units (``None``: of every unit) — only ever *inserts*, with statements that start
+  with ``reports.sources._insert_head()``: inside a roll-up that names the roll-up's
+  staging table, and ``services`` then replaces the stored rows of those units with
+  the staged ones and recomputes the county rows from the unit rows;
 - ``recount(campaign_id)`` counts every figure of the source afresh, with plain ORM
   queries and on purpose not the SQL of ``write``, for the reconciliation.
 
-The filing rules every source keeps, so that one generic delete suits them all:
+The filing rules every source keeps, so that one generic replacement suits them all:
 - a unit row (level "unit") is filed under its unit (``unit_id``), scope ``unit:<id>``;
 - a member row (level "member") is filed under the member's *current* unit;
 - a team row (level "team") under the team's unit;

@@ -2,17 +2,22 @@
 
 A roll-up of some units, in one transaction, under the campaign's ledger lock:
 1. note the outbox rows waiting for those units (their ids, now);
-2. delete the unit, member and team rows filed under those units, and recompute them
-   from source (``reports.sources``: GROUP BY over the opinions that count — those not
-   merged into another — the feedback lists and the solicitation events);
-3. recompute the county rows from the unit rows;
+2. recompute from source, into a temporary staging table, the unit, member and team
+   rows filed under those units (``reports.sources`` and the other registered sources:
+   GROUP BY over the opinions that count — those not merged into another — the
+   feedback lists, the solicitation events, …);
+3. make the stored rows of those units equal to the staged ones: delete those no
+   longer produced, update those whose figure changed, insert the new ones — a row
+   that did not change is not written — and recompute the county rows of every
+   (dimension, key) whose unit rows changed, each the sum of the unit rows;
 4. delete exactly the outbox rows noted in step 1. A change committed meanwhile left a
    row with another id: it stays, and brings its own roll-up.
 
 Every step replaces rows, none adds to a stored count, so running a roll-up twice, or
 two of them one after the other, leaves the same figures. The lock (a row per campaign
 in ``LedgerState``, locked FOR UPDATE) keeps two roll-ups of one campaign from
-interleaving their deletes and inserts.
+interleaving their writes. A full roll-up stages every row of the campaign, the
+county's included, and replaces them all alike.
 
 The reconciliation recounts every figure with plain ORM queries — on purpose not the
 SQL of the roll-up — and reports each difference.
@@ -23,7 +28,8 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from django.db import connection, transaction
@@ -46,6 +52,18 @@ logger = logging.getLogger(__name__)
 FULL_ROLLUP_ABOVE = 200
 # Outbox rows are deleted in batches of this many ids (SQLite limits a statement's parameters).
 _BATCH = 500
+# PostgreSQL settings of a roll-up's transaction. A full roll-up of a million opinions
+# groups them in memory (tens of MB of hash tables) rather than in sorts spilled to disk
+# at the default 4 MB, and is not worth compiling with JIT: its cost estimate is large,
+# its statements run once (bench/README.md has the figures). Its commit need not wait
+# for the disk: a roll-up lost in a crash is simply done again, since the outbox rows it
+# consumed come back with it. And no notice that the staging table exists already.
+ROLLUP_SETTINGS = {
+    "work_mem": "64MB",
+    "jit": "off",
+    "synchronous_commit": "off",
+    "client_min_messages": "warning",
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +93,9 @@ class Drift:
 
 def _lock(campaign_id: int) -> LedgerState | None:
     """Take the campaign's ledger lock (inside the caller's transaction)."""
+    state = LedgerState.objects.select_for_update().filter(campaign_id=campaign_id).first()
+    if state is not None:
+        return state
     if not Campaign.objects.filter(pk=campaign_id).exists():
         return None
     LedgerState.objects.get_or_create(campaign_id=campaign_id)
@@ -96,26 +117,62 @@ def _consume(ids: list[int]) -> int:
     return len(ids)
 
 
-def _execute(statements: Iterable[str]) -> None:
+def _replace(campaign_id: int, unit_ids: list[int] | None) -> None:
+    """Steps 2 and 3 of the module's docstring; ``unit_ids`` None: the whole campaign."""
+    full = unit_ids is None
     with connection.cursor() as cursor:
-        for sql in statements:
+        # Empty: every roll-up empties it before its transaction (or savepoint) ends.
+        cursor.execute(sources.staging_create())
+        with sources.inserting_into_staging():
+            registry.write_all(campaign_id, unit_ids)
+        if full:
+            cursor.execute(sources.staged_county(campaign_id))
+            replaced = sources.replaced_rows(campaign_id, None)
+        else:
+            # Ids rather than a subquery: the condition then finds its rows by index.
+            members, teams = sources.members_and_teams(unit_ids)
+            replaced = sources.replaced_rows(campaign_id, unit_ids, member_ids=members, team_ids=teams)
+        changed: set[tuple[str, str]] = set()
+        for sql in sources.replace_statements(campaign_id, replaced):
             cursor.execute(sql)
+            changed.update((dimension, key) for level, dimension, key in cursor.fetchall() if level == LedgerLevel.UNIT)
+        if not full:  # a full roll-up staged the county rows with the others
+            for sql, params in sources.county_statements(campaign_id, sorted(changed)):
+                cursor.execute(sql, params)
+        cursor.execute(sources.staging_clear())
 
 
-def _delete_rows_of(campaign_id: int, unit_ids: list[int]) -> None:
-    """The rows a roll-up of these units replaces: their unit rows, the unassigned
-    opinions' rows, the county rows, and the rows of members and teams filed under the
-    units or belonging to them now (a member who moved is filed under the new unit)."""
-    rows = LedgerRow.objects.filter(campaign_id=campaign_id)
-    rows.filter(level__in=[LedgerLevel.COUNTY, LedgerLevel.UNIT], unit__isnull=True).delete()
-    if unit_ids:
-        rows.filter(unit_id__in=unit_ids).delete()
-        rows.filter(level=LedgerLevel.MEMBER, member__unit_id__in=unit_ids).delete()
-        rows.filter(level=LedgerLevel.TEAM, team__unit_id__in=unit_ids).delete()
+@contextmanager
+def _tuned() -> Iterator[None]:
+    """ROLLUP_SETTINGS for the rest of the roll-up's transaction (``set_config(…, true)``:
+    SET LOCAL). Inside a larger transaction (a savepoint), the settings found before are
+    put back at the end of the block, so that the rest of that transaction runs as it
+    would have."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = list(ROLLUP_SETTINGS)
+    nested = bool(connection.savepoint_ids)  # an enclosing atomic block: ours is a savepoint
+    with connection.cursor() as cursor:
+        if nested:
+            cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _name in names), names)
+            before = cursor.fetchone()
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _name in names),
+            [value for name in names for value in (name, ROLLUP_SETTINGS[name])],
+        )
+    yield
+    # Not reached when the block raised: its transaction (or savepoint) is rolled back,
+    # and the settings with it.
+    if nested:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _name in names),
+                [value for name, old in zip(names, before, strict=True) for value in (name, old)],
+            )
 
 
 def _finish(state: LedgerState, *, full: bool) -> None:
-    _execute([sources.county_statement(state.campaign_id)])
     now = timezone.now()
     state.rolled_up_at = now
     fields = ["rolled_up_at"]
@@ -146,17 +203,17 @@ def ledger_rollup_units(
         return RollupResult(campaign_id=campaign_id, units=len(units), consumed=0, skipped=True)
     if len(units) > FULL_ROLLUP_ABOVE:
         return _rollup_full(state)
-    _delete_rows_of(campaign_id, units)
-    registry.write_all(campaign_id, units)
-    _finish(state, full=False)
+    with _tuned():
+        _replace(campaign_id, units)
+        _finish(state, full=False)
     return RollupResult(campaign_id=campaign_id, units=len(units), consumed=_consume(waiting))
 
 
 def _rollup_full(state: LedgerState) -> RollupResult:
     waiting = _waiting(state.campaign_id, None)
-    LedgerRow.objects.filter(campaign_id=state.campaign_id).delete()
-    registry.write_all(state.campaign_id, None)
-    _finish(state, full=True)
+    with _tuned():
+        _replace(state.campaign_id, None)
+        _finish(state, full=True)
     return RollupResult(campaign_id=state.campaign_id, units=None, consumed=_consume(waiting))
 
 

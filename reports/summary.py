@@ -14,17 +14,26 @@ from typing import Any
 from campaign.models import Campaign, TargetCategory
 from opinions.models import Channel, OpinionKind
 from reports.models import (
+    CARDS,
+    CARDS_REVIEWED,
+    DOC_APPROVED,
+    DOC_MEMBERS,
+    DOC_RETURNED_ONCE,
+    DOC_SUBMITTED,
     FORMS_ISSUED,
     FORUMS,
     LISTS_RELEASED,
     LISTS_SIGNED,
+    MEMBERS_MEETING_QUOTA,
+    MEMBERS_TOTAL,
+    REQUIRED_PAIRS,
+    REQUIRED_PAIRS_DONE,
     SUGGESTION_BOXES,
     Dimension,
     LedgerLevel,
     LedgerRow,
 )
 from reports.selectors import Figures
-from reviews.selectors import documents_summary
 
 Section = Callable[[Campaign, Figures], dict[str, Any]]
 SECTIONS: dict[str, Section] = {}
@@ -81,6 +90,30 @@ def feedback_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
 
 @section("documents")
 def documents_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
-    # Counted from the documents themselves (a few thousand rows, one aggregate query):
-    # documents have no ledger rows yet; moving them onto the roll-up is open work.
-    return documents_summary(campaign)
+    """Members (each writes one document), documents submitted, approved and returned
+    at least once, from the county's ledger rows; the two minimum lengths in force."""
+    return {
+        "members_total": figures.get(Dimension.DOCUMENTS, DOC_MEMBERS),
+        "submitted": figures.get(Dimension.DOCUMENTS, DOC_SUBMITTED),
+        "approved": figures.get(Dimension.DOCUMENTS, DOC_APPROVED),
+        "returned_at_least_once": figures.get(Dimension.DOCUMENTS, DOC_RETURNED_ONCE),
+        "leaders_min_words": campaign.doc_min_words_leader,
+        "members_min_words": campaign.doc_min_words_member,
+    }
+
+
+@section("talks")
+def talks_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
+    """Cards recorded (a talk of two members is one card), members at or above their
+    quota, required pairs and those done, cards the supervisory teams found adequate."""
+    return {
+        key: figures.get(Dimension.TALKS, ledger_key)
+        for key, ledger_key in (
+            ("total", CARDS),
+            ("members_meeting_quota", MEMBERS_MEETING_QUOTA),
+            ("members_total", MEMBERS_TOTAL),
+            ("required_pairs", REQUIRED_PAIRS),
+            ("required_pairs_done", REQUIRED_PAIRS_DONE),
+            ("cards_reviewed", CARDS_REVIEWED),
+        )
+    }

@@ -11,7 +11,7 @@ import datetime
 
 from celery import shared_task
 
-from reports import services
+from reports import export_jobs, services
 
 # Outbox rows older than this are taken to have lost their roll-up and are sent again.
 RESEND_AFTER = datetime.timedelta(minutes=1)
@@ -38,3 +38,10 @@ def resend_outbox() -> int:
 def reconcile_all() -> dict[str, int]:
     """Nightly: recount every figure, record and repair any drift; drifts per campaign."""
     return services.ledger_reconcile_all(repair=True, record=True)
+
+
+@shared_task(name="reports.run_export_job", acks_late=True, reject_on_worker_lost=True)
+def run_export_job(job_id: int) -> None:
+    """Write the workbook of one export job. Safe to deliver twice: see
+    ``reports.export_jobs.export_job_run``."""
+    export_jobs.export_job_run(job_id=job_id)

@@ -25,7 +25,7 @@ from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgU
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import paginate, require
-from opinions.models import FeedbackList, Opinion, OpinionKind
+from opinions.models import FeedbackList, OpinionKind
 from reports import exports, selectors
 from reports.forms import MemberSearchForm, SummaryFilterForm
 from reports.models import OPINION_DIMENSIONS, Dimension
@@ -181,27 +181,6 @@ def summary_export(request: HttpRequest) -> HttpResponse:
         campaign, rows(), selectors.summary_totals(campaign, units, fold=fold).plus(unassigned), unassigned=unassigned
     )
     return exports.response(book, _("Summary of opinions by unit"))
-
-
-@login_required
-def opinion_ledger_export(request: HttpRequest) -> HttpResponse:
-    """The general ledger of opinions (征求意见建议总台账), one row per opinion the user may
-    see; ``unit`` or ``committee`` narrows it to that organisation's subtree."""
-    require(request, "ledgers.export")
-    campaign = _campaign(request)
-    if campaign is None:
-        raise Http404
-    opinions = scope_for(request.user).filter(Opinion.objects.filter(campaign=campaign))
-    heading = ""
-    within = request.GET.get("unit") or request.GET.get("committee")
-    if within:
-        if not within.isdigit():
-            raise Http404
-        unit = get_object_for_user(request.user, OrgUnit.objects.filter(campaign=campaign), pk=int(within))
-        opinions = opinions.filter(ledger_unit__path__startswith=unit.path)
-        heading = unit.name
-    book = exports.opinion_ledger_workbook(campaign, opinions, heading=heading)
-    return exports.response(book, _("General ledger of opinions"))
 
 
 def _visible_unit(request: HttpRequest, pk: int) -> OrgUnit:

@@ -7,4 +7,6 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Self-analysis documents")
 
     def ready(self) -> None:
-        from reviews import rules  # noqa: F401  (registers the scoping rules)
+        from reviews import receivers, rules  # noqa: F401  (rules registers the scoping rules)
+
+        receivers.connect()

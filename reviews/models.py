@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from campaign.models import Campaign, Member, Supervisor, SupervisoryTeam
+from campaign.models import Campaign, Member, Rank, Supervisor, SupervisoryTeam
 
 
 class Section(models.TextChoices):
@@ -46,6 +46,40 @@ class Route(models.TextChoices):
     MUNICIPAL_TEAM = "municipal_team", _("Municipal supervisory team")
     COUNTY_TEAM_LEADER = "county_team_leader", _("Leader of the county supervisory team")
     RESPONSIBLE_LEADER = "responsible_leader", _("The unit's responsible leader")
+
+
+# The seed's rules, the defaults of every campaign's routing rules (DESIGN §3).
+DEFAULT_ROUTES: dict[str, str] = {
+    Rank.STANDING_COMMITTEE: Route.MUNICIPAL_TEAM,
+    Rank.COUNTY_LEADER: Route.COUNTY_TEAM_LEADER,
+    Rank.SECTION_CADRE: Route.COUNTY_TEAM_LEADER,
+    Rank.ORDINARY: Route.RESPONSIBLE_LEADER,
+}
+
+
+class RoutingRule(models.Model):
+    """Who reviews the documents of the members of one rank, in one campaign: one of
+    the campaign's rules, which the office edits in the admin. Every campaign has one
+    for every rank, made with the campaign (``services.routing_rules_ensure``)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="document_routing_rules", verbose_name=_("campaign")
+    )
+    rank = models.CharField(_("author's rank"), max_length=20, choices=Rank.choices)
+    route = models.CharField(_("reviewed by"), max_length=30, choices=Route.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("document routing rule")
+        verbose_name_plural = _("document routing rules")
+        ordering = ["campaign", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "rank"], name="one_routing_rule_per_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rank_display()} → {self.get_route_display()}"
 
 
 class AnalysisDocument(models.Model):

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from campaign.models import Member
 from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, register, register_action
-from reviews.models import AnalysisDocument, DocumentVersion, Review
+from reviews.models import AnalysisDocument, DocumentVersion, Review, RoutingRule
 
 
 def _own_or_routed(prefix: str = "") -> Callable[[Member], Q]:
@@ -33,6 +33,9 @@ register(
     Review,
     Rule(campaign="document__campaign_id", path="document__member__unit__path", member_q=_own_or_routed("document__")),
 )
+
+# A campaign's routing rules: those who see the campaign whole (the office edits them).
+register(RoutingRule, Rule(campaign="campaign_id", path=None))
 
 register_action("documents.write", {MEMBER})
 register_action("documents.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER})

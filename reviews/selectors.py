@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from campaign.models import Campaign, Member
 from campaign.scoping import scope_for
@@ -36,76 +35,21 @@ def documents_in_reach(user: Any, campaign: Campaign) -> QuerySet[AnalysisDocume
     return scope_for(user).filter(AnalysisDocument.objects.filter(campaign=campaign))
 
 
-@dataclass
-class ProgressRow:
-    unit_id: int | None
-    name: str
-    members: int = 0
-    written: int = 0
-    submitted: int = 0
-    returned: int = 0
-    approved: int = 0
-    average_hours: float | None = None
-    review_seconds: float = 0.0
-    reviews: int = 0
-
-
-@dataclass
-class Progress:
-    rows: list[ProgressRow] = field(default_factory=list)
-    total: ProgressRow = field(default_factory=lambda: ProgressRow(unit_id=None, name=""))
-
-
-def progress_by_unit(user: Any, campaign: Campaign) -> Progress:
-    """Per unit in the user's reach and for all of them: members, documents written
-    (any text saved), submitted (at least once), returned at least once, approved, and
-    the average time a version waited for its decision. Three aggregate queries."""
-    members = scope_for(user).filter(Member.objects.filter(campaign=campaign))
-    returned = Review.objects.filter(document=OuterRef("analysis_documents"), decision=Decision.RETURN)
-    counts = (
-        members.values("unit_id", "unit__name", "unit__path")
-        .annotate(
-            n=Count("pk", distinct=True),
-            written=Count("analysis_documents", filter=Q(analysis_documents__word_count__gt=0)),
-            submitted=Count("analysis_documents", filter=~Q(analysis_documents__state=DocumentState.DRAFT)),
-            returned=Count("analysis_documents", filter=Q(Exists(returned))),
-            approved=Count("analysis_documents", filter=Q(analysis_documents__state=DocumentState.APPROVED)),
-        )
-        .order_by("unit__path")
-    )
-    waits = {
-        row["document__member__unit_id"]: row
-        for row in Review.objects.filter(document__member__in=members.values("pk"))
-        .values("document__member__unit_id")
-        .annotate(avg=Avg("waited_seconds"), n=Count("pk"))
-        .order_by()
-    }
-    progress = Progress()
-    total = progress.total
-    for row in counts:
-        wait = waits.get(row["unit_id"])
-        item = ProgressRow(
-            unit_id=row["unit_id"],
-            name=row["unit__name"],
-            members=row["n"],
-            written=row["written"],
-            submitted=row["submitted"],
-            returned=row["returned"],
-            approved=row["approved"],
-            average_hours=round(wait["avg"] / 3600, 1) if wait else None,
-            reviews=wait["n"] if wait else 0,
-            review_seconds=(wait["avg"] * wait["n"]) if wait else 0.0,
-        )
-        progress.rows.append(item)
-        for name in ("members", "written", "submitted", "returned", "approved", "reviews", "review_seconds"):
-            setattr(total, name, getattr(total, name) + getattr(item, name))
-    if total.reviews:
-        total.average_hours = round(total.review_seconds / total.reviews / 3600, 1)
-    return progress
+def reviewer_name(document: AnalysisDocument) -> str:
+    """Who the document is routed to, as pages and exports name him, her or the team
+    (load ``reviewer_team``, ``reviewer_supervisor`` and ``reviewer_member`` with it)."""
+    if document.route == Route.MUNICIPAL_TEAM and document.reviewer_team:
+        return document.reviewer_team.name
+    if document.route == Route.COUNTY_TEAM_LEADER and document.reviewer_supervisor:
+        return document.reviewer_supervisor.name
+    if document.route == Route.RESPONSIBLE_LEADER and document.reviewer_member:
+        return document.reviewer_member.name
+    return ""
 
 
 def documents_summary(campaign: Campaign) -> dict[str, int]:
-    """The stage summary's "documents" section (reports wires it into stage_summary)."""
+    """The figures of the stage summary's "documents" section counted straight from the
+    documents (the summary reads them from the ledger; this is the check on it)."""
     documents = AnalysisDocument.objects.filter(campaign=campaign)
     figures = documents.aggregate(
         submitted=Count("pk", filter=~Q(state=DocumentState.DRAFT)),

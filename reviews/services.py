@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from campaign.events import announce_change
 from campaign.models import (
@@ -27,6 +28,7 @@ from campaign.models import (
 )
 from reviews.models import (
     AWAITING_STATES,
+    DEFAULT_ROUTES,
     SECTION_FIELDS,
     AnalysisDocument,
     Decision,
@@ -34,6 +36,7 @@ from reviews.models import (
     DocumentVersion,
     Review,
     Route,
+    RoutingRule,
     Section,
 )
 from reviews.wordcount import count_words
@@ -83,6 +86,36 @@ def minimum_words(member: Member, campaign: Campaign) -> int:
 # --- Routing ---------------------------------------------------------------------
 
 
+def routing_rules_ensure(*, campaign: Campaign) -> list[RoutingRule]:
+    """Give ``campaign`` the seed's rule for every rank it has no rule for yet (a new
+    campaign: all four); the rules already there stay as the office set them."""
+    present = set(RoutingRule.objects.filter(campaign=campaign).values_list("rank", flat=True))
+    missing = [
+        RoutingRule(campaign=campaign, rank=rank, route=DEFAULT_ROUTES[rank])
+        for rank in Rank.values
+        if rank not in present
+    ]
+    if not missing:
+        return []
+    return bulk_create_with_history(missing, RoutingRule, default_change_reason="default routing rules")
+
+
+def routing_table(campaign: Campaign) -> dict[str, str]:
+    """Rank → route, as the campaign's rules say (the seed's route for a rank that has
+    no rule, which ``routing_rules_ensure`` gives every campaign)."""
+    rules = dict(RoutingRule.objects.filter(campaign=campaign).values_list("rank", "route"))
+    return {rank: rules.get(rank, DEFAULT_ROUTES[rank]) for rank in Rank.values}
+
+
+@transaction.atomic
+def routing_rule_save(*, rule: RoutingRule) -> int:
+    """Save a routing rule (the office, in the admin) and route again every document of
+    its campaign awaiting a decision; returns how many changed hands."""
+    rule.full_clean()
+    rule.save()
+    return documents_reroute(campaign=rule.campaign)
+
+
 @dataclass(frozen=True)
 class RouteChoice:
     route: str
@@ -101,15 +134,17 @@ class RouteChoice:
 
 
 def routes_for(members: Iterable[Member], campaign: Campaign) -> dict[int, RouteChoice]:
-    """The route of each member's document, by rank (DESIGN §3), in a fixed number of
-    queries whatever the number of members: the demo and ``reroute_documents`` route
-    thousands at once, the submit page one.
+    """The route of each member's document, by the campaign's routing rule for his or
+    her rank, in a fixed number of queries whatever the number of members: the demo and
+    ``reroute_documents`` route thousands at once, the submit page one.
 
-    Standing Committee members → the municipal supervisory team (any of its members with
-    a login may decide); county-level and section-level leaders → the leader of the
-    county supervisory team that supervises the author's unit or one of its ancestors
-    (the nearest one); other members → the unit's responsible leader."""
+    The routes (the seed's rules by default, DESIGN §3): the municipal supervisory team
+    (any of its members with a login may decide; the seed's route for Standing Committee
+    members); the leader of the county supervisory team that supervises the author's
+    unit or one of its ancestors, the nearest one (county-level and section-level
+    leaders); the unit's responsible leader (other members)."""
     members = list(members)
+    table = routing_table(campaign)
     municipal = (
         SupervisoryTeam.objects.filter(campaign=campaign, level=SupervisoryLevel.MUNICIPAL).order_by("pk").first()
     )
@@ -127,24 +162,26 @@ def routes_for(members: Iterable[Member], campaign: Campaign) -> dict[int, Route
         key=lambda row: -len(row[0]),  # deepest first: the nearest supervising team wins
     )
     unit_ids = {m.unit_id for m in members}
-    responsible = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "responsible_leader_id"))
+    units = list(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "path", "responsible_leader_id"))
+    unit_paths = {pk: path for pk, path, _leader in units}
+    responsible = {pk: leader for pk, _path, leader in units}
     leader_members = Member.objects.in_bulk({pk for pk in responsible.values() if pk})
-    unit_paths = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "path"))
 
     result: dict[int, RouteChoice] = {}
     for member in members:
-        if member.rank == Rank.STANDING_COMMITTEE:
-            result[member.pk] = RouteChoice(Route.MUNICIPAL_TEAM, team=municipal)
-        elif member.rank in LEADING_RANKS:
+        route = table[member.rank]
+        if route == Route.MUNICIPAL_TEAM:
+            result[member.pk] = RouteChoice(route, team=municipal)
+        elif route == Route.COUNTY_TEAM_LEADER:
             path = unit_paths.get(member.unit_id, "")
             team_id = next((team for team_path, team in team_paths if path.startswith(team_path)), None)
             leader = leaders.get(team_id) if team_id else None
-            result[member.pk] = RouteChoice(Route.COUNTY_TEAM_LEADER, supervisor=leader)
+            result[member.pk] = RouteChoice(route, supervisor=leader)
         else:
             leader_id = responsible.get(member.unit_id)
             # Nobody reviews his own document.
             leader = leader_members.get(leader_id) if leader_id and leader_id != member.pk else None
-            result[member.pk] = RouteChoice(Route.RESPONSIBLE_LEADER, member=leader)
+            result[member.pk] = RouteChoice(route, member=leader)
     return result
 
 
@@ -215,8 +252,12 @@ def document_save(
     for name, value in (comparisons or {}).items():
         if name in COMPARISONS:
             setattr(document, name, bool(value))
+    was_written = document.word_count > 0
     document.word_count = sum(count_words(text) for text in document.sections().values())
     document.save()
+    if was_written != (document.word_count > 0):
+        # The one figure a draft moves ("written"); the autosave's other saves move none.
+        announce_change(campaign_id=document.campaign_id, unit_ids=[document.member.unit_id], source=SOURCE)
     return document
 
 
@@ -363,20 +404,30 @@ def document_reopen(*, document: AnalysisDocument, reason: str) -> AnalysisDocum
 @transaction.atomic
 def documents_reroute(*, campaign: Campaign) -> int:
     """Route every document awaiting a decision again, after a reviewer changed (a new
-    responsible leader, a new team leader, a unit moved to another team). Returns how
-    many changed hands; running it twice changes nothing the second time."""
+    responsible leader, a new team leader, a unit moved to another team, an author's
+    new rank or unit) or a routing rule did. Returns how many changed hands; running it
+    twice changes nothing the second time."""
     documents = list(
         AnalysisDocument.objects.select_for_update(of=("self",))
         .filter(campaign=campaign, state__in=AWAITING_STATES)
         .select_related("member")
     )
     routes = routes_for([d.member for d in documents], campaign)
+    now = timezone.now()
     changed = []
     for document in documents:
         choice = routes[document.member_id]
         if choice.key != _current_key(document):
             _apply_route(document, choice)
+            document.updated_at = now
             changed.append(document)
-    for document in changed:
-        document.save(update_fields=["route", "reviewer_team", "reviewer_supervisor", "reviewer_member", "updated_at"])
+    if changed:
+        # Thousands change hands when a rule changes: one UPDATE per batch, with history.
+        bulk_update_with_history(
+            changed,
+            AnalysisDocument,
+            ["route", "reviewer_team", "reviewer_supervisor", "reviewer_member", "updated_at"],
+            batch_size=500,
+            default_change_reason="re-routed",
+        )
     return len(changed)

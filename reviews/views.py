@@ -1,6 +1,7 @@
 """Pages of self-analysis documents: the author's editor (with autosave and .docx
 upload), a document with its versions and reviews, the diff between versions, the
-reviewer's queue and decision, the office's reopening, and progress by unit.
+reviewer's queue and decision, the office's reopening. (The progress by unit is a
+ledger page now: ``reports.document_views``.)
 Thin: parse, ask the scope, call one service or selector, render."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from reviews import selectors, services
 from reviews.diff import diff_versions
 from reviews.docx import read_docx, write_docx
 from reviews.forms import DecisionForm, DocumentForm, ReopenForm, UploadForm, apply_errors
-from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Route, Section
+from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Section
 
 
 def _own_member(request: HttpRequest) -> Member:
@@ -153,7 +154,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_author": document.member.user_id == request.user.pk,
             "decision_form": decision_form,
             "reopen_form": ReopenForm() if scope.can("documents.reopen") and document.state == "approved" else None,
-            "reviewer_name": reviewer_name(document),
+            "reviewer_name": selectors.reviewer_name(document),
             "minimum": services.minimum_words(document.member, document.campaign),
             "latest_sections": _labelled(latest.sections) if latest else [],
             "current_sections": _labelled(document.sections()),
@@ -163,16 +164,6 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _labelled(sections: dict[str, str]) -> list[tuple[str, str, str]]:
     return [(name, str(Section(name).label), sections.get(name, "")) for name in SECTION_FIELDS]
-
-
-def reviewer_name(document: AnalysisDocument) -> str:
-    if document.route == Route.MUNICIPAL_TEAM and document.reviewer_team:
-        return document.reviewer_team.name
-    if document.route == Route.COUNTY_TEAM_LEADER and document.reviewer_supervisor:
-        return document.reviewer_supervisor.name
-    if document.route == Route.RESPONSIBLE_LEADER and document.reviewer_member:
-        return document.reviewer_member.name
-    return ""
 
 
 @login_required
@@ -279,10 +270,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/queue.html", {"documents": documents, "campaign": campaign})
 
 
-@login_required
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
-    require(request, "documents.progress")
-    campaign = current_campaign_for(request.user)
-    figures = selectors.progress_by_unit(request.user, campaign) if campaign else None
-    return render(request, "reviews/progress.html", {"campaign": campaign, "progress": figures})
+    """The progress by unit moved to the ledger pages (reports:documents_progress)."""
+    target = reverse("reports:documents_progress")
+    query = request.GET.urlencode()
+    return redirect(f"{target}?{query}" if query else target)

@@ -7,4 +7,6 @@ class TalksConfig(AppConfig):
     verbose_name = _("Talks")
 
     def ready(self) -> None:
-        from talks import rules  # noqa: F401  (registers the scoping rules)
+        from talks import rules, signals  # noqa: F401  (registers the scoping rules)
+
+        signals.connect()

@@ -1,3 +1,13 @@
-"""URL patterns of the talks import pages."""
+"""URL patterns of the talks import pages: the import, the cards in the import format,
+and each unit's talk register (talks/import_views.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from talks import import_views
+
+urlpatterns: list = [
+    path("import/", import_views.import_page, name="import_page"),
+    path("import/export/", import_views.import_export, name="import_export"),
+    path("register/", import_views.register, name="register"),
+    path("register/<int:pk>/export/", import_views.register_export, name="register_export"),
+]

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, Rank, RoleKind, SupervisoryLevel, TeamKind
+from reports.services import ledger_rollup_full
 from tests import factories as f
 
 # live_server runs Django's sync ORM from Playwright's event loop thread.
@@ -131,6 +132,8 @@ def world(db) -> World:
         campaign=campaign, unit=other_unit, name="第一中学领导班子OUTSIDE", kind=TeamKind.DEPARTMENT, head=other_member
     )
     team_out.members.add(other_member)
+    # The world starts settled: its ledgers take in what building it announced.
+    ledger_rollup_full(campaign_id=campaign.pk)
     return World(
         campaign=campaign,
         county=county,

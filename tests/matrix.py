@@ -577,3 +577,21 @@ from tests.reviews import documents_matrix  # noqa: E402
 
 MATRIX.update(documents_matrix.rows())
 SPECIMENS.update(documents_matrix.SPECIMENS)
+
+# Talk cards and their review (talks/views.py) and their admin.
+from tests.talks import cards_matrix  # noqa: E402
+
+MATRIX.update(cards_matrix.rows())
+SPECIMENS.update(cards_matrix.SPECIMENS)
+
+# Talk cards in and out as spreadsheets, and each unit's talk register (talks/import_views.py).
+from tests.talks import import_matrix as talks_import_matrix  # noqa: E402
+
+MATRIX.update(talks_import_matrix.rows())
+SPECIMENS.update(talks_import_matrix.SPECIMENS)
+
+# The talk plan (talks/views_plan.py) and the talk progress pages (reports/talk_views.py).
+from tests.talks import progress_matrix as talks_progress_matrix  # noqa: E402
+
+MATRIX.update(talks_progress_matrix.rows())
+SPECIMENS.update(talks_progress_matrix.SPECIMENS)

@@ -64,7 +64,14 @@
       if (event.target.matches("[data-target-search]")) self.key(event);
     });
     form.addEventListener("focusout", function (event) {
-      if (event.target === self.input) window.setTimeout(function () { self.close(); }, 120);
+      // Closed a moment later (a click on an option lands first), and only if no other
+      // field has started a search meanwhile (a quick typist tabs on and types within
+      // the moment) and the field is still left (a focus that bounces back).
+      var left = event.target;
+      if (left !== self.input) return;
+      window.setTimeout(function () {
+        if (self.input === left && document.activeElement !== left) self.close();
+      }, 120);
     });
     form.querySelectorAll("[data-target-search]").forEach(function (input) { self.prepare(input); });
   }

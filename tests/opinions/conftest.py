@@ -11,6 +11,7 @@ from django.utils import translation
 
 from campaign.models import LeadershipTeam, Member, Rank, TeamKind
 from opinions.models import Opinion, SolicitationEvent
+from reports.services import ledger_rollup_full
 from tests import factories as f
 from tests.conftest import World
 from tests.opinions.factories import OpinionFactory, SolicitationEventFactory
@@ -49,7 +50,7 @@ class Targets:
 @pytest.fixture
 def targets(world: World) -> Targets:
     unit = world.unit
-    return Targets(
+    targets = Targets(
         standing_team=f.LeadershipTeamFactory(
             campaign=world.campaign, unit=unit, name="县委常委会INSIDE", kind=TeamKind.STANDING_COMMITTEE
         ),
@@ -65,6 +66,8 @@ def targets(world: World) -> Targets:
         outside_member=world.other_member,
         outside_team=LeadershipTeam.objects.get(unit=world.other_unit),
     )
+    ledger_rollup_full(campaign_id=world.campaign.pk)  # settled: the new members are in the ledgers
+    return targets
 
 
 @pytest.fixture

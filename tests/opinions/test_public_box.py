@@ -22,6 +22,7 @@ from campaign.models import ChangeOutbox, LeadershipTeam, Member, Rank, TargetCa
 from opinions import public
 from opinions.models import Channel, Opinion, OpinionKind, OpinionStatus
 from opinions.services import opinion_transition
+from reports.services import ledger_rollup_full
 from tests import factories as f
 from tests.conftest import World
 from tests.opinions.test_anonymity import cached_values
@@ -78,6 +79,7 @@ def box(world: World) -> Box:
     )
     leader = f.MemberFactory(campaign=campaign, unit=world.unit, name="副县长乙", rank=Rank.COUNTY_LEADER)
     section = Member.objects.get(campaign=campaign, rank=Rank.SECTION_CADRE)
+    ledger_rollup_full(campaign_id=campaign.pk)  # settled: the new leaders are in the ledgers
     return Box(world, standing_team, government, department, secretary, leader, section)
 
 

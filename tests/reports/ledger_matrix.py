@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from campaign.models import LeadershipTeam, Member
 from opinions.services import Target
-from reports import services
-from reports.models import LedgerDrift, LedgerRow
+from reports import export_jobs, services
+from reports.models import ExportJob, LedgerDrift, LedgerRow
 from tests.reports.helpers import add_opinion
 
 if TYPE_CHECKING:
@@ -75,8 +75,31 @@ def _drift(mw: MatrixWorld) -> Specimens:
     return Specimens(inside=drift)
 
 
+def _export(user, campaign, marker: str) -> ExportJob:
+    job = export_jobs.export_job_create(user=user, campaign=campaign, unit=None, language="zh-hans")
+    export_jobs.export_job_run(job_id=job.pk)  # what the worker does
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE
+    job.filename = f"台账{marker}.xlsx"
+    job.save(update_fields=["filename"])
+    return job
+
+
+def _exports(mw: MatrixWorld) -> Specimens:
+    """The general ledger of opinions written for the world's office (it holds the inside
+    opinion), and for the other campaign's office."""
+    from tests.matrix import OFFICE, Specimens
+
+    mw.specimens("reports.ledger")  # the opinions the workbooks hold
+    return Specimens(
+        inside=_export(mw.users[OFFICE], mw.world.campaign, "INSIDE"),
+        elsewhere=_export(mw.elsewhere.role.user, mw.elsewhere.campaign, "ELSEWHERE"),
+    )
+
+
 SPECIMENS = {
     "reports.ledger": _ledger,
+    "reports.exportjob": _exports,
     "reports.member": _members,
     "reports.ledgerrow": _ledger_row,
     "reports.ledgerdrift": _drift,
@@ -84,16 +107,39 @@ SPECIMENS = {
 
 
 def rows() -> dict[str, Row]:
-    from tests.matrix import _ADMIN_ONLY, DENIED, ORG_STAFF, STAFF, Row
+    from tests.matrix import (
+        _ADMIN_ONLY,
+        ADMIN,
+        DENIED,
+        INSIDE_SIDE,
+        NOT_FOUND,
+        ORG_STAFF,
+        OUTSIDE_SIDE,
+        SECRETARY,
+        STAFF,
+        SUPERVISOR,
+        Expect,
+        Row,
+    )
 
     # Pages that name no object but need a rolled-up ledger: only the "inside" side.
     page = {"model": "reports.ledger", "target": lambda obj: {}, "scoped": False}
     unit = "城关镇政府INSIDE"
+    # An export job is seen by the user who asked for it (the office, inside) and by
+    # nobody else, not even the administrator: any other staff is told it does not exist.
+    theirs_only = {
+        (role, side): NOT_FOUND for role in (ADMIN, SECRETARY, SUPERVISOR) for side in (INSIDE_SIDE, OUTSIDE_SIDE)
+    }
+    job = {"model": "reports.exportjob", "allowed": ORG_STAFF, "overrides": theirs_only}
     # "ledgers.view" and "ledgers.export": every kind of staff, each within reach.
     return {
         "reports:general_ledger": Row(allowed=ORG_STAFF, shows=unit, **page),
         "reports:summary_export": Row(allowed=ORG_STAFF, shows=unit, xlsx=True, **page),
-        "reports:opinion_ledger_export": Row(allowed=ORG_STAFF, shows=INSIDE_TEXT, xlsx=True, **page),
+        # Asks for the general ledger of opinions, then shows the job's page.
+        "reports:opinion_ledger_export": Row(allowed=ORG_STAFF, method="post", ok=Expect(302), **page),
+        "reports:export_job": Row(shows="台账INSIDE.xlsx", **job),
+        "reports:export_job_status": Row(shows='"status": "done"', **job),
+        "reports:export_job_download": Row(shows=INSIDE_TEXT, xlsx=True, **job),
         "reports:unit_ledger": Row(model="reports.ledger", allowed=ORG_STAFF, shows=unit),
         "reports:unit_ledger_export": Row(model="reports.ledger", allowed=ORG_STAFF, shows="李四INSIDE", xlsx=True),
         "reports:member_ledger": Row(model="reports.member", allowed=ORG_STAFF, shows="张三INSIDE"),

@@ -176,6 +176,15 @@ def test_stage_summary_json_has_exactly_the_figures_of_the_issue(ledgers, capsys
         "leaders_min_words": 5000,
         "members_min_words": 3000,
     }
+    # No talk was recorded; the one required pair is the inside team's head with its member.
+    assert summary.pop("talks") == {
+        "total": 0,
+        "members_meeting_quota": 0,
+        "members_total": Member.objects.filter(campaign=campaign).count(),
+        "required_pairs": 1,
+        "required_pairs_done": 0,
+        "cards_reviewed": 0,
+    }
     assert summary == {
         "opinions": {
             "total": 8,

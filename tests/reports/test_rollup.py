@@ -213,7 +213,7 @@ def test_a_task_with_nothing_waiting_does_nothing(ledgers):
 def test_a_change_during_a_rollup_is_not_lost(ledgers, monkeypatch):
     campaign = ledgers.campaign
     add_opinion(campaign, Target(member=ledgers.member))
-    replace_rows = services._delete_rows_of
+    replace_rows = services._replace
     late: list = []
 
     def change_arrives_meanwhile(campaign_id: int, unit_ids: list[int]) -> None:
@@ -222,7 +222,7 @@ def test_a_change_during_a_rollup_is_not_lost(ledgers, monkeypatch):
             late.append(add_opinion(campaign, Target(member=ledgers.colleague)))
         replace_rows(campaign_id, unit_ids)
 
-    monkeypatch.setattr(services, "_delete_rows_of", change_arrives_meanwhile)
+    monkeypatch.setattr(services, "_replace", change_arrives_meanwhile)
     first = services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk], only_pending=True)
     assert first.consumed == 1
     waiting = list(ChangeOutbox.objects.values_list("unit_id", flat=True))

@@ -14,10 +14,13 @@ from django.utils import translation
 
 from campaign import demo as county_demo
 from campaign.models import LEADING_RANKS, Campaign, Member, Rank, SupervisoryLevel, SupervisoryTeam
+from reports.services import ledger_compare
+from reports.summary import stage_summary
 from reviews import services
 from reviews.models import SECTION_FIELDS, AnalysisDocument, DocumentState, Route
 from reviews.selectors import documents_summary
 from reviews.wordcount import count_words
+from tests.reviews.ledger import assert_documents_match
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +102,9 @@ def test_the_demo_reviewers_may_decide_what_is_routed_to_them_and_nothing_else(c
 
 def test_rerouting_the_demo_changes_nothing(campaign) -> None:
     assert services.documents_reroute(campaign=campaign) == 0
+
+
+def test_the_stage_summary_and_the_ledger_equal_a_recount(campaign) -> None:
+    assert stage_summary(campaign)["documents"] == documents_summary(campaign)
+    assert_documents_match(campaign)
+    assert [drift for drift in ledger_compare(campaign_id=campaign.pk) if drift.dimension == "documents"] == []

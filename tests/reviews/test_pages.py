@@ -1,5 +1,5 @@
 """The pages as their users see them: the editor and its autosave, the .docx upload and
-download, the diff, the reviewer's queue, the progress by unit."""
+download, the diff, the reviewer's queue (the progress by unit: tests/reviews/test_progress.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaign.models import Rank
 from reviews import services
 from reviews.docx import read_docx, write_docx
 from reviews.models import AnalysisDocument, Decision, DocumentState, Review
@@ -252,44 +251,22 @@ def _queries(client, url: str) -> int:
     return len(context)
 
 
-def test_queue_and_progress_run_a_bounded_number_of_queries(world, login, reviewer, write) -> None:
+def test_the_queue_runs_a_bounded_number_of_queries(world, login, reviewer, write) -> None:
     def add(n: int) -> None:
         for _i in range(n):
             member = f.MemberFactory(campaign=world.campaign, unit=world.unit, user=f.UserFactory())
             services.document_submit(document=write(member, 3000), user=member.user)
 
     add(2)
-    office = login(world.users["office"])
-    small_progress = _queries(office, reverse("reviews:progress"))
-    reviewer_client = login(reviewer.user)
-    small_queue = _queries(reviewer_client, reverse("reviews:queue"))
+    small_queue = _queries(login(reviewer.user), reverse("reviews:queue"))
     add(8)
-    other_unit = f.OrgUnitFactory(campaign=world.campaign, parent=world.committee, name="另一单位")
-    f.MemberFactory(campaign=world.campaign, unit=other_unit)
-    assert _queries(login(world.users["office"]), reverse("reviews:progress")) == small_progress
     assert _queries(login(reviewer.user), reverse("reviews:queue")) == small_queue
 
 
-def test_progress_counts_by_unit_and_in_total(world, login, revised, reviewer, write) -> None:
-    services.document_decide(
-        document=revised, user=reviewer.user, version_number=2, decision=Decision.APPROVE, **CHECKS
-    )
-    cadre = f.MemberFactory(
-        campaign=world.campaign, unit=world.other_unit, rank=Rank.SECTION_CADRE, user=f.UserFactory()
-    )
-    write(cadre, 10)
-    response = login(world.users["office"]).get(reverse("reviews:progress"))
-    rows = {row.name: row for row in response.context["progress"].rows}
-    inside = rows[world.unit.name]
-    assert (inside.written, inside.submitted, inside.returned, inside.approved) == (1, 1, 1, 1)
-    assert inside.average_hours is not None
-    outside = rows[world.other_unit.name]
-    assert (outside.written, outside.submitted) == (1, 0)
-    total = response.context["progress"].total
-    assert (total.written, total.approved) == (2, 1)
-    # The secretary sees his own unit only.
-    secretary = login(world.users["secretary"]).get(reverse("reviews:progress"))
-    assert [row.name for row in secretary.context["progress"].rows] == [world.unit.name]
+def test_the_old_progress_address_leads_to_the_ledger_page(world, login) -> None:
+    response = login(world.users["office"]).get(reverse("reviews:progress"), {"q": "城关", "page": "2"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reports:documents_progress") + "?q=%E5%9F%8E%E5%85%B3&page=2"
 
 
 def test_documents_summary_for_the_stage_report(world, revised, reviewer) -> None:

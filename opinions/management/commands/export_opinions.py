@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from campaign.models import Campaign
+from campaign.import_command import campaign_from_option
 from opinions.resources import EVENTS, KINDS, OPINIONS, campaign_querysets, export_csv, export_xlsx
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         extension = out.suffix.lower().lstrip(".")
         if extension not in ("xlsx", "csv"):
             raise CommandError(_("Name an .xlsx or .csv file to write."))
-        campaign = self._campaign(options["campaign"])
+        campaign = campaign_from_option(options["campaign"])
         what = options["what"] or (OPINIONS if extension == "csv" else None)
         parts = [(kind, queryset) for kind, queryset in campaign_querysets(campaign) if what in (None, kind)]
         if extension == "csv":
@@ -50,14 +50,3 @@ class Command(BaseCommand):
                 }
             )
         )
-
-    def _campaign(self, slug: str | None) -> Campaign:
-        if slug:
-            try:
-                return Campaign.objects.get(slug=slug)
-            except Campaign.DoesNotExist:
-                raise CommandError(_("No campaign has the code %(slug)s.") % {"slug": slug}) from None
-        campaigns = list(Campaign.objects.all()[:2])
-        if len(campaigns) != 1:
-            raise CommandError(_("Name the campaign with --campaign CODE."))
-        return campaigns[0]

@@ -1,0 +1,113 @@
+"""What every spreadsheet import command shares: ``manage.py import_<what> FILE``.
+
+An import command names a file, the campaign (optional when there is only one), a dry
+run and the user recorded in the history; it runs its app's import service and prints
+the report: every bad row on stderr and exit status 1 (nothing written), or the count
+of each sheet and what was (or, on a dry run, would be) written. A subclass names its
+service in ``importer``, adds its own arguments in ``add_import_arguments`` and what
+they (and the command line) pass on to the service in ``import_options``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from campaign.importing import ImportReport
+from campaign.models import Campaign
+
+# For a service that streams: an operator on the command line may choose a file of any size.
+ANY_SIZE: dict[str, Any] = {"max_rows": None, "max_unpacked": 1 << 40}
+
+
+class ImportCommand(BaseCommand):
+    # The app's import service:
+    # (campaign=, user=, source=, filename=, dry_run=, **import_options) → ImportReport.
+    importer: ClassVar[Callable[..., ImportReport]]
+    user_help: ClassVar[str] = "Username recorded in the history as the importer."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="The .xlsx or .csv file.")
+        parser.add_argument("--campaign", help="The campaign's code (slug); optional when there is only one campaign.")
+        self.add_import_arguments(parser)
+        parser.add_argument("--dry-run", action="store_true", help="Check every row and write nothing.")
+        parser.add_argument("--user", help=self.user_help)
+
+    def add_import_arguments(self, parser: CommandParser) -> None:
+        """The command's own arguments (hook)."""
+
+    def import_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """What the service is given besides the file, the campaign, the user and the
+        dry run (hook)."""
+        return {}
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        campaign = campaign_from_option(options["campaign"])
+        user = user_from_option(options["user"])
+        with path.open("rb") as source:
+            try:
+                report = type(self).importer(
+                    campaign=campaign,
+                    user=user,
+                    source=source,
+                    filename=path.name,
+                    dry_run=options["dry_run"],
+                    **self.import_options(options),
+                )
+            except PermissionDenied:
+                raise CommandError(
+                    _("%(user)s may not import into %(campaign)s.") % {"user": user, "campaign": campaign}
+                ) from None
+        self.write_report(report, campaign)
+
+    def write_report(self, report: ImportReport, campaign: Campaign) -> None:
+        if not report.ok:
+            for error in report.errors:
+                self.stderr.write(str(error))
+            if report.error_count > len(report.errors):
+                self.stderr.write(_("… and %(n)d more.") % {"n": report.error_count - len(report.errors)})
+            raise CommandError(
+                _("%(n)d problem(s) found; nothing was imported.") % {"n": report.error_count}, returncode=1
+            )
+        for count in report.counts:
+            self.stdout.write(str(count))
+        if report.dry_run:
+            self.stdout.write(_("Dry run: every row is valid; nothing was written."))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("Imported %(n)d rows into %(campaign)s.") % {"n": report.rows, "campaign": campaign}
+                )
+            )
+
+
+def campaign_from_option(slug: str | None) -> Campaign:
+    """The campaign a ``--campaign CODE`` option names, or the only one there is."""
+    if slug:
+        try:
+            return Campaign.objects.get(slug=slug)
+        except Campaign.DoesNotExist:
+            raise CommandError(_("No campaign has the code %(slug)s.") % {"slug": slug}) from None
+    campaigns = list(Campaign.objects.all()[:2])
+    if len(campaigns) != 1:
+        raise CommandError(_("Name the campaign with --campaign CODE."))
+    return campaigns[0]
+
+
+def user_from_option(username: str | None) -> Any:
+    """The user a ``--user USERNAME`` option names, or None."""
+    if not username:
+        return None
+    try:
+        return get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise CommandError(_("No user is called %(username)s.") % {"username": username}) from None

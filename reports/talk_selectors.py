@@ -1,0 +1,349 @@
+"""Reads of the talk figures of the ledger (``Dimension.TALKS``) for the progress pages.
+
+Everything here reads ledger rows, never the talk cards: a page costs the same few
+queries with ten cards or a hundred thousand. The keys and what they count are in
+``reports.models`` (unit rows: cards by review state filed under the unit of the card's
+first person, talks and quotas summed over the unit's members, required pairs filed
+under the unit of the lower-id member; member rows: one member's figures).
+
+Scoping as in ``reports.selectors``: the caller has checked the action and fetched the
+unit or member through ``campaign.scoping``; a visible unit's subtree is visible.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+
+from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, SupervisoryTeam
+from campaign.scoping import scope_for
+from reports import models as keys
+from reports.models import Dimension, LedgerLevel, LedgerRow
+from reports.selectors import sees_whole
+
+CARD_KEYS = (keys.CARDS, keys.CARDS_REVIEWED, keys.CARDS_AWAITING, keys.CARDS_RETURNED, keys.CARDS_FLAGGED)
+
+
+@dataclass
+class TalkFigures:
+    """The talk figures of one scope: key → value (a missing figure is 0)."""
+
+    values: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, int]]) -> TalkFigures:
+        values: dict[str, int] = defaultdict(int)
+        for key, value in rows:
+            values[key] += int(value or 0)
+        return cls(dict(values))
+
+    def plus(self, other: TalkFigures) -> TalkFigures:
+        return TalkFigures.from_rows([*self.values.items(), *other.values.items()])
+
+    def get(self, key: str) -> int:
+        return self.values.get(key, 0)
+
+    # Cards and their review.
+    @property
+    def cards(self) -> int:
+        return self.get(keys.CARDS)
+
+    @property
+    def cards_reviewed(self) -> int:
+        return self.get(keys.CARDS_REVIEWED)
+
+    @property
+    def cards_awaiting(self) -> int:
+        return self.get(keys.CARDS_AWAITING)
+
+    @property
+    def cards_returned(self) -> int:
+        return self.get(keys.CARDS_RETURNED)
+
+    @property
+    def cards_flagged(self) -> int:
+        return self.get(keys.CARDS_FLAGGED)
+
+    # Talks against quota.
+    @property
+    def talks(self) -> int:
+        return self.get(keys.TALKS_HELD)
+
+    @property
+    def talks_members(self) -> int:
+        return self.get(keys.TALKS_WITH_MEMBERS)
+
+    @property
+    def talks_public(self) -> int:
+        return self.get(keys.TALKS_WITH_PUBLIC)
+
+    @property
+    def talks_required(self) -> int:
+        return self.get(keys.TALKS_REQUIRED)
+
+    @property
+    def members_total(self) -> int:
+        return self.get(keys.MEMBERS_TOTAL)
+
+    @property
+    def members_meeting_quota(self) -> int:
+        return self.get(keys.MEMBERS_MEETING_QUOTA)
+
+    @property
+    def members_below_quota(self) -> int:
+        return max(self.members_total - self.members_meeting_quota, 0)
+
+    # Required pairs.
+    @property
+    def required_pairs(self) -> int:
+        return self.get(keys.REQUIRED_PAIRS)
+
+    @property
+    def required_pairs_done(self) -> int:
+        return self.get(keys.REQUIRED_PAIRS_DONE)
+
+    @property
+    def required_pairs_missing(self) -> int:
+        return max(self.required_pairs - self.required_pairs_done, 0)
+
+    # A member's own figures (member rows).
+    @property
+    def meets_quota(self) -> bool:
+        return self.members_meeting_quota > 0
+
+    @property
+    def talks_lacking(self) -> int:
+        return max(self.talks_required - self.talks, 0)
+
+
+def _talk_rows() -> QuerySet[LedgerRow]:
+    return LedgerRow.objects.filter(dimension=Dimension.TALKS)
+
+
+def _summed(rows: QuerySet[LedgerRow]) -> TalkFigures:
+    return TalkFigures.from_rows(rows.order_by().values("key").annotate(v=Sum("value")).values_list("key", "v"))
+
+
+def county_talks(user: Any, campaign: Campaign) -> TalkFigures:
+    """The county's talk figures as the user may see them: the county rows for those who
+    see the campaign whole, otherwise the unit rows of the user's subtrees summed."""
+    scope = scope_for(user)
+    rows = _talk_rows().filter(campaign=campaign)
+    if sees_whole(scope, campaign):
+        return _summed(rows.filter(level=LedgerLevel.COUNTY))
+    return _summed(scope.filter(rows.filter(level=LedgerLevel.UNIT)))
+
+
+def subtree_talks(unit: OrgUnit) -> TalkFigures:
+    """An organisation's figures: the unit rows of it and everything below it. A branch
+    has no unit rows of its own: its figures are its members'."""
+    if unit.kind == OrgUnitKind.BRANCH:
+        return branch_talks([unit])[unit.pk]
+    return _summed(
+        _talk_rows().filter(campaign_id=unit.campaign_id, level=LedgerLevel.UNIT, unit__path__startswith=unit.path)
+    )
+
+
+def member_talks(member: Member) -> TalkFigures:
+    return _summed(_talk_rows().filter(level=LedgerLevel.MEMBER, member=member))
+
+
+def members_talks(members: Iterable[Member]) -> dict[int, TalkFigures]:
+    """The figures of some members (a page of them), in one query."""
+    ids = [member.pk for member in members]
+    per_member: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    if ids:
+        rows = _talk_rows().filter(level=LedgerLevel.MEMBER, member_id__in=ids).values_list("member_id", "key", "value")
+        for member_id, key, value in rows:
+            per_member[member_id].append((key, value))
+    return {pk: TalkFigures.from_rows(per_member[pk]) for pk in ids}
+
+
+def subtree_members_talks(unit: OrgUnit) -> dict[int, TalkFigures]:
+    """The figures of every member of an organisation's subtree (a branch: its members),
+    in one query: what an export of the whole subtree needs."""
+    rows = _talk_rows().filter(level=LedgerLevel.MEMBER, campaign_id=unit.campaign_id)
+    if unit.kind == OrgUnitKind.BRANCH:
+        rows = rows.filter(member__branch=unit)
+    else:
+        rows = rows.filter(unit__path__startswith=unit.path)
+    per_member: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for member_id, key, value in rows.values_list("member_id", "key", "value"):
+        per_member[member_id].append((key, value))
+    return defaultdict(TalkFigures, {pk: TalkFigures.from_rows(items) for pk, items in per_member.items()})
+
+
+# --- The county page: one row per party committee or unit ----------------------------
+
+
+@dataclass(frozen=True)
+class UnitTalks:
+    unit: OrgUnit
+    figures: TalkFigures
+
+
+def _owner(fold: bool) -> Any:
+    # A branch's rows are shown in its parent's row (as in the summary by unit).
+    if not fold:
+        return F("unit_id")
+    return Case(When(unit__kind=OrgUnitKind.BRANCH, then=F("unit__parent_id")), default=F("unit_id"))
+
+
+def _unit_rows(campaign: Campaign) -> QuerySet[LedgerRow]:
+    return _talk_rows().filter(campaign=campaign, level=LedgerLevel.UNIT)
+
+
+def summary_rows(campaign: Campaign, units: Iterable[OrgUnit], *, fold: bool) -> list[UnitTalks]:
+    """The figures of a page of organisations, in one query."""
+    units = list(units)
+    per_unit: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    rows = (
+        _unit_rows(campaign)
+        .annotate(owner=_owner(fold))
+        .filter(owner__in=[unit.pk for unit in units])
+        .order_by()
+        .values("owner", "key")
+        .annotate(v=Sum("value"))
+    )
+    for row in rows:
+        per_unit[row["owner"]].append((row["key"], row["v"]))
+    return [UnitTalks(unit=unit, figures=TalkFigures.from_rows(per_unit[unit.pk])) for unit in units]
+
+
+def summary_totals(campaign: Campaign, units: QuerySet[OrgUnit], *, fold: bool) -> TalkFigures:
+    """The foot of the county page: every organisation that matches, not one page."""
+    return _summed(
+        _unit_rows(campaign).annotate(owner=_owner(fold)).filter(owner__in=Subquery(units.order_by().values("pk")))
+    )
+
+
+# --- A unit's page: its branches and its members ---------------------------------------
+
+
+def subtree_branches(user: Any, unit: OrgUnit) -> QuerySet[OrgUnit]:
+    branches = OrgUnit.objects.filter(campaign_id=unit.campaign_id, kind=OrgUnitKind.BRANCH)
+    branches = (
+        branches.filter(pk=unit.pk) if unit.kind == OrgUnitKind.BRANCH else branches.filter(path__startswith=unit.path)
+    )
+    return scope_for(user).filter(branches).select_related("parent").order_by("path")
+
+
+def branch_talks(branches: Iterable[OrgUnit]) -> dict[int, TalkFigures]:
+    """Each branch's figures, from the member rows of its members: one aggregate query
+    for the figures, one for the number of members (who may have no row at all)."""
+    ids = [branch.pk for branch in branches]
+    per_branch: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    if ids:
+        rows = (
+            _talk_rows()
+            .filter(level=LedgerLevel.MEMBER, member__branch_id__in=ids)
+            .order_by()
+            .values("member__branch_id", "key")
+            .annotate(v=Sum("value"))
+        )
+        for row in rows:
+            per_branch[row["member__branch_id"]].append((row["key"], row["v"]))
+        counts = Member.objects.filter(branch_id__in=ids).order_by().values("branch_id").annotate(n=Count("pk"))
+        for row in counts:
+            per_branch[row["branch_id"]].append((keys.MEMBERS_TOTAL, row["n"]))
+    return {pk: TalkFigures.from_rows(per_branch[pk]) for pk in ids}
+
+
+def subtree_members(user: Any, unit: OrgUnit, *, search: str = "", below_quota: bool = False) -> QuerySet[Member]:
+    """The members of an organisation's subtree (a branch: its members) the user may
+    see; ``below_quota``: only those whose member rows say they do not meet it."""
+    members = Member.objects.filter(campaign_id=unit.campaign_id)
+    if unit.kind == OrgUnitKind.BRANCH:
+        members = members.filter(branch=unit)
+    else:
+        members = members.filter(unit__path__startswith=unit.path)
+    members = scope_for(user).filter(members)
+    if search:
+        members = members.filter(
+            Q(name__icontains=search) | Q(number__icontains=search) | Q(position__icontains=search)
+        )
+    if below_quota:
+        meets = _talk_rows().filter(
+            level=LedgerLevel.MEMBER, member=OuterRef("pk"), key=keys.MEMBERS_MEETING_QUOTA, value__gt=0
+        )
+        members = members.exclude(Exists(meets))
+    return members.select_related("unit", "branch").order_by("unit__path", "name", "pk")
+
+
+# --- Review progress per supervisory team -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamReview:
+    team: SupervisoryTeam | None  # None: the units no team supervises
+    units: tuple[str, ...]
+    figures: TalkFigures
+
+
+@dataclass
+class ReviewProgress:
+    rows: list[TeamReview]
+    unsupervised: TalkFigures
+    total: TalkFigures
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    result: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(outer) for outer in result):
+            result.append(path)
+    return result
+
+
+def visible_teams(user: Any, campaign: Campaign) -> QuerySet[SupervisoryTeam]:
+    return scope_for(user).filter(SupervisoryTeam.objects.filter(campaign=campaign)).order_by("-level", "pk")
+
+
+def review_progress(user: Any, campaign: Campaign, teams: Iterable[SupervisoryTeam]) -> ReviewProgress:
+    """Cards reviewed, awaiting, returned and flagged in the units each team supervises
+    (and everything below them), summed from the unit rows the user may see by path
+    prefix. Three queries: the teams' units, the unit rows of the cards, and nothing
+    per team. ``total`` counts each unit once, however many teams supervise it."""
+    teams = list(teams)
+    supervised: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    through = SupervisoryTeam.units.through
+    for team_id, path, name in (
+        through.objects.filter(supervisoryteam_id__in=[team.pk for team in teams])
+        .order_by("orgunit__path")
+        .values_list("supervisoryteam_id", "orgunit__path", "orgunit__name")
+    ):
+        supervised[team_id].append((path, name))
+    rows = (
+        scope_for(user)
+        .filter(_unit_rows(campaign).filter(key__in=CARD_KEYS, unit__isnull=False))
+        .values_list("unit__path", "key", "value")
+    )
+    by_path: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for path, key, value in rows:
+        by_path[path].append((key, value))
+
+    # Every team of the campaign counts for "no team supervises it", not only the visible ones.
+    all_paths = _outermost(
+        through.objects.filter(supervisoryteam__campaign=campaign).values_list("orgunit__path", flat=True)
+    )
+    result = ReviewProgress(rows=[], unsupervised=TalkFigures(), total=TalkFigures())
+    for team in teams:
+        paths = _outermost(path for path, _name in supervised[team.pk])
+        figures = [item for path, items in by_path.items() if path.startswith(tuple(paths)) for item in items]
+        result.rows.append(
+            TeamReview(
+                team=team,
+                units=tuple(name for _path, name in supervised[team.pk]),
+                figures=TalkFigures.from_rows(figures),
+            )
+        )
+    covered = tuple(all_paths)
+    result.unsupervised = TalkFigures.from_rows(
+        item for path, items in by_path.items() if not (covered and path.startswith(covered)) for item in items
+    )
+    result.total = TalkFigures.from_rows(item for items in by_path.values() for item in items)
+    return result

@@ -1,0 +1,256 @@
+"""The ledger source "talks": the talk figures of members and units.
+
+``write_talks`` inserts the rows with SQL (``INSERT … SELECT … GROUP BY``, one statement
+per group of figures, alike on SQLite and PostgreSQL); ``recount_talks`` counts the
+same figures with the ORM through ``talks.selectors``, the talk plan's own definitions,
+for the reconciliation. A test checks that the two agree on random worlds.
+
+Filing (``reports.registry``): a member's rows under his or her current unit; a unit's
+rows sum its members' figures, count the cards whose first person is in it, and count
+the required pairs whose lower-id member is in it. No zero is written.
+
+Only ids (cast to int) and constants of this module are spelt into the SQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from django.db import connection
+
+from campaign.models import LEADING_RANKS, Campaign, LeadershipTeam, Member, OrgUnit
+from reports.models import (
+    CARDS,
+    CARDS_AWAITING,
+    CARDS_FLAGGED,
+    CARDS_RETURNED,
+    CARDS_REVIEWED,
+    COUNTY_SCOPE,
+    MEMBERS_MEETING_QUOTA,
+    MEMBERS_TOTAL,
+    REQUIRED_PAIRS,
+    REQUIRED_PAIRS_DONE,
+    TALKS_HELD,
+    TALKS_REQUIRED,
+    TALKS_WITH_MEMBERS,
+    TALKS_WITH_PUBLIC,
+    Dimension,
+    LedgerLevel,
+    member_scope,
+    unit_scope,
+)
+from reports.registry import FigureKey
+from reports.sources import _NULL_ID, _ids, _insert_head, _lit, _scope, _table
+from talks import selectors
+from talks.models import AWAITING_REVIEW, FLAG_AFTER_RETURNS, CardState, Talk
+
+# A member's figures: the column of ``stats`` each key reads (unit rows sum them).
+MEMBER_FIGURES: dict[str, str] = {
+    TALKS_HELD: "s.wm + s.wp",
+    TALKS_WITH_MEMBERS: "s.wm",
+    TALKS_WITH_PUBLIC: "s.wp",
+    TALKS_REQUIRED: "s.quota",
+    MEMBERS_MEETING_QUOTA: "s.meets",
+    REQUIRED_PAIRS: "s.pairs",
+    REQUIRED_PAIRS_DONE: "s.pairs_done",
+}
+# Of those, the ones a unit row sums over its members (its pairs are counted apart).
+UNIT_SUMS: tuple[str, ...] = (
+    TALKS_HELD,
+    TALKS_WITH_MEMBERS,
+    TALKS_WITH_PUBLIC,
+    TALKS_REQUIRED,
+    MEMBERS_MEETING_QUOTA,
+)
+# The cards' figures: the condition a card meets to be counted under each key.
+CARD_FIGURES: dict[str, str] = {
+    CARDS: "",
+    CARDS_REVIEWED: f" AND t.state = {_lit(CardState.ADEQUATE)}",
+    CARDS_AWAITING: f" AND t.state IN ({', '.join(_lit(state) for state in sorted(AWAITING_REVIEW))})",
+    CARDS_RETURNED: f" AND t.state = {_lit(CardState.RETURNED)}",
+    CARDS_FLAGGED: f" AND t.times_returned >= {int(FLAG_AFTER_RETURNS)}",
+}
+
+
+def _through(model: type, field: str) -> str:
+    return _table(getattr(model, field).through)
+
+
+def _pairs_ctes(campaign_id: int) -> str:
+    """``pairs(low, high, done)``: every required pair, and whether a card joins it."""
+    campaign = int(campaign_id)
+    talk, member, team, unit = _table(Talk), _table(Member), _table(LeadershipTeam), _table(OrgUnit)
+    seats_table = _through(LeadershipTeam, "members")
+    charge_table = _through(Member, "in_charge_of")
+    leading = ", ".join(_lit(rank) for rank in sorted(LEADING_RANKS))
+    low_of = "CASE WHEN {a} < {b} THEN {a} ELSE {b} END"
+    high_of = "CASE WHEN {a} < {b} THEN {b} ELSE {a} END"
+    charge_low = low_of.format(a="l.id", b="u.responsible_leader_id")
+    charge_high = high_of.format(a="l.id", b="u.responsible_leader_id")
+    talk_low = low_of.format(a="t.member_id", b="t.other_member_id")
+    talk_high = high_of.format(a="t.member_id", b="t.other_member_id")
+    return (
+        # Everyone on a leadership team: its members and its head.
+        f"seats AS (SELECT s.leadershipteam_id AS team_id, s.member_id AS member_id FROM {seats_table} s "
+        f"JOIN {team} tm ON tm.id = s.leadershipteam_id WHERE tm.campaign_id = {campaign} "
+        f"UNION SELECT tm.id, tm.head_id FROM {team} tm WHERE tm.campaign_id = {campaign} AND tm.head_id IS NOT NULL), "
+        # Two seats of one team; a leading cadre and the responsible leader of a unit in charge.
+        f"required AS (SELECT a.member_id AS low, b.member_id AS high FROM seats a "
+        f"JOIN seats b ON b.team_id = a.team_id AND a.member_id < b.member_id "
+        f"UNION SELECT {charge_low}, {charge_high} FROM {charge_table} i "
+        f"JOIN {member} l ON l.id = i.member_id JOIN {unit} u ON u.id = i.orgunit_id "
+        f"WHERE l.campaign_id = {campaign} AND l.rank IN ({leading}) "
+        f"AND u.responsible_leader_id IS NOT NULL AND u.responsible_leader_id <> l.id), "
+        f"talked AS (SELECT DISTINCT {talk_low} AS low, {talk_high} AS high FROM {talk} t "
+        f"WHERE t.campaign_id = {campaign} AND t.other_member_id IS NOT NULL), "
+        f"pairs AS (SELECT r.low AS low, r.high AS high, CASE WHEN d.low IS NULL THEN 0 ELSE 1 END AS done "
+        f"FROM required r LEFT JOIN talked d ON d.low = r.low AND d.high = r.high)"
+    )
+
+
+def _members_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
+    """The member rows of the members of the units, and the unit rows that sum them."""
+    campaign = int(campaign_id)
+    talk, member, campaign_table = _table(Talk), _table(Member), _table(Campaign)
+    leading = ", ".join(_lit(rank) for rank in sorted(LEADING_RANKS))
+    in_units = "" if unit_ids is None else f" AND m.unit_id IN ({_ids(unit_ids)})"
+    ctes = (
+        f"WITH {_pairs_ctes(campaign_id)}, "
+        f"members AS (SELECT m.id AS member_id, m.unit_id AS unit_id, "
+        f"CASE WHEN m.rank IN ({leading}) THEN c.talk_quota_leader ELSE c.talk_quota_member END AS quota "
+        f"FROM {member} m JOIN {campaign_table} c ON c.id = m.campaign_id WHERE m.campaign_id = {campaign}{in_units}), "
+        # Each card once for its first person and once more for the other member, if any.
+        f"sides AS (SELECT t.member_id AS member_id, CASE WHEN t.other_member_id IS NULL THEN 0 ELSE 1 END AS wm "
+        f"FROM {talk} t WHERE t.campaign_id = {campaign} AND t.member_id IN (SELECT member_id FROM members) "
+        f"UNION ALL SELECT t.other_member_id, 1 FROM {talk} t WHERE t.campaign_id = {campaign} "
+        f"AND t.other_member_id IN (SELECT member_id FROM members)), "
+        f"held AS (SELECT member_id, SUM(wm) AS wm, SUM(1 - wm) AS wp FROM sides GROUP BY member_id), "
+        f"ends AS (SELECT low AS member_id, done FROM pairs UNION ALL SELECT high, done FROM pairs), "
+        f"member_pairs AS (SELECT member_id, COUNT(*) AS n, SUM(done) AS done FROM ends GROUP BY member_id), "
+        f"counted AS (SELECT m.member_id AS member_id, m.unit_id AS unit_id, m.quota AS quota, "
+        f"COALESCE(h.wm, 0) AS wm, COALESCE(h.wp, 0) AS wp, "
+        f"COALESCE(p.n, 0) AS pairs, COALESCE(p.done, 0) AS pairs_done "
+        f"FROM members m LEFT JOIN held h ON h.member_id = m.member_id "
+        f"LEFT JOIN member_pairs p ON p.member_id = m.member_id), "
+        f"stats AS (SELECT c.*, CASE WHEN c.wm + c.wp >= c.quota THEN 1 ELSE 0 END AS meets FROM counted c) "
+    )
+    talks = _lit(Dimension.TALKS)
+    member_head = (
+        f"SELECT {campaign}, {_lit(LedgerLevel.MEMBER)}, {_scope('member:', 's.member_id')}, s.unit_id, "
+        f"s.member_id, {_NULL_ID}, {talks}, "
+    )
+    unit_head = (
+        f"SELECT {campaign}, {_lit(LedgerLevel.UNIT)}, {_scope('unit:', 's.unit_id')}, s.unit_id, "
+        f"{_NULL_ID}, {_NULL_ID}, {talks}, "
+    )
+    selects = [
+        f"{member_head}{_lit(key)}, {column} FROM stats s WHERE {column} > 0" for key, column in MEMBER_FIGURES.items()
+    ]
+    selects += [
+        f"{unit_head}{_lit(key)}, SUM({MEMBER_FIGURES[key]}) FROM stats s "
+        f"GROUP BY s.unit_id HAVING SUM({MEMBER_FIGURES[key]}) > 0"
+        for key in UNIT_SUMS
+    ]
+    selects.append(f"{unit_head}{_lit(MEMBERS_TOTAL)}, COUNT(*) FROM stats s GROUP BY s.unit_id")
+    return ctes + _insert_head() + " UNION ALL ".join(selects)
+
+
+def _cards_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
+    """The unit rows of the cards whose first person belongs to the units."""
+    campaign = int(campaign_id)
+    in_units = "" if unit_ids is None else f" AND m.unit_id IN ({_ids(unit_ids)})"
+    base = (
+        f"FROM {_table(Talk)} t JOIN {_table(Member)} m ON m.id = t.member_id "
+        f"WHERE t.campaign_id = {campaign}{in_units}"
+    )
+    head = (
+        f"SELECT {campaign}, {_lit(LedgerLevel.UNIT)}, {_scope('unit:', 'm.unit_id')}, m.unit_id, "
+        f"{_NULL_ID}, {_NULL_ID}, {_lit(Dimension.TALKS)}, "
+    )
+    selects = [
+        f"{head}{_lit(key)}, COUNT(*) {base}{condition} GROUP BY m.unit_id" for key, condition in CARD_FIGURES.items()
+    ]
+    return _insert_head() + " UNION ALL ".join(selects)
+
+
+def _unit_pairs_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
+    """The unit rows of the required pairs whose lower-id member belongs to the units."""
+    campaign = int(campaign_id)
+    in_units = "" if unit_ids is None else f" AND m.unit_id IN ({_ids(unit_ids)})"
+    base = f"FROM pairs p JOIN {_table(Member)} m ON m.id = p.low WHERE m.campaign_id = {campaign}{in_units}"
+    head = (
+        f"SELECT {campaign}, {_lit(LedgerLevel.UNIT)}, {_scope('unit:', 'm.unit_id')}, m.unit_id, "
+        f"{_NULL_ID}, {_NULL_ID}, {_lit(Dimension.TALKS)}, "
+    )
+    selects = [
+        f"{head}{_lit(REQUIRED_PAIRS)}, COUNT(*) {base} GROUP BY m.unit_id",
+        f"{head}{_lit(REQUIRED_PAIRS_DONE)}, COUNT(*) {base} AND p.done = 1 GROUP BY m.unit_id",
+    ]
+    return f"WITH {_pairs_ctes(campaign_id)} " + _insert_head() + " UNION ALL ".join(selects)
+
+
+def talk_statements(campaign_id: int, unit_ids: Sequence[int] | None) -> list[str]:
+    """The statements that insert the talk rows of ``unit_ids`` (None: of every unit)."""
+    if unit_ids is not None and not unit_ids:
+        return []
+    return [
+        _members_statement(campaign_id, unit_ids),
+        _cards_statement(campaign_id, unit_ids),
+        _unit_pairs_statement(campaign_id, unit_ids),
+    ]
+
+
+def write_talks(campaign_id: int, unit_ids: Sequence[int] | None) -> None:
+    with connection.cursor() as cursor:
+        for sql in talk_statements(campaign_id, unit_ids):
+            cursor.execute(sql)
+
+
+def recount_talks(campaign_id: int) -> dict[FigureKey, int]:
+    """Every talk figure counted afresh through ``talks.selectors`` (ORM, not the SQL
+    of ``write_talks``)."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return {}
+    figures: Counter[FigureKey] = Counter()
+
+    def add(unit_id: int, key: str, value: int, *, member_id: int | None = None) -> None:
+        if member_id is not None:
+            figures[(member_scope(member_id), unit_id, Dimension.TALKS, key)] += value
+            return
+        figures[(unit_scope(unit_id), unit_id, Dimension.TALKS, key)] += value
+        figures[(COUNTY_SCOPE, None, Dimension.TALKS, key)] += value
+
+    pairs = selectors.required_pairs(campaign)
+    members = selectors.member_talks(campaign, pairs=pairs)
+    for standing in members.values():
+        per_member = {
+            TALKS_HELD: standing.held,
+            TALKS_WITH_MEMBERS: standing.with_members,
+            TALKS_WITH_PUBLIC: standing.with_public,
+            TALKS_REQUIRED: standing.quota,
+            MEMBERS_MEETING_QUOTA: int(standing.meets_quota),
+            REQUIRED_PAIRS: standing.pairs,
+            REQUIRED_PAIRS_DONE: standing.pairs_done,
+        }
+        for key, value in per_member.items():
+            add(standing.unit_id, key, value, member_id=standing.member_id)
+            if key in UNIT_SUMS:
+                add(standing.unit_id, key, value)
+        add(standing.unit_id, MEMBERS_TOTAL, 1)
+
+    done = selectors.talked_pairs(campaign)
+    for low, high in pairs:
+        if low not in members:
+            continue  # a seat held by someone outside the campaign files nowhere
+        add(members[low].unit_id, REQUIRED_PAIRS, 1)
+        add(members[low].unit_id, REQUIRED_PAIRS_DONE, int((low, high) in done))
+
+    for unit_id, cards in selectors.card_counts_by_unit(campaign).items():
+        add(unit_id, CARDS, cards.cards)
+        add(unit_id, CARDS_REVIEWED, cards.reviewed)
+        add(unit_id, CARDS_AWAITING, cards.awaiting)
+        add(unit_id, CARDS_RETURNED, cards.returned)
+        add(unit_id, CARDS_FLAGGED, cards.flagged)
+    return {key: value for key, value in figures.items() if value}

@@ -1,0 +1,319 @@
+"""Reads of the card pages, already scoped: the register of cards in reach and its
+filters, a member's own cards against quota, the review queue, the flagged cards, a
+card's history, and the members a recorder may name on a card.
+
+(The talk plan's arithmetic — required pairs, counts for the whole campaign — lives
+in ``talks/selectors.py``.)
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from campaign.models import Campaign, Member, OrgUnit
+from campaign.scoping import scope_for
+from talks.models import AWAITING_REVIEW, FLAG_AFTER_RETURNS, CardDecision, Talk, TalkReview
+
+SEARCH_LIMIT = 15
+
+# --- The register --------------------------------------------------------------------
+
+
+def cards_in_reach(user: Any, campaign: Campaign | None) -> QuerySet[Talk]:
+    """Every card the user may see in the campaign, with what a list row shows."""
+    if campaign is None:
+        return Talk.objects.none()
+    return scope_for(user).filter(
+        Talk.objects.filter(campaign=campaign).select_related("member__unit", "other_member__unit")
+    )
+
+
+@dataclass(frozen=True)
+class CardFilters:
+    """What the register is narrowed to; the names are the GET parameters."""
+
+    unit: OrgUnit | None = None
+    kind: str = ""
+    state: str = ""
+    talked_from: datetime.date | None = None
+    talked_to: datetime.date | None = None
+    q: str = ""
+    flagged: bool = False
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CardFilters:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{name: value for name, value in data.items() if name in known and value not in (None, "")})
+
+    def apply(self, cards: QuerySet[Talk]) -> QuerySet[Talk]:
+        if self.unit is not None:
+            cards = cards.filter(
+                Q(member__unit__path__startswith=self.unit.path)
+                | Q(other_member__unit__path__startswith=self.unit.path)
+            )
+        if self.kind:
+            cards = cards.filter(kind=self.kind)
+        if self.state:
+            cards = cards.filter(state=self.state)
+        if self.talked_from:
+            cards = cards.filter(talked_on__gte=self.talked_from)
+        if self.talked_to:
+            cards = cards.filter(talked_on__lte=self.talked_to)
+        if self.q:
+            cards = cards.filter(
+                Q(member__name__icontains=self.q)
+                | Q(other_member__name__icontains=self.q)
+                | Q(outsider_name__icontains=self.q)
+            )
+        if self.flagged:
+            cards = cards.filter(times_returned__gte=FLAG_AFTER_RETURNS)
+        return cards
+
+
+def units_for_filter(user: Any, campaign: Campaign | None) -> QuerySet[OrgUnit]:
+    """Organisations to narrow the register to: those in reach, not branches (a card
+    belongs to its members' units)."""
+    if campaign is None:
+        return OrgUnit.objects.none()
+    return scope_for(user).filter(OrgUnit.objects.filter(campaign=campaign).exclude(kind="branch")).order_by("path")
+
+
+# --- A member's own cards ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnTalks:
+    """A member's talks counted (every card he or she is on, any review state) against quota."""
+
+    member: Member
+    with_members: int
+    with_public: int
+    quota: int
+
+    @property
+    def total(self) -> int:
+        return self.with_members + self.with_public
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.quota - self.total)
+
+    @property
+    def meets_quota(self) -> bool:
+        return self.total >= self.quota
+
+
+def own_cards(member: Member) -> QuerySet[Talk]:
+    return Talk.objects.filter(Q(member=member) | Q(other_member=member)).select_related(
+        "member__unit", "other_member__unit"
+    )
+
+
+def own_talks(member: Member, campaign: Campaign) -> OwnTalks:
+    """Counted directly: a member has a few cards."""
+    figures = own_cards(member).filter(campaign=campaign).values_list("other_member_id", flat=True)
+    others = list(figures)
+    quota = campaign.talk_quota_leader if member.is_leading_cadre else campaign.talk_quota_member
+    with_members = sum(1 for other in others if other is not None)
+    return OwnTalks(member=member, with_members=with_members, with_public=len(others) - with_members, quota=quota)
+
+
+# --- Review ---------------------------------------------------------------------------
+
+
+def review_queue(user: Any, campaign: Campaign | None) -> QuerySet[Talk]:
+    """Cards awaiting this supervisor's decision — those whose first member lies in his
+    or her scope — oldest first (recorded or last revised)."""
+    scope = scope_for(user)
+    if campaign is None or not scope.can("talks.review"):
+        return Talk.objects.none()
+    members = scope.filter(Member.objects.filter(campaign=campaign)).values("pk")
+    return (
+        Talk.objects.filter(campaign=campaign, state__in=AWAITING_REVIEW, member__in=members)
+        .exclude(member__user=user)
+        .exclude(other_member__user=user)
+        .select_related("member__unit", "other_member__unit")
+        .order_by("updated_at", "pk")
+    )
+
+
+def flagged_cards(user: Any, campaign: Campaign | None) -> QuerySet[Talk]:
+    """Cards returned ``FLAG_AFTER_RETURNS`` times or more, most returned first, each
+    with its returns newest first (``returns``)."""
+    returns = TalkReview.objects.filter(decision=CardDecision.RETURN).order_by("-decided_at", "-pk")
+    return (
+        cards_in_reach(user, campaign)
+        .filter(times_returned__gte=FLAG_AFTER_RETURNS)
+        .prefetch_related(Prefetch("reviews", queryset=returns, to_attr="returns"))
+        .order_by("-times_returned", "member__unit__path", "talked_on", "pk")
+    )
+
+
+def sees_flagged(user: Any, campaign: Campaign | None) -> bool:
+    """The cards returned twice are flagged to the county office (and the administrator)."""
+    scope = scope_for(user)
+    return scope.is_admin or (campaign is not None and campaign.pk in scope.office_campaign_ids)
+
+
+# --- History ----------------------------------------------------------------------------
+
+HISTORY_FIELDS = (
+    "kind",
+    "member",
+    "other_member",
+    "outsider_name",
+    "outsider_role",
+    "outsider_relation",
+    "talked_on",
+    "place",
+    "topics",
+    "member_problems",
+    "other_problems",
+    "agreed",
+    "state",
+    "times_returned",
+)
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime.datetime
+    who: str
+    action: str  # "+" recorded, "~" changed, "-" deleted
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def action_label(self) -> str:
+        return {"+": _("Recorded"), "~": _("Changed"), "-": _("Deleted")}.get(self.action, self.action)
+
+
+def card_history(talk: Talk) -> list[HistoryEntry]:
+    """Who changed what and when, newest first: two queries (the history rows with
+    their users, and the members they name)."""
+    records = list(talk.history.select_related("history_user").order_by("history_date", "history_id"))
+    fields = {name: Talk._meta.get_field(name) for name in HISTORY_FIELDS}
+    member_ids = {
+        getattr(record, attname)
+        for record in records
+        for attname in ("member_id", "other_member_id")
+        if getattr(record, attname) is not None
+    }
+    names = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "name"))
+
+    def shown(name: str, record: Any) -> str:
+        model_field = fields[name]
+        value = getattr(record, model_field.attname)
+        if value in (None, ""):
+            return "—"
+        if model_field.is_relation:
+            return names.get(value, f"#{value}")
+        if model_field.flatchoices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return str(value)
+
+    entries: list[HistoryEntry] = []
+    previous = None
+    for record in records:
+        user = record.history_user
+        who = (user.get_full_name() or user.get_username()) if user is not None else "—"
+        entry = HistoryEntry(when=record.history_date, who=who, action=record.history_type)
+        for name, model_field in fields.items():
+            new = shown(name, record)
+            old = shown(name, previous) if previous is not None else "—"
+            if previous is None and new == "—":
+                continue
+            if old != new:
+                entry.changes.append(Change(label=capfirst(str(model_field.verbose_name)), old=old, new=new))
+        entries.append(entry)
+        previous = record
+    return list(reversed(entries))
+
+
+# --- The people on a card ------------------------------------------------------------------
+
+FIRST, OTHER = "first", "other"
+
+
+def members_for_first(user: Any, campaign: Campaign) -> QuerySet[Member]:
+    """Whom the user may put first on a card: the office anyone in its campaign, a
+    secretary the members of his or her subtree, a member himself or herself."""
+    scope = scope_for(user)
+    members = Member.objects.filter(campaign=campaign)
+    if scope.is_admin or campaign.pk in scope.office_campaign_ids:
+        return members
+    condition = Q(pk__in=[])
+    for path in scope.secretary_paths:
+        condition |= Q(unit__path__startswith=path)
+    if scope.member is not None:
+        condition |= Q(pk=scope.member.pk)
+    return members.filter(condition)
+
+
+def members_for_other(user: Any, campaign: Campaign) -> QuerySet[Member]:
+    """Whom a recorder may name as the other person: any member of the campaign (a talk
+    between members of two units counts for both). Only for users who log talks."""
+    if not scope_for(user).can("talks.log"):
+        return Member.objects.none()
+    return Member.objects.filter(campaign=campaign)
+
+
+def members_for(user: Any, campaign: Campaign, who: str) -> QuerySet[Member]:
+    return members_for_first(user, campaign) if who == FIRST else members_for_other(user, campaign)
+
+
+@dataclass(frozen=True)
+class MemberOption:
+    token: str
+    label: str
+    detail: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"token": self.token, "label": self.label, "detail": self.detail, "kind": "member"}
+
+
+def member_token(member: Member | None) -> str:
+    return f"member:{member.pk}" if member is not None else ""
+
+
+def member_option(member: Member) -> MemberOption:
+    detail = f"{member.get_rank_display()} · {member.unit.name}" + (f" · {member.position}" if member.position else "")
+    return MemberOption(token=member_token(member), label=member.name, detail=detail)
+
+
+def member_search(
+    user: Any, campaign: Campaign, query: str, *, who: str = OTHER, limit: int = SEARCH_LIMIT
+) -> list[MemberOption]:
+    """Members the user may name whose name contains the query (or whose number is it):
+    exact names first, then names that start with it."""
+    query = query.strip()
+    if not query:
+        return []
+    found = (
+        members_for(user, campaign, who)
+        .filter(Q(name__icontains=query) | Q(number__iexact=query))
+        .select_related("unit")
+        .order_by("name", "pk")[: limit * 2]
+    )
+    folded = query.casefold()
+
+    def rank(member: Member) -> tuple[int, int, str]:
+        name = member.name.casefold()
+        return (0 if name == folded else 1 if name.startswith(folded) else 2), len(member.name), member.name
+
+    return [member_option(member) for member in sorted(found, key=rank)[:limit]]
