@@ -263,6 +263,23 @@ def _review(cards: Cards, rng: random.Random, reviewers: dict[int, str], units: 
     return decisions
 
 
+def _date_the_cards(talks: list[Talk], decisions: list[tuple], rng: random.Random) -> None:
+    """Recorded on the day of the talk, last changed at the last decision (or, for a card
+    revised after a return, the day after it): the review queue's "waited" and its
+    oldest-first order then tell the demo's story, not the moment the seed ran."""
+    last: dict[int, datetime.datetime] = {}
+    for index, _decision, _comment, _reviewer, at in decisions:
+        last[index] = max(at, last.get(index, at))
+    for index, talk in enumerate(talks):
+        talk.created_at = _decided_at(talk.talked_on, rng, after_days=0)
+        changed = last.get(index, talk.created_at)
+        if talk.state == CardState.REVISED:
+            changed += datetime.timedelta(days=1)
+        talk.updated_at = changed
+    # bulk_update writes the values given (auto_now applies only to save()).
+    Talk.objects.bulk_update(talks, ["created_at", "updated_at"], batch_size=1000)
+
+
 def build_talks(county: demo.DemoCounty) -> demo.Totals:
     rng = county.rng("talks")
     campaign = county.campaign
@@ -285,6 +302,7 @@ def build_talks(county: demo.DemoCounty) -> demo.Totals:
         ),
         batch_size=1000,
     )
+    _date_the_cards(talks, decisions, county.rng("talk-times"))
     # Every member's quota is a talk figure: announce every unit with members.
     announce_change(campaign_id=campaign.pk, unit_ids=set(units.values()), source=SOURCE)
     return {

@@ -17,8 +17,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Max
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from campaign import demo as county_demo
 from campaign.models import LEADING_RANKS, Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, StageKind
@@ -155,6 +156,27 @@ def test_each_cards_review_history_matches_its_state(seeded):
             assert mine and mine[-1] == CardDecision.RETURN
         else:
             assert mine == []
+
+
+def test_cards_are_dated_by_the_story_not_by_the_seed_run(seeded):
+    """The review queue orders by when a card last changed and shows how long it waited:
+    recorded on the day of the talk, changed last at its last decision (a revised card
+    the day after), so the demo's queue reads true."""
+    last_decision = {
+        row["talk_id"]: row["last"]
+        for row in TalkReview.objects.filter(talk__campaign=seeded.campaign)
+        .values("talk_id")
+        .annotate(last=Max("decided_at"))
+        .order_by()
+    }
+    for card in Talk.objects.filter(campaign=seeded.campaign).only(
+        "pk", "talked_on", "state", "created_at", "updated_at"
+    ):
+        assert timezone.localdate(card.created_at) == card.talked_on
+        if card.pk in last_decision:
+            assert card.updated_at >= last_decision[card.pk] > card.created_at
+        else:
+            assert card.updated_at == card.created_at
 
 
 def test_cards_hold_together_as_the_services_would_leave_them(seeded, recount):
