@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from campaign.history import HistoryEntry, history_entries
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import Scope, scope_for
 from opinions.models import Opinion, SolicitationEvent
@@ -312,76 +312,11 @@ HISTORY_FIELDS = (
 SUBMITTER_FIELDS = ("submitter_name", "submitter_contact")
 
 
-@dataclass
-class Change:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class HistoryEntry:
-    when: datetime.datetime
-    who: str
-    action: str  # "+" created, "~" changed, "-" deleted
-    changes: list[Change] = field(default_factory=list)
-
-    @property
-    def action_label(self) -> str:
-        return {"+": _("Recorded"), "~": _("Changed"), "-": _("Deleted")}.get(self.action, self.action)
-
-
 def opinion_history(opinion: Opinion, *, show_submitter: bool) -> list[HistoryEntry]:
     """Who changed what and when, newest first, in a fixed number of queries: the
     history rows, then one query per kind of related record they name."""
     names = HISTORY_FIELDS + (SUBMITTER_FIELDS if show_submitter else ())
-    records = list(opinion.history.select_related("history_user").order_by("history_date", "history_id"))
-    fields = {name: Opinion._meta.get_field(name) for name in names}
-    related_ids: dict[type, set[int]] = {}
-    for record in records:
-        for model_field in fields.values():
-            if model_field.is_relation:
-                value = getattr(record, model_field.attname)
-                if value is not None:
-                    related_ids.setdefault(model_field.related_model, set()).add(value)
-    labels: dict[tuple[type, int], str] = {}
-    for model, ids in related_ids.items():
-        if model is Opinion:
-            labels.update({(Opinion, pk): f"#{pk}" for pk in ids})
-            continue
-        labels.update({(model, obj.pk): str(obj) for obj in model._default_manager.filter(pk__in=ids)})
-
-    def shown(name: str, record: Any) -> str:
-        model_field = fields[name]
-        value = getattr(record, model_field.attname)
-        if value in (None, ""):
-            return "—"
-        if model_field.is_relation:
-            return labels.get((model_field.related_model, value), f"#{value}")
-        if model_field.flatchoices:
-            return str(dict(model_field.flatchoices).get(value, value))
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        return str(value)
-
-    entries: list[HistoryEntry] = []
-    previous = None
-    for record in records:
-        user = record.history_user
-        who = (user.get_full_name() or user.get_username()) if user is not None else _("(the public box)")
-        entry = HistoryEntry(when=record.history_date, who=who, action=record.history_type)
-        for name, model_field in fields.items():
-            new = shown(name, record)
-            old = shown(name, previous) if previous is not None else "—"
-            if previous is None and new == "—":
-                continue
-            if old != new:
-                entry.changes.append(Change(label=capfirst(str(model_field.verbose_name)), old=old, new=new))
-        if record.history_type == "-":
-            entry.changes = []
-        entries.append(entry)
-        previous = record
-    return list(reversed(entries))
+    return history_entries(opinion.history, Opinion, names, nobody=_("(the public box)"))
 
 
 # --- Events ---------------------------------------------------------------------

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
+from campaign.history import HistoryEntry, history_entries
 from campaign.models import Campaign, Member, OrgUnit
 from campaign.scoping import scope_for
 from talks.models import AWAITING_REVIEW, FLAG_AFTER_RETURNS, CardDecision, Talk, TalkReview
@@ -182,67 +181,10 @@ HISTORY_FIELDS = (
 )
 
 
-@dataclass
-class Change:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class HistoryEntry:
-    when: datetime.datetime
-    who: str
-    action: str  # "+" recorded, "~" changed, "-" deleted
-    changes: list[Change] = field(default_factory=list)
-
-    @property
-    def action_label(self) -> str:
-        return {"+": _("Recorded"), "~": _("Changed"), "-": _("Deleted")}.get(self.action, self.action)
-
-
 def card_history(talk: Talk) -> list[HistoryEntry]:
     """Who changed what and when, newest first: two queries (the history rows with
     their users, and the members they name)."""
-    records = list(talk.history.select_related("history_user").order_by("history_date", "history_id"))
-    fields = {name: Talk._meta.get_field(name) for name in HISTORY_FIELDS}
-    member_ids = {
-        getattr(record, attname)
-        for record in records
-        for attname in ("member_id", "other_member_id")
-        if getattr(record, attname) is not None
-    }
-    names = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "name"))
-
-    def shown(name: str, record: Any) -> str:
-        model_field = fields[name]
-        value = getattr(record, model_field.attname)
-        if value in (None, ""):
-            return "—"
-        if model_field.is_relation:
-            return names.get(value, f"#{value}")
-        if model_field.flatchoices:
-            return str(dict(model_field.flatchoices).get(value, value))
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        return str(value)
-
-    entries: list[HistoryEntry] = []
-    previous = None
-    for record in records:
-        user = record.history_user
-        who = (user.get_full_name() or user.get_username()) if user is not None else "—"
-        entry = HistoryEntry(when=record.history_date, who=who, action=record.history_type)
-        for name, model_field in fields.items():
-            new = shown(name, record)
-            old = shown(name, previous) if previous is not None else "—"
-            if previous is None and new == "—":
-                continue
-            if old != new:
-                entry.changes.append(Change(label=capfirst(str(model_field.verbose_name)), old=old, new=new))
-        entries.append(entry)
-        previous = record
-    return list(reversed(entries))
+    return history_entries(talk.history, Talk, HISTORY_FIELDS)
 
 
 # --- The people on a card ------------------------------------------------------------------
