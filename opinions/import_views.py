@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaign.forms import OrgImportForm
 from campaign.importing import describe_columns
 from campaign.models import Campaign
+from campaign.progress import progress_response
 from campaign.selectors import current_campaign_for
 from campaign.services import upload_extension
 from campaign.views import require
@@ -121,18 +122,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def import_status(request: HttpRequest, pk: int) -> JsonResponse:
     require(request, "opinions.import")
     job = imports.import_job_for_user(request.user, pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "label": job.get_status_display(),
-            "running": job.running,
-            "rows_done": job.rows_done,
-            "rows_total": job.rows_total,
-            "percent": job.percent,
-            "text": _("%(done)d of about %(total)d rows") % {"done": job.rows_done, "total": job.rows_total},
-            "url": reverse("opinions:import_job", kwargs={"pk": job.pk}),
-        }
-    )
+    return progress_response(job, reverse("opinions:import_job", kwargs={"pk": job.pk}))
 
 
 @login_required

@@ -12,10 +12,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign.models import OrgUnit
+from campaign.progress import progress_response
 from campaign.scoping import get_object_for_user
 from campaign.selectors import current_campaign_for
 from campaign.views import require
@@ -62,18 +62,7 @@ def export_job(request: HttpRequest, pk: int) -> HttpResponse:
 def export_job_status(request: HttpRequest, pk: int) -> JsonResponse:
     require(request, "ledgers.export")
     job = export_jobs.export_job_for_user(request.user, pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "label": job.get_status_display(),
-            "running": job.running,
-            "rows_done": job.rows_done,
-            "rows_total": job.rows_total,
-            "percent": job.percent,
-            "text": _("%(done)d of about %(total)d rows") % {"done": job.rows_done, "total": job.rows_total},
-            "url": reverse("reports:export_job", kwargs={"pk": job.pk}),
-        }
-    )
+    return progress_response(job, reverse("reports:export_job", kwargs={"pk": job.pk}))
 
 
 @login_required
