@@ -1,7 +1,9 @@
 """The ledger source "talks": the talk figures of members and units.
 
-``write_talks`` inserts the rows with SQL (``INSERT … SELECT … GROUP BY``, one statement
-per group of figures, alike on SQLite and PostgreSQL); ``recount_talks`` counts the
+``write_talks`` inserts the rows with SQL (one ``INSERT … SELECT … GROUP BY`` whose
+selects, joined with UNION ALL, each write a group of figures, alike on SQLite and
+PostgreSQL); a roll-up of some units reads only the members, teams, charges and cards
+of those units' members, not the campaign's. ``recount_talks`` counts the
 same figures with the ORM through ``talks.selectors``, the talk plan's own definitions,
 for the reconciliation. A test checks that the two agree on random worlds.
 
@@ -77,8 +79,14 @@ def _through(model: type, field: str) -> str:
     return _table(getattr(model, field).through)
 
 
-def _pairs_ctes(campaign_id: int) -> str:
-    """``pairs(low, high, done)``: every required pair, and whether a card joins it."""
+def _pairs_ctes(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
+    """``pairs(low, high, done)``: every required pair, and whether a card joins it.
+
+    With ``unit_ids`` only the pairs a roll-up of those units reads: those with a
+    member of the campaign whose unit is among them (``near``) at either end — the
+    member rows count every pair of their member, the unit rows the pairs whose lower-id
+    member is theirs. Their teams, charges and cards are found from those members alone,
+    so the work follows the units rolled up, not the campaign."""
     campaign = int(campaign_id)
     talk, member, team, unit = _table(Talk), _table(Member), _table(LeadershipTeam), _table(OrgUnit)
     seats_table = _through(LeadershipTeam, "members")
@@ -90,33 +98,66 @@ def _pairs_ctes(campaign_id: int) -> str:
     charge_high = high_of.format(a="l.id", b="u.responsible_leader_id")
     talk_low = low_of.format(a="t.member_id", b="t.other_member_id")
     talk_high = high_of.format(a="t.member_id", b="t.other_member_id")
+    near = "(SELECT member_id FROM near)"
+    if unit_ids is None:
+        restrict, in_teams, seat_pairs, charges = "", "", "", [""]
+        talked = (
+            f"talked AS (SELECT DISTINCT {talk_low} AS low, {talk_high} AS high FROM {talk} t "
+            f"WHERE t.campaign_id = {campaign} AND t.other_member_id IS NOT NULL), "
+        )
+    else:
+        restrict = (
+            f"near AS (SELECT m.id AS member_id FROM {member} m "
+            f"WHERE m.campaign_id = {campaign} AND m.unit_id IN ({_ids(unit_ids)})), "
+            # The teams with a seat of theirs: the only ones whose pairs they are in.
+            f"near_teams AS (SELECT s.leadershipteam_id AS team_id FROM {seats_table} s WHERE s.member_id IN {near} "
+            f"UNION SELECT tm.id FROM {team} tm WHERE tm.head_id IN {near}), "
+        )
+        in_teams = " AND tm.id IN (SELECT team_id FROM near_teams)"
+        seat_pairs = f" WHERE (a.member_id IN {near} OR b.member_id IN {near})"
+        # Their charges, from either side: each found by its own index.
+        charges = [f" AND l.id IN {near}", f" AND u.responsible_leader_id IN {near}"]
+        # Their cards with another member, from either side (UNION: each pair once).
+        talked = (
+            f"talked AS (SELECT {talk_low} AS low, {talk_high} AS high FROM {talk} t "
+            f"WHERE t.campaign_id = {campaign} AND t.member_id IN {near} AND t.other_member_id IS NOT NULL "
+            f"UNION SELECT {talk_low}, {talk_high} FROM {talk} t "
+            f"WHERE t.campaign_id = {campaign} AND t.other_member_id IN {near}), "
+        )
     return (
+        restrict
         # Everyone on a leadership team: its members and its head.
-        f"seats AS (SELECT s.leadershipteam_id AS team_id, s.member_id AS member_id FROM {seats_table} s "
-        f"JOIN {team} tm ON tm.id = s.leadershipteam_id WHERE tm.campaign_id = {campaign} "
-        f"UNION SELECT tm.id, tm.head_id FROM {team} tm WHERE tm.campaign_id = {campaign} AND tm.head_id IS NOT NULL), "
+        + f"seats AS (SELECT s.leadershipteam_id AS team_id, s.member_id AS member_id FROM {seats_table} s "
+        f"JOIN {team} tm ON tm.id = s.leadershipteam_id WHERE tm.campaign_id = {campaign}{in_teams} "
+        f"UNION SELECT tm.id, tm.head_id FROM {team} tm "
+        f"WHERE tm.campaign_id = {campaign} AND tm.head_id IS NOT NULL{in_teams}), "
         # Two seats of one team; a leading cadre and the responsible leader of a unit in charge.
         f"required AS (SELECT a.member_id AS low, b.member_id AS high FROM seats a "
-        f"JOIN seats b ON b.team_id = a.team_id AND a.member_id < b.member_id "
-        f"UNION SELECT {charge_low}, {charge_high} FROM {charge_table} i "
-        f"JOIN {member} l ON l.id = i.member_id JOIN {unit} u ON u.id = i.orgunit_id "
-        f"WHERE l.campaign_id = {campaign} AND l.rank IN ({leading}) "
-        f"AND u.responsible_leader_id IS NOT NULL AND u.responsible_leader_id <> l.id), "
-        f"talked AS (SELECT DISTINCT {talk_low} AS low, {talk_high} AS high FROM {talk} t "
-        f"WHERE t.campaign_id = {campaign} AND t.other_member_id IS NOT NULL), "
-        f"pairs AS (SELECT r.low AS low, r.high AS high, CASE WHEN d.low IS NULL THEN 0 ELSE 1 END AS done "
-        f"FROM required r LEFT JOIN talked d ON d.low = r.low AND d.high = r.high)"
+        f"JOIN seats b ON b.team_id = a.team_id AND a.member_id < b.member_id{seat_pairs}"
+        + "".join(
+            f" UNION SELECT {charge_low}, {charge_high} FROM {charge_table} i "
+            f"JOIN {member} l ON l.id = i.member_id JOIN {unit} u ON u.id = i.orgunit_id "
+            f"WHERE l.campaign_id = {campaign} AND l.rank IN ({leading}) "
+            f"AND u.responsible_leader_id IS NOT NULL AND u.responsible_leader_id <> l.id{side}"
+            for side in charges
+        )
+        + "), "
+        + talked
+        + "pairs AS (SELECT r.low AS low, r.high AS high, CASE WHEN d.low IS NULL THEN 0 ELSE 1 END AS done "
+        "FROM required r LEFT JOIN talked d ON d.low = r.low AND d.high = r.high)"
     )
 
 
-def _members_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
-    """The member rows of the members of the units, and the unit rows that sum them."""
+def _statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
+    """Every talk row of the units, in one statement (one plan, one round trip): the
+    member rows of their members, the unit rows that sum them, the unit rows of the
+    required pairs and of the cards."""
     campaign = int(campaign_id)
     talk, member, campaign_table = _table(Talk), _table(Member), _table(Campaign)
     leading = ", ".join(_lit(rank) for rank in sorted(LEADING_RANKS))
     in_units = "" if unit_ids is None else f" AND m.unit_id IN ({_ids(unit_ids)})"
     ctes = (
-        f"WITH {_pairs_ctes(campaign_id)}, "
+        f"WITH {_pairs_ctes(campaign_id, unit_ids)}, "
         f"members AS (SELECT m.id AS member_id, m.unit_id AS unit_id, "
         f"CASE WHEN m.rank IN ({leading}) THEN c.talk_quota_leader ELSE c.talk_quota_member END AS quota "
         f"FROM {member} m JOIN {campaign_table} c ON c.id = m.campaign_id WHERE m.campaign_id = {campaign}{in_units}), "
@@ -153,11 +194,14 @@ def _members_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
         for key in UNIT_SUMS
     ]
     selects.append(f"{unit_head}{_lit(MEMBERS_TOTAL)}, COUNT(*) FROM stats s GROUP BY s.unit_id")
+    selects += _unit_pairs_selects(campaign_id)
+    selects += _cards_selects(campaign_id, unit_ids)
     return ctes + _insert_head() + " UNION ALL ".join(selects)
 
 
-def _cards_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
-    """The unit rows of the cards whose first person belongs to the units."""
+def _cards_selects(campaign_id: int, unit_ids: Sequence[int] | None) -> list[str]:
+    """The unit rows of the cards whose first person belongs to the units: selects for
+    ``_statement``."""
     campaign = int(campaign_id)
     in_units = "" if unit_ids is None else f" AND m.unit_id IN ({_ids(unit_ids)})"
     base = (
@@ -168,37 +212,31 @@ def _cards_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
         f"SELECT {campaign}, {_lit(LedgerLevel.UNIT)}, {_scope('unit:', 'm.unit_id')}, m.unit_id, "
         f"{_NULL_ID}, {_NULL_ID}, {_lit(Dimension.TALKS)}, "
     )
-    selects = [
+    return [
         f"{head}{_lit(key)}, COUNT(*) {base}{condition} GROUP BY m.unit_id" for key, condition in CARD_FIGURES.items()
     ]
-    return _insert_head() + " UNION ALL ".join(selects)
 
 
-def _unit_pairs_statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
-    """The unit rows of the required pairs whose lower-id member belongs to the units."""
+def _unit_pairs_selects(campaign_id: int) -> list[str]:
+    """The unit rows of the required pairs whose lower-id member is one of ``members``
+    (the members of the units): selects for ``_statement``, which has the pairs."""
     campaign = int(campaign_id)
-    in_units = "" if unit_ids is None else f" AND m.unit_id IN ({_ids(unit_ids)})"
-    base = f"FROM pairs p JOIN {_table(Member)} m ON m.id = p.low WHERE m.campaign_id = {campaign}{in_units}"
+    base = "FROM pairs p JOIN members m ON m.member_id = p.low"
     head = (
         f"SELECT {campaign}, {_lit(LedgerLevel.UNIT)}, {_scope('unit:', 'm.unit_id')}, m.unit_id, "
         f"{_NULL_ID}, {_NULL_ID}, {_lit(Dimension.TALKS)}, "
     )
-    selects = [
+    return [
         f"{head}{_lit(REQUIRED_PAIRS)}, COUNT(*) {base} GROUP BY m.unit_id",
-        f"{head}{_lit(REQUIRED_PAIRS_DONE)}, COUNT(*) {base} AND p.done = 1 GROUP BY m.unit_id",
+        f"{head}{_lit(REQUIRED_PAIRS_DONE)}, COUNT(*) {base} WHERE p.done = 1 GROUP BY m.unit_id",
     ]
-    return f"WITH {_pairs_ctes(campaign_id)} " + _insert_head() + " UNION ALL ".join(selects)
 
 
 def talk_statements(campaign_id: int, unit_ids: Sequence[int] | None) -> list[str]:
     """The statements that insert the talk rows of ``unit_ids`` (None: of every unit)."""
     if unit_ids is not None and not unit_ids:
         return []
-    return [
-        _members_statement(campaign_id, unit_ids),
-        _cards_statement(campaign_id, unit_ids),
-        _unit_pairs_statement(campaign_id, unit_ids),
-    ]
+    return [_statement(campaign_id, unit_ids)]
 
 
 def write_talks(campaign_id: int, unit_ids: Sequence[int] | None) -> None:
