@@ -122,7 +122,8 @@ def _replace(campaign_id: int, unit_ids: list[int] | None) -> None:
     full = unit_ids is None
     with connection.cursor() as cursor:
         # Empty: every roll-up empties it before its transaction (or savepoint) ends.
-        cursor.execute(sources.staging_create())
+        for sql in sources.staging_create():
+            cursor.execute(sql)
         with sources.inserting_into_staging():
             registry.write_all(campaign_id, unit_ids)
         if full:
