@@ -263,21 +263,24 @@ def _review(cards: Cards, rng: random.Random, reviewers: dict[int, str], units: 
     return decisions
 
 
-def _date_the_cards(talks: list[Talk], decisions: list[tuple], rng: random.Random) -> None:
-    """Recorded on the day of the talk, last changed at the last decision (or, for a card
-    revised after a return, the day after it): the review queue's "waited" and its
-    oldest-first order then tell the demo's story, not the moment the seed ran."""
+def _card_times(
+    talks: list[Talk], decisions: list[tuple], rng: random.Random
+) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """(recorded, last changed) of each card: recorded on the day of the talk, last
+    changed at its last decision (or, for a card revised after a return, the day after
+    it), so that the review queue's "waited", its oldest-first order and the cards'
+    history tell the demo's story, not the moment the seed ran."""
     last: dict[int, datetime.datetime] = {}
     for index, _decision, _comment, _reviewer, at in decisions:
         last[index] = max(at, last.get(index, at))
+    times = []
     for index, talk in enumerate(talks):
-        talk.created_at = _decided_at(talk.talked_on, rng, after_days=0)
-        changed = last.get(index, talk.created_at)
+        recorded = _decided_at(talk.talked_on, rng, after_days=0)
+        changed = last.get(index, recorded)
         if talk.state == CardState.REVISED:
             changed += datetime.timedelta(days=1)
-        talk.updated_at = changed
-    # bulk_update writes the values given (auto_now applies only to save()).
-    Talk.objects.bulk_update(talks, ["created_at", "updated_at"], batch_size=1000)
+        times.append((recorded, changed))
+    return times
 
 
 def build_talks(county: demo.DemoCounty) -> demo.Totals:
@@ -288,7 +291,14 @@ def build_talks(county: demo.DemoCounty) -> demo.Totals:
     cards = _plan_talks(county, rng, days)
     units = dict(Member.objects.filter(campaign=campaign).values_list("pk", "unit_id"))
     decisions = _review(cards, rng, _reviewers(county), units)
+    times = _card_times(cards.talks, decisions, county.rng("talk-times"))
+    for talk, (recorded, _changed) in zip(cards.talks, times, strict=True):
+        talk._history_date = recorded  # the history row's date (bulk_create_with_history reads it)
     talks = bulk_create_with_history(cards.talks, Talk, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
+    for talk, (recorded, changed) in zip(talks, times, strict=True):
+        talk.created_at, talk.updated_at = recorded, changed
+    # bulk_update writes the values given (auto_now and auto_now_add apply only to saves).
+    Talk.objects.bulk_update(talks, ["created_at", "updated_at"], batch_size=1000)
     TalkReview.objects.bulk_create(
         (
             TalkReview(
@@ -302,7 +312,6 @@ def build_talks(county: demo.DemoCounty) -> demo.Totals:
         ),
         batch_size=1000,
     )
-    _date_the_cards(talks, decisions, county.rng("talk-times"))
     # Every member's quota is a talk figure: announce every unit with members.
     announce_change(campaign_id=campaign.pk, unit_ids=set(units.values()), source=SOURCE)
     return {

@@ -7,43 +7,21 @@ as a formula.
 
 from __future__ import annotations
 
-from django.db import models
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import Workbook
 
-from campaign.exports import Column, Sheet, Text, chinese
+from campaign.exports import Column, Sheet, Text
 from campaign.models import Campaign, Member, Rank
 from talks.models import TalkKind
 from talks.plan import MissingPair, Shortfall, TalkPlan
 
-# The office's wording of the choices the plan shows, used under zh-hans.
-KIND_ZH = {TalkKind.TEAM: "班子成员之间必谈", TalkKind.CHARGE: "分管领导与分管单位负责人必谈"}
-RANK_ZH = {
-    Rank.STANDING_COMMITTEE: "县委常委",
-    Rank.COUNTY_LEADER: "县级领导干部",
-    Rank.SECTION_CADRE: "科级干部",
-    Rank.ORDINARY: "普通党员",
-}
-
-
-def _choice_label(choices: type[models.TextChoices], value: str, office: dict[str, str]) -> str:
-    """The catalogue's label; under zh-hans the office's wording while the catalogue
-    has no translation of it yet."""
-    shown = str(choices(value).label)
-    if chinese():
-        with translation.override("en"):
-            english = str(choices(value).label)
-        if shown == english:
-            return office.get(value, shown)
-    return shown
-
 
 def kind_label(kind: str) -> str:
-    return _choice_label(TalkKind, kind, KIND_ZH)
+    return str(TalkKind(kind).label)
 
 
 def rank_label(rank: str) -> str:
-    return _choice_label(Rank, rank, RANK_ZH)
+    return str(Rank(rank).label)
 
 
 NO = Text("序号", "No.")

@@ -169,10 +169,14 @@ def test_cards_are_dated_by_the_story_not_by_the_seed_run(seeded):
         .annotate(last=Max("decided_at"))
         .order_by()
     }
+    recorded: dict[int, list] = {}
+    for pk, when in Talk.history.filter(campaign=seeded.campaign).values_list("id", "history_date"):
+        recorded.setdefault(pk, []).append(when)
     for card in Talk.objects.filter(campaign=seeded.campaign).only(
         "pk", "talked_on", "state", "created_at", "updated_at"
     ):
         assert timezone.localdate(card.created_at) == card.talked_on
+        assert recorded[card.pk] == [card.created_at]
         if card.pk in last_decision:
             assert card.updated_at >= last_decision[card.pk] > card.created_at
         else:
