@@ -49,12 +49,14 @@ def envlist(name: str, default: str) -> list[str]:
 # --- Core -------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#debug
 DEBUG = envbool("DEBUG", False)
-# Under pytest (which sets PYTEST_VERSION) or with DEBUG on, a fixed development key is
-# acceptable; anywhere else a missing key is a mistake that must stop start-up.
+# Under pytest (which sets PYTEST_VERSION), with DEBUG on, or for a command that only
+# reads the code (manage.py sets CANVASS_KEYLESS_COMMAND for makemigrations and the
+# like), a fixed development key is acceptable; anywhere else a missing key is a
+# mistake that must stop start-up.
 _DEV_KEY = "django-insecure-canvass-development-key-never-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or os.environ.get("PYTEST_VERSION"):
+    if DEBUG or os.environ.get("PYTEST_VERSION") or os.environ.get("CANVASS_KEYLESS_COMMAND"):
         SECRET_KEY = _DEV_KEY
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (or run with DEBUG=1 for development).")

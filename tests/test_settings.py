@@ -92,6 +92,19 @@ def test_missing_secret_key_stops_start_up_outside_pytest_with_debug_off():
     assert "SECRET_KEY must be set" in message
 
 
+@pytest.mark.parametrize("command", [["check"], ["migrate", "--check"], ["runserver", "--help"]])
+def test_commands_that_run_the_app_still_need_the_key(command):
+    assert "SECRET_KEY must be set" in refusal(run(["manage.py", *command]))
+
+
+def test_commands_that_only_read_the_code_run_without_a_key():
+    # As a checker or CI calls it: no DEBUG, no SECRET_KEY.
+    result = run(["manage.py", "makemigrations", "--check", "--dry-run"])
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    assert run(["manage.py", "compile_catalogs", "--check"]).returncode == 0
+
+
 def test_missing_secret_key_is_allowed_for_development():
     assert run(["manage.py", "check"], DEBUG="1").returncode == 0
     assert run(["manage.py", "check"], PYTEST_VERSION="9").returncode == 0
