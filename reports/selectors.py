@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Case, F, Q, QuerySet, Subquery, Sum, When
 from django.utils.translation import gettext_lazy as _
 
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind, TargetCategory
+from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, OrgUnitKind, TargetCategory
 from campaign.scoping import Scope, scope_for
 from opinions.models import Aspect, Channel, OpinionKind, OpinionStatus
 from reports.models import (
@@ -178,6 +178,15 @@ def member_figures(member: Member) -> Figures:
 
 def ledger_state(campaign: Campaign) -> LedgerState | None:
     return LedgerState.objects.filter(campaign=campaign).first()
+
+
+def pending_changes(campaign: Campaign, *, source: str | None = None) -> int:
+    """How many changes (of one source, or of any) wait in the outbox for the roll-up:
+    the pages say their figures are a moment behind."""
+    rows = ChangeOutbox.objects.filter(campaign=campaign)
+    if source is not None:
+        rows = rows.filter(source=source)
+    return rows.count()
 
 
 # --- The summary by unit (汇总表) ------------------------------------------------------

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from campaign import exports
-from campaign.models import Campaign, ChangeOutbox, Member, OrgUnit, OrgUnitKind
+from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import paginate, require
@@ -57,7 +57,7 @@ def plan_url(unit: OrgUnit | None = None) -> str:
 def _state(campaign: Campaign) -> dict[str, Any]:
     return {
         "state": selectors.ledger_state(campaign),
-        "pending": ChangeOutbox.objects.filter(campaign=campaign, source=SOURCE).count(),
+        "pending": selectors.pending_changes(campaign, source=SOURCE),
     }
 
 

@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import paginate, require
@@ -155,7 +155,7 @@ def general_ledger(request: HttpRequest) -> HttpResponse:
             totals=selectors.summary_totals(campaign, units, fold=fold).plus(unassigned),
             unassigned=unassigned,
             state=selectors.ledger_state(campaign),
-            pending=ChangeOutbox.objects.filter(campaign=campaign).count(),
+            pending=selectors.pending_changes(campaign),
         )
     return render(request, "reports/general_ledger.html", context)
 
