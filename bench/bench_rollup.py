@@ -18,8 +18,11 @@ ledger unit), it times, in the same run:
   PostgreSQL's settings, and again at the roll-up's own (``ROLLUP_SETTINGS``), for
   comparison;
 - an incremental roll-up after one change: one opinion's text and aspect edited
-  through ``opinions.services.opinion_update``, then ``ledger_rollup_units`` of its one
-  unit.
+  through ``opinions.services.opinion_update`` (which announces its ledger unit and its
+  target), then the roll-up the task runs for it (``ledger_rollup_units(…,
+  only_pending=True)``: by target, from the opinions' cells); and, for comparison, a
+  roll-up of that whole unit from source (what any change to the unit that names no
+  target brings).
 
 The tables are vacuumed and analysed first (autovacuum is off on the development VM).
 
@@ -63,8 +66,8 @@ def main() -> None:
     limit = timed_runs(lambda: raw_group_by(campaign), args.runs)
     limit_tuned = timed_runs(lambda: raw_group_by(campaign, tuned=True), args.runs)
     naive, targets, sampled = naive_loop(campaign, args.sample)
-    edit, incremental, unit_name, unit_opinions = incremental_rollup(campaign, args.runs)
-    figures = ledger_figures(campaign)
+    edit, incremental, whole_unit, unit_name, unit_opinions = incremental_rollup(campaign, max(args.runs, 9))
+    figures, cells = ledger_figures(campaign)
 
     rows = [
         ["raw GROUP BY (the limit)", f"{limit:.2f}", "1.00×", "one pass, finest grain, into a temp table"],
@@ -78,7 +81,7 @@ def main() -> None:
             "full roll-up (ledger_rollup_full)",
             f"{full:.2f}",
             f"{full / limit:.2f}×",
-            f"{figures:,} ledger rows; {full / limit_tuned:.2f}× the GROUP BY at its settings",
+            f"{figures:,} ledger rows, {cells:,} cells; {full / limit_tuned:.2f}× the GROUP BY at its settings",
         ],
         [
             "naive ORM loop per target",
@@ -87,10 +90,16 @@ def main() -> None:
             f"extrapolated from {sampled} of {targets:,} targets",
         ],
         [
-            "incremental roll-up, one unit",
-            f"{incremental:.3f}",
-            f"{incremental / limit:.3f}×",
-            f"{unit_name}: {unit_opinions:,} opinions; the edit itself {edit:.3f} s",
+            "incremental roll-up after one edit",
+            f"{incremental:.4f}",
+            f"{incremental / limit:.4f}×",
+            f"by target, as the task runs it; the edit itself {edit:.3f} s",
+        ],
+        [
+            "roll-up of that one unit from source",
+            f"{whole_unit:.4f}",
+            f"{whole_unit / limit:.4f}×",
+            f"{unit_name}: {unit_opinions:,} opinions, every source",
         ],
     ]
     print()
@@ -163,11 +172,12 @@ def naive_loop(campaign: Any, sample: int) -> tuple[float, int, int]:
     return took * len(targets) / len(chosen), len(targets), len(chosen)
 
 
-def incremental_rollup(campaign: Any, runs: int) -> tuple[float, float, str, int]:
-    """The median time of an edit and of the roll-up of its one unit, the unit's name
-    and its number of opinions. The unit is one of median size among the units. Each
-    edit changes the opinion's text and its aspect, so that the roll-up has figures to
-    change: the unit's, the member's and the county's of two aspects."""
+def incremental_rollup(campaign: Any, runs: int) -> tuple[float, float, float, str, int]:
+    """The median time of an edit, of the roll-up the task runs after it, and of a
+    roll-up of the whole unit; the unit's name and its number of opinions. The unit is
+    one of median size among the units. Each edit changes the opinion's text and its
+    aspect, so that the roll-up has figures to change: the member's cells, and the
+    unit's, the member's and the county's rows of two aspects."""
     from django.db import transaction
     from django.db.models import Count
 
@@ -188,7 +198,7 @@ def incremental_rollup(campaign: Any, runs: int) -> tuple[float, float, str, int
     opinion = Opinion.objects.filter(campaign=campaign, ledger_unit=unit, target_member__isnull=False).first()
     ledger_drain_outbox(campaign_id=campaign.pk)  # start with nothing waiting
     ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[unit_id])  # warm up
-    edits, rollups = [], []
+    edits, rollups, units = [], [], []
     for n in range(runs):
         start = time.perf_counter()
         with transaction.atomic():
@@ -199,19 +209,24 @@ def incremental_rollup(campaign: Any, runs: int) -> tuple[float, float, str, int
                 aspect=Aspect.INTEGRITY if opinion.aspect != Aspect.INTEGRITY else Aspect.WORK_STYLE,
             )
         edits.append(time.perf_counter() - start)
-        waiting = list(ChangeOutbox.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
-        if waiting != [unit_id]:
-            raise RuntimeError(f"The edit should announce its one unit; the outbox holds {waiting}.")
+        waiting = list(ChangeOutbox.objects.filter(campaign=campaign).values_list("unit_id", "target"))
+        if waiting != [(unit_id, f"member:{opinion.target_member_id}")]:
+            raise RuntimeError(f"The edit should announce its unit and its member; the outbox holds {waiting}.")
         start = time.perf_counter()
-        ledger_rollup_units(campaign_id=campaign.pk, unit_ids=waiting)
+        ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[unit_id], only_pending=True)
         rollups.append(time.perf_counter() - start)
-    return statistics.median(edits), statistics.median(rollups), unit.name, unit_opinions
+        if ChangeOutbox.objects.filter(campaign=campaign).exists():
+            raise RuntimeError("The roll-up left the edit's outbox row behind.")
+        start = time.perf_counter()
+        ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[unit_id])
+        units.append(time.perf_counter() - start)
+    return statistics.median(edits), statistics.median(rollups), statistics.median(units), unit.name, unit_opinions
 
 
-def ledger_figures(campaign: Any) -> int:
-    from reports.models import LedgerRow
+def ledger_figures(campaign: Any) -> tuple[int, int]:
+    from reports.models import LedgerCell, LedgerRow
 
-    return LedgerRow.objects.filter(campaign=campaign).count()
+    return LedgerRow.objects.filter(campaign=campaign).count(), LedgerCell.objects.filter(campaign=campaign).count()
 
 
 if __name__ == "__main__":

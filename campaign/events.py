@@ -75,11 +75,24 @@ def _pending_for_this_transaction() -> _Pending:
 
 
 def announce_change(*, campaign_id: int, unit_ids: Iterable[int | None], source: str) -> None:
-    units = frozenset(unit_ids)
-    if not units:
+    """Some records of these units changed (None: of no unit, or county-wide)."""
+    _announce(campaign_id, {(unit_id, "") for unit_id in unit_ids}, source)
+
+
+def announce_targets(*, campaign_id: int, subjects: Iterable[tuple[int | None, str]], source: str) -> None:
+    """Some records of these units changed, and only those about the named targets
+    (``ChangeOutbox.target``): pairs of (unit, target). The roll-up may then recompute
+    just those targets' figures; it is sent, and re-sent, by unit all the same."""
+    _announce(campaign_id, set(subjects), source)
+
+
+def _announce(campaign_id: int, subjects: set[tuple[int | None, str]], source: str) -> None:
+    if not subjects:
         return
+    units = frozenset(unit_id for unit_id, _target in subjects)
     ChangeOutbox.objects.bulk_create(
-        ChangeOutbox(campaign_id=campaign_id, unit_id=unit_id, source=source) for unit_id in units
+        ChangeOutbox(campaign_id=campaign_id, unit_id=unit_id, source=source, target=target)
+        for unit_id, target in sorted(subjects, key=lambda pair: (pair[0] is None, pair[0] or 0, pair[1]))
     )
     connection = transaction.get_connection(DEFAULT_DB_ALIAS)
     if not connection.in_atomic_block:

@@ -519,6 +519,11 @@ class ChangeOutbox(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     source = models.CharField(max_length=30)
+    # Finer than the unit, when the change says so: which of the unit's records changed,
+    # in the words of the source ("member:<id>", "team:<id>", "unit:<id or none>" for
+    # the opinions about that member, that team, or the unit as a whole or nobody yet).
+    # Blank: anything in the unit. A roll-up may then recompute only what is named.
+    target = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -527,4 +532,4 @@ class ChangeOutbox(models.Model):
         indexes = [models.Index(fields=["created_at"], name="outbox_created")]
 
     def __str__(self) -> str:
-        return f"{self.source} · {self.unit_id}"
+        return f"{self.source} · {self.unit_id}" + (f" · {self.target}" if self.target else "")

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaign.events import announce_change
-from campaign.models import Campaign, Member
+from campaign.models import Campaign, LeadershipTeam, Member
 from campaign.scoping import scope_for
 from opinions.models import Aspect, FeedbackItem, FeedbackList, Opinion, OpinionStatus, ReleaseBatch
 from opinions.services import MAX_TEXT, Target, derive, opinions_bulk_transition
@@ -58,7 +58,14 @@ def _stamp(obj: Any, actor: Any) -> None:
 
 
 def _announce(feedback_list: FeedbackList) -> None:
-    announce_change(campaign_id=feedback_list.campaign_id, unit_ids=[feedback_list.ledger_unit_id], source=SOURCE)
+    # The list counts in its ledger unit's rows, and in its member's or team's row, filed
+    # under his, her or its unit of today: not the same unit once the member has moved.
+    if feedback_list.target_member_id is not None:
+        current = Member.objects.filter(pk=feedback_list.target_member_id)
+    else:
+        current = LeadershipTeam.objects.filter(pk=feedback_list.target_team_id)
+    units = {feedback_list.ledger_unit_id, *current.values_list("unit_id", flat=True)}
+    announce_change(campaign_id=feedback_list.campaign_id, unit_ids=units, source=SOURCE)
 
 
 def target_of(feedback_list: FeedbackList) -> Target:

@@ -1,10 +1,11 @@
 """Writes to opinions: create, edit, classify, merge, delete, and status transitions;
 and the solicitation events that gathered them.
 
-Every write that changes what a ledger counts announces the affected ledger units
-(``campaign.events.announce_change``) inside the same transaction, so the roll-ups in
-``reports`` recompute exactly those units once the change is committed. A bulk write
-announces once for all its units, not once per row.
+Every write that changes what a ledger counts announces, inside the same transaction,
+what it changed: an opinion's ledger unit and target, before and after
+(``campaign.events.announce_targets``), an event's unit (``announce_change``); the
+roll-ups in ``reports`` recompute exactly those once the change is committed. A bulk
+write announces once for all its opinions, not once per row.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from campaign.events import announce_change
+from campaign.events import announce_change, announce_targets
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory, member_category, team_category
 from campaign.scoping import scope_for
 from opinions.models import Aspect, Channel, Opinion, OpinionStatus, SolicitationEvent, SourceGroup
@@ -117,19 +118,33 @@ def _stamp(opinion: Opinion, actor: Any) -> None:
     opinion._history_user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
+Subject = tuple[int | None, str]
+
 # While a bulk write runs, announcements are gathered here and sent once at its end.
-_PENDING: ContextVar[dict[int, set[int]] | None] = ContextVar("opinions_pending_announcements", default=None)
+_PENDING: ContextVar[dict[int, set[Subject]] | None] = ContextVar("opinions_pending_announcements", default=None)
 
 
-def _announce(campaign_id: int, units: Iterable[int | None], source: str = SOURCE) -> None:
-    # None stands for "no target yet" (a public opinion awaiting assignment): the
-    # roll-up keeps those in their own bucket of the general ledger, so pass it on.
-    unit_ids = set(units)
+def subject(ledger_unit_id: int | None, target_member_id: int | None, target_team_id: int | None) -> Subject:
+    """What an opinion counts for in the ledger, as the outbox names it
+    (``ChangeOutbox.target``): its ledger unit, and its member, its team, or the unit
+    as a whole ("unit:none": no target yet, a public opinion awaiting assignment)."""
+    if target_member_id is not None:
+        return ledger_unit_id, f"member:{target_member_id}"
+    if target_team_id is not None:
+        return ledger_unit_id, f"team:{target_team_id}"
+    return ledger_unit_id, f"unit:{'none' if ledger_unit_id is None else ledger_unit_id}"
+
+
+def _subject(opinion: Opinion) -> Subject:
+    return subject(opinion.ledger_unit_id, opinion.target_member_id, opinion.target_team_id)
+
+
+def _announce(campaign_id: int, subjects: Iterable[Subject]) -> None:
     pending = _PENDING.get()
-    if pending is not None and source == SOURCE:
-        pending.setdefault(campaign_id, set()).update(unit_ids)
+    if pending is not None:
+        pending.setdefault(campaign_id, set()).update(subjects)
         return
-    announce_change(campaign_id=campaign_id, unit_ids=unit_ids, source=source)
+    announce_targets(campaign_id=campaign_id, subjects=subjects, source=SOURCE)
 
 
 @contextmanager
@@ -139,14 +154,14 @@ def _one_announcement() -> Iterator[None]:
     if _PENDING.get() is not None:
         yield  # an outer bulk write sends them
         return
-    pending: dict[int, set[int]] = {}
+    pending: dict[int, set[Subject]] = {}
     token = _PENDING.set(pending)
     try:
         yield
     finally:
         _PENDING.reset(token)
-    for campaign_id, units in pending.items():
-        announce_change(campaign_id=campaign_id, unit_ids=units, source=SOURCE)
+    for campaign_id, subjects in pending.items():
+        announce_targets(campaign_id=campaign_id, subjects=subjects, source=SOURCE)
 
 
 def _new_opinion(
@@ -247,7 +262,7 @@ def opinion_create(
         opinion._history_date = history_date  # simple-history: no time finer than asked
     _stamp(opinion, actor)
     opinion.save()
-    _announce(campaign.pk, [opinion.ledger_unit_id])
+    _announce(campaign.pk, [_subject(opinion)])
     return opinion
 
 
@@ -377,7 +392,7 @@ def opinions_create_batch(
     for opinion in opinions:
         _stamp(opinion, actor)
         opinion.save()
-    _announce(campaign.pk, {opinion.ledger_unit_id for opinion in opinions})
+    _announce(campaign.pk, {_subject(opinion) for opinion in opinions})
     return opinions
 
 
@@ -413,7 +428,7 @@ def opinion_update(*, actor: Any, opinion: Opinion, target: Target | None = None
         raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
     opinion = Opinion.objects.select_related("campaign").select_for_update(of=("self",)).get(pk=opinion.pk)
     _check_may_change(actor, opinion)
-    old_unit = opinion.ledger_unit_id
+    before = _subject(opinion)
     for name, value in changes.items():
         setattr(opinion, name, value)
     if "text" in changes:
@@ -428,21 +443,25 @@ def opinion_update(*, actor: Any, opinion: Opinion, target: Target | None = None
     opinion.full_clean()
     _stamp(opinion, actor)
     opinion.save()
-    _announce(opinion.campaign_id, [old_unit, opinion.ledger_unit_id])
+    _announce(opinion.campaign_id, [before, _subject(opinion)])
     return opinion
 
 
 @transaction.atomic
 def opinion_delete(*, actor: Any, opinion: Opinion) -> None:
+    # As it is now: the caller's copy may predate a reassignment, and the ledger must be
+    # told the target and unit the opinion counted for.
+    opinion = Opinion.objects.select_related("recording_unit").select_for_update(of=("self",)).get(pk=opinion.pk)
     _check_may_change(actor, opinion)
-    unit = opinion.ledger_unit_id
+    subjects = {_subject(opinion)}
     campaign_id = opinion.campaign_id
     # Opinions merged into this one stand on their own again rather than vanish.
-    merged_units = list(Opinion.objects.filter(merged_into=opinion).values_list("ledger_unit_id", flat=True))
-    Opinion.objects.filter(merged_into=opinion).update(merged_into=None)
+    merged = Opinion.objects.filter(merged_into=opinion)
+    subjects.update(subject(*row) for row in merged.values_list("ledger_unit_id", "target_member_id", "target_team_id"))
+    merged.update(merged_into=None)
     _stamp(opinion, actor)
     opinion.delete()
-    _announce(campaign_id, [unit, *merged_units])
+    _announce(campaign_id, subjects)
 
 
 @transaction.atomic
@@ -460,7 +479,7 @@ def opinion_transition(*, actor: Any, opinion: Opinion, to: str) -> Opinion:
     opinion.status = to
     _stamp(opinion, actor)
     opinion.save(update_fields=["status"])
-    _announce(opinion.campaign_id, [opinion.ledger_unit_id])
+    _announce(opinion.campaign_id, [_subject(opinion)])
     return opinion
 
 
@@ -529,11 +548,11 @@ def opinion_merge(*, actor: Any, keep: Opinion, duplicates: Iterable[Opinion]) -
     keep = Opinion.objects.select_for_update().get(pk=keep.pk)
     if keep.merged_into_id is not None:
         raise ValidationError(_("The opinion to keep has itself been merged into another."))
-    units: set[int | None] = {keep.ledger_unit_id}
+    subjects = {_subject(keep)}
     count = 0
-    for duplicate in duplicates:
-        if duplicate.pk == keep.pk:
-            continue
+    # As they are now (locked): the caller's copies may predate a reassignment.
+    chosen = [duplicate.pk for duplicate in duplicates if duplicate.pk != keep.pk]
+    for duplicate in Opinion.objects.select_for_update().filter(pk__in=chosen).order_by("pk"):
         if duplicate.campaign_id != keep.campaign_id:
             raise ValidationError(_("Only opinions of one campaign can be merged."))
         # Whatever was merged into the duplicate now points at ``keep``: one level only.
@@ -541,11 +560,11 @@ def opinion_merge(*, actor: Any, keep: Opinion, duplicates: Iterable[Opinion]) -
         duplicate.merged_into = keep
         _stamp(duplicate, actor)
         duplicate.save(update_fields=["merged_into"])
-        units.add(duplicate.ledger_unit_id)
+        subjects.add(_subject(duplicate))
         count += 1
     if count == 0:
         raise ValidationError(_("Select at least one other opinion to merge into the one kept."))
-    _announce(keep.campaign_id, units)
+    _announce(keep.campaign_id, subjects)
     return count
 
 
@@ -557,7 +576,7 @@ def opinion_unmerge(*, actor: Any, opinion: Opinion) -> Opinion:
     opinion.merged_into = None
     _stamp(opinion, actor)
     opinion.save(update_fields=["merged_into"])
-    _announce(opinion.campaign_id, [opinion.ledger_unit_id])
+    _announce(opinion.campaign_id, [_subject(opinion)])
     return opinion
 
 
@@ -639,7 +658,7 @@ def event_create(*, actor: Any, campaign: Campaign, **fields: Any) -> Solicitati
     if unknown:
         raise TypeError(f"Not an event field: {', '.join(sorted(unknown))}")
     event = _save_event(actor=actor, event=SolicitationEvent(campaign=campaign, **fields))
-    _announce(campaign.pk, [event.unit_id], source=EVENT_SOURCE)
+    announce_change(campaign_id=campaign.pk, unit_ids=[event.unit_id], source=EVENT_SOURCE)
     return event
 
 
@@ -654,5 +673,5 @@ def event_update(*, actor: Any, event: SolicitationEvent, **changes: Any) -> Sol
         setattr(event, name, value)
     event = _save_event(actor=actor, event=event)
     # A moved event changes the counts of the unit it left and the one it joined.
-    _announce(event.campaign_id, [old_unit, event.unit_id], source=EVENT_SOURCE)
+    announce_change(campaign_id=event.campaign_id, unit_ids=[old_unit, event.unit_id], source=EVENT_SOURCE)
     return event

@@ -16,6 +16,11 @@ Levels and what a row of each counts:
 
 Unit rows are per ledger unit, not per subtree: a page about a party committee sums
 the rows of its subtree with one path-prefix query.
+
+Beneath them, never shown, the opinions' ``LedgerCell`` rows: counts per ledger unit and
+target, from which the opinions' unit, member and team rows are sums. A roll-up after a
+change to a few opinions recomputes their targets' cells from source and re-sums only
+the rows those cells feed (``reports.services``).
 """
 
 from __future__ import annotations
@@ -138,6 +143,17 @@ def unit_scope(unit_id: int | None) -> str:
     return UNASSIGNED_SCOPE if unit_id is None else f"unit:{unit_id}"
 
 
+def cell_scope(unit_id: int | None, member_id: int | None, team_id: int | None) -> str:
+    """The scope of a ``LedgerCell`` (the SQL of ``reports.sources`` spells the same)."""
+    if member_id is not None:
+        target = f"m{member_id}"
+    elif team_id is not None:
+        target = f"t{team_id}"
+    else:
+        target = "u"
+    return f"cell:{'none' if unit_id is None else unit_id}:{target}"
+
+
 def member_scope(member_id: int) -> str:
     return f"member:{member_id}"
 
@@ -186,11 +202,69 @@ class LedgerRow(models.Model):
             ),
         ]
         indexes = [
-            # The general ledger and the stage summary: one campaign's county rows.
-            models.Index(fields=["campaign", "level", "dimension"], name="ledger_row_level_dimension"),
+            # The general ledger and the stage summary: one campaign's county rows; and
+            # a county figure summed from its unit rows (one key of one dimension).
+            models.Index(fields=["campaign", "level", "dimension", "key"], name="ledger_row_level_dim_key"),
             # Sub-ledgers and the summary by unit: a unit's rows of one level.
             models.Index(fields=["unit", "level", "dimension"], name="ledger_row_unit_level"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} · {self.dimension}={self.key}: {self.value}"
+
+
+class LedgerCell(models.Model):
+    """The opinions' counts at the grain every opinion figure of the ledger sums from:
+    per ledger unit and target (a member, a team, or none: a unit named as a whole, or
+    no target yet), along each opinion dimension. Not shown anywhere; written, like the
+    ledger rows, only by the roll-ups, and recounted by the reconciliation.
+
+    They let a roll-up after a change to a few opinions recompute only the cells of
+    those opinions' targets from source, then the unit, member and team rows concerned
+    by summing cells (a unit's few hundred, not its thousands of opinions): see
+    ``reports.services``. A full roll-up or one of whole units recomputes the cells of
+    its units from source with everything else."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    # "cell:<ledger unit id or none>:<m<member id>, t<team id> or u>": one string, so that
+    # the unique constraint behaves alike on SQLite and PostgreSQL (no NULLs in it).
+    scope = models.CharField(_("scope"), max_length=40)
+    unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ledger unit"),
+        db_index=False,  # indexed with the figure (Meta.indexes)
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("member")
+    )
+    team = models.ForeignKey(
+        LeadershipTeam,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("leadership team"),
+    )
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    key = models.CharField(_("key"), max_length=40, blank=True)
+    value = models.PositiveBigIntegerField(_("value"))
+
+    class Meta:
+        verbose_name = _("ledger cell")
+        verbose_name_plural = _("ledger cells")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "scope", "dimension", "key"], name="ledger_cell_unique_figure"),
+            models.CheckConstraint(
+                condition=Q(member__isnull=True) | Q(team__isnull=True), name="ledger_cell_one_target"
+            ),
+        ]
+        # A unit's cells of some figures are summed into its rows; a member's and a
+        # team's are found by their foreign keys' own indexes.
+        indexes = [models.Index(fields=["unit", "dimension", "key"], name="ledger_cell_unit_figure")]
 
     def __str__(self) -> str:
         return f"{self.scope} · {self.dimension}={self.key}: {self.value}"

@@ -24,6 +24,7 @@ from reports.models import (
     SUGGESTION_BOXES,
     TOTAL_KEY,
     Dimension,
+    cell_scope,
     member_scope,
     team_scope,
     unit_scope,
@@ -33,7 +34,8 @@ from reports.registry import FigureKey
 
 def recount_opinions(campaign_id: int) -> dict[FigureKey, int]:
     """Every figure of the opinions, feedback lists and solicitation events counted
-    afresh with the ORM (on purpose not the SQL of ``reports.sources``)."""
+    afresh with the ORM (on purpose not the SQL of ``reports.sources``), and the
+    opinions' cells (scopes ``cell:…``)."""
     figures: Counter[FigureKey] = Counter()
     opinions = Opinion.objects.filter(campaign_id=campaign_id, merged_into__isnull=True).order_by()
     levels = (
@@ -47,6 +49,14 @@ def recount_opinions(campaign_id: int) -> dict[FigureKey, int]:
             for row in queryset.values(*fields).annotate(n=Count("pk")):
                 key = row[dimension] if dimension != Dimension.TOTAL else TOTAL_KEY
                 figures[(scope(row[subject]), row[filed_under], dimension, key)] += row["n"]
+    # The cells (``LedgerCell``): per ledger unit and target, filed under the ledger unit.
+    subject = ("ledger_unit_id", "target_member_id", "target_team_id")
+    for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
+        fields = [*subject] + ([dimension] if dimension != Dimension.TOTAL else [])
+        for row in opinions.values(*fields).annotate(n=Count("pk")):
+            key = row[dimension] if dimension != Dimension.TOTAL else TOTAL_KEY
+            where = cell_scope(*(row[name] for name in subject)), row["ledger_unit_id"]
+            figures[(*where, dimension, key)] += row["n"]
     for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
         if dimension == Dimension.TOTAL:
             figures[(COUNTY_SCOPE, None, dimension, TOTAL_KEY)] += opinions.count()

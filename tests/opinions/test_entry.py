@@ -101,8 +101,14 @@ def test_a_secretary_enters_a_forums_opinions_in_one_go(world, targets, forum, s
     assert {o.recording_unit for o in opinions} == {world.unit}
     assert opinions[0].source_group == SourceGroup.VETERAN_CADRES
     assert opinions[1].kind == OpinionKind.SUGGESTION
-    # One announcement for the batch, not one per row.
-    assert list(ChangeOutbox.objects.values_list("unit_id", flat=True)) == [world.unit.pk]
+    # One announcement for the batch: its unit, and each target (what the roll-up redoes).
+    assert sorted(ChangeOutbox.objects.values_list("unit_id", "target")) == sorted(
+        [
+            (world.unit.pk, f"member:{targets.county_leader.pk}"),
+            (world.unit.pk, f"team:{targets.standing_team.pk}"),
+            (world.unit.pk, f"member:{targets.ordinary_member.pk}"),
+        ]
+    )
     followed = secretary.get(response["Location"])
     assert "3 opinions were recorded." in followed.content.decode()
     assert followed.context["heading"]["event"].value() == str(forum.pk)

@@ -61,7 +61,10 @@ def test_reassign_the_ticked_opinions_to_one_target(world, targets, three, offic
     assert {(o.target_team_id, o.target_member_id, o.category) for o in Opinion.objects.all()} == {
         (targets.standing_team.pk, None, TargetCategory.STANDING_COMMITTEE_TEAM)
     }
-    assert list(ChangeOutbox.objects.values_list("unit_id", flat=True)) == [world.unit.pk]
+    # One announcement: the unit, the targets left and the one given.
+    announced = set(ChangeOutbox.objects.values_list("unit_id", "target"))
+    assert {unit for unit, _target in announced} == {world.unit.pk}
+    assert (world.unit.pk, f"team:{targets.standing_team.pk}") in announced
 
 
 def test_reassign_without_a_target_is_refused_at_the_target(world, three, office):

@@ -122,14 +122,17 @@ def add_event(campaign, unit: OrgUnit, *, channel: str = Channel.FORUM, **fields
 def set_list(
     campaign, *, member: Member | None = None, team: LeadershipTeam | None = None, status: str
 ) -> FeedbackList:
-    """A feedback list in a given state, announced as the feedback services would."""
+    """A feedback list in a given state, announced as the feedback services would: filed
+    under the target's unit when written, announced for that unit and today's."""
     target = member or team
+    today = type(target).objects.values_list("unit_id", flat=True).get(pk=target.pk)  # the object may be stale
     feedback_list, _created = FeedbackList.objects.update_or_create(
         target_member=member,
         target_team=team,
-        defaults={"campaign": campaign, "ledger_unit": target.unit, "status": status},
+        defaults={"campaign": campaign, "status": status},
+        create_defaults={"campaign": campaign, "status": status, "ledger_unit_id": today},
     )
-    announce_change(campaign_id=campaign.pk, unit_ids=[target.unit_id], source="feedback")
+    announce_change(campaign_id=campaign.pk, unit_ids={feedback_list.ledger_unit_id, today}, source="feedback")
     return feedback_list
 
 

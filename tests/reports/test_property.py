@@ -1,5 +1,5 @@
 """Property: whatever sequence of creates, edits, reassignments, merges, unmerges,
-deletes, transitions, events and feedback lists happens — with some roll-up messages
+deletes, transitions, events, feedback lists and members moving unit happens — with some roll-up messages
 lost on the way — once the outbox is drained every ledger figure equals a recount."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign.models import ChangeOutbox
+from campaign.models import ChangeOutbox, Member
 from opinions.models import Aspect, Channel, FeedbackList, Opinion, OpinionKind, OpinionStatus
 from opinions.services import (
     event_create,
@@ -50,6 +50,9 @@ operations = st.one_of(
         st.integers(0, 5),
         delivered,
     ),
+    # A member moves to the other unit (announced by unit, not by target): later changes
+    # to opinions about him or her roll up by target, filed under the new unit.
+    st.tuples(st.just("move"), index, delivered),
     st.tuples(st.just("drain")),
 )
 
@@ -104,6 +107,14 @@ def _apply(ledgers: Any, operation: tuple) -> None:
             forms_returned=forms // 2,
             boxes_set=boxes,
         )
+    elif name == "move":
+        # A fresh instance: the fixture's own must not carry the move into the next example.
+        chosen = _pick([ledgers.member, ledgers.colleague, ledgers.other_member], operation[1])
+        member = Member.objects.get(pk=chosen.pk)
+        units = (ledgers.world.unit, ledgers.world.other_unit)
+        member.unit = units[1] if member.unit_id == units[0].pk else units[0]
+        member.branch = None
+        member.save()
     elif name == "drain":
         services.ledger_drain_outbox()
 
