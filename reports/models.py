@@ -162,15 +162,13 @@ def team_scope(team_id: int) -> str:
     return f"team:{team_id}"
 
 
-class LedgerRow(models.Model):
+class _Figure(models.Model):
+    """What a ledger row and a cell share: one count, in one campaign, for one scope
+    (a string that names it whole, so that the unique constraint behaves alike on
+    SQLite and PostgreSQL: no NULLs in it), along one dimension, for one key."""
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
-    level = models.CharField(_("level"), max_length=10, choices=LedgerLevel.choices)
-    # "county", "unit:<id>", "unit:none", "member:<id>" or "team:<id>": one string, so that
-    # the unique constraint behaves alike on SQLite and PostgreSQL (no NULLs in it).
     scope = models.CharField(_("scope"), max_length=40)
-    unit = models.ForeignKey(
-        OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("organisation")
-    )
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("member")
     )
@@ -185,6 +183,20 @@ class LedgerRow(models.Model):
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
     key = models.CharField(_("key"), max_length=40, blank=True)
     value = models.PositiveBigIntegerField(_("value"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.scope} · {self.dimension}={self.key}: {self.value}"
+
+
+class LedgerRow(_Figure):
+    # scope: "county", "unit:<id>", "unit:none", "member:<id>" or "team:<id>".
+    level = models.CharField(_("level"), max_length=10, choices=LedgerLevel.choices)
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("organisation")
+    )
 
     class Meta:
         verbose_name = _("ledger figure")
@@ -209,11 +221,8 @@ class LedgerRow(models.Model):
             models.Index(fields=["unit", "level", "dimension"], name="ledger_row_unit_level"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.scope} · {self.dimension}={self.key}: {self.value}"
 
-
-class LedgerCell(models.Model):
+class LedgerCell(_Figure):
     """The opinions' counts at the grain every opinion figure of the ledger sums from:
     per ledger unit and target (a member, a team, or none: a unit named as a whole, or
     no target yet), along each opinion dimension. Not shown anywhere; written, like the
@@ -225,10 +234,7 @@ class LedgerCell(models.Model):
     ``reports.services``. A full roll-up or one of whole units recomputes the cells of
     its units from source with everything else."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
-    # "cell:<ledger unit id or none>:<m<member id>, t<team id> or u>": one string, so that
-    # the unique constraint behaves alike on SQLite and PostgreSQL (no NULLs in it).
-    scope = models.CharField(_("scope"), max_length=40)
+    # scope: "cell:<ledger unit id or none>:<m<member id>, t<team id> or u>".
     unit = models.ForeignKey(
         OrgUnit,
         on_delete=models.CASCADE,
@@ -238,20 +244,6 @@ class LedgerCell(models.Model):
         verbose_name=_("ledger unit"),
         db_index=False,  # indexed with the figure (Meta.indexes)
     )
-    member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("member")
-    )
-    team = models.ForeignKey(
-        LeadershipTeam,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("leadership team"),
-    )
-    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
-    key = models.CharField(_("key"), max_length=40, blank=True)
-    value = models.PositiveBigIntegerField(_("value"))
 
     class Meta:
         verbose_name = _("ledger cell")
@@ -265,9 +257,6 @@ class LedgerCell(models.Model):
         # A unit's cells of some figures are summed into its rows; a member's and a
         # team's are found by their foreign keys' own indexes.
         indexes = [models.Index(fields=["unit", "dimension", "key"], name="ledger_cell_unit_figure")]
-
-    def __str__(self) -> str:
-        return f"{self.scope} · {self.dimension}={self.key}: {self.value}"
 
 
 class LedgerState(models.Model):
