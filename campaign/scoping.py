@@ -255,15 +255,15 @@ def _compute_scope(user: Any) -> Scope:
         is_admin=user.is_superuser,
         campaign_ids=frozenset(campaign_ids),
         office_campaign_ids=frozenset(office_ids),
-        paths=tuple(_outermost(paths)),
-        secretary_paths=tuple(_outermost(secretary_paths)),
+        paths=tuple(outermost_paths(paths)),
+        secretary_paths=tuple(outermost_paths(secretary_paths)),
         supervisor=supervisor,
         member=member,
         roles=frozenset(roles),
     )
 
 
-def _outermost(paths: Iterable[str]) -> list[str]:
+def outermost_paths(paths: Iterable[str]) -> list[str]:
     """Drop paths that lie inside another: the outer subtree already covers them."""
     result: list[str] = []
     for path in sorted(set(paths), key=len):

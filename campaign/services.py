@@ -71,7 +71,7 @@ class KindCount:
 def can_import(user: Any, campaign: Campaign) -> bool:
     """Office staff and administrators, into a campaign their scope covers."""
     scope = scope_for(user)
-    return scope.can("org.import") and scope.filter(Campaign.objects.filter(pk=campaign.pk)).exists()
+    return scope.can("org.import") and scope.can_see(campaign)
 
 
 def org_import(

@@ -57,6 +57,7 @@ from campaign.importing import (
 )
 from campaign.importing import not_a_date as _not_a_date
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from campaign.progress import claim_job
 from campaign.scoping import Scope, scope_for
 from campaign.services import upload_stash
 from opinions import services
@@ -119,7 +120,7 @@ Progress = Callable[[int, int], None]
 def can_import(user: Any, campaign: Campaign) -> bool:
     """Whoever the scoping rules let import opinions, into a campaign in their scope."""
     scope = scope_for(user)
-    return scope.can("opinions.import") and scope.filter(Campaign.objects.filter(pk=campaign.pk)).exists()
+    return scope.can("opinions.import") and scope.can_see(campaign)
 
 
 def opinions_import(
@@ -996,7 +997,7 @@ def import_job_run(*, job_id: int) -> None:
 
 def _run(job_id: int) -> None:
     with transaction.atomic():
-        if not _claim(job_id):
+        if not claim_job(_LOCK_NAMESPACE, job_id):
             return
         job = ImportJob.objects.select_related("campaign", "user").filter(pk=job_id).first()
         if job is None or not job.running:
@@ -1039,17 +1040,6 @@ def _run(job_id: int) -> None:
 
 # What a job keeps of a long list of problems; the first are the ones to fix first.
 JOB_ERRORS = 1000
-
-
-def _claim(job_id: int) -> bool:
-    """Whether this run may work on the job: on PostgreSQL a lock held until the end of
-    the transaction, so that a second delivery of the task waits its turn; elsewhere
-    (SQLite, one writer at a time) always."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, job_id])
-        return bool(cursor.fetchone()[0])
 
 
 _LOCK_NAMESPACE = 0x1A9  # "import" in the advisory lock space of this database

@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaign.models import Campaign, OrgUnit
+from campaign.progress import claim_job
 from campaign.scoping import scope_for
 from opinions.models import Opinion
 from reports import exports
@@ -132,7 +133,7 @@ def _run(job_id: int) -> None:
     # One transaction, that the job is finished with; its progress goes through a
     # connection of its own (_Progress).
     with transaction.atomic():
-        if not _claim(job_id):
+        if not claim_job(_LOCK_NAMESPACE, job_id):
             return
         job = ExportJob.objects.select_related("campaign", "user", "unit").filter(pk=job_id).first()
         if job is None or not job.running:
@@ -164,17 +165,6 @@ def _run(job_id: int) -> None:
             rows_done=progress.done,
             finished_at=timezone.now(),
         )
-
-
-def _claim(job_id: int) -> bool:
-    """Whether this run may write the job: on PostgreSQL a lock held until the end of
-    the transaction, so that a second delivery of the task waits its turn; elsewhere
-    (SQLite, one writer at a time) always."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, job_id])
-        return bool(cursor.fetchone()[0])
 
 
 def _purge(user: Any) -> None:

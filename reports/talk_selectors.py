@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, SupervisoryTeam
-from campaign.scoping import scope_for
+from campaign.scoping import outermost_paths, scope_for
 from reports import models as keys
 from reports.models import Dimension, LedgerLevel, LedgerRow
 from reports.selectors import sees_whole
@@ -291,14 +291,6 @@ class ReviewProgress:
     total: TalkFigures
 
 
-def _outermost(paths: Iterable[str]) -> list[str]:
-    result: list[str] = []
-    for path in sorted(set(paths), key=len):
-        if not any(path.startswith(outer) for outer in result):
-            result.append(path)
-    return result
-
-
 def visible_teams(user: Any, campaign: Campaign) -> QuerySet[SupervisoryTeam]:
     return scope_for(user).filter(SupervisoryTeam.objects.filter(campaign=campaign)).order_by("-level", "pk")
 
@@ -327,12 +319,12 @@ def review_progress(user: Any, campaign: Campaign, teams: Iterable[SupervisoryTe
         by_path[path].append((key, value))
 
     # Every team of the campaign counts for "no team supervises it", not only the visible ones.
-    all_paths = _outermost(
+    all_paths = outermost_paths(
         through.objects.filter(supervisoryteam__campaign=campaign).values_list("orgunit__path", flat=True)
     )
     result = ReviewProgress(rows=[], unsupervised=TalkFigures(), total=TalkFigures())
     for team in teams:
-        paths = _outermost(path for path, _name in supervised[team.pk])
+        paths = outermost_paths(path for path, _name in supervised[team.pk])
         figures = [item for path, items in by_path.items() if path.startswith(tuple(paths)) for item in items]
         result.rows.append(
             TeamReview(

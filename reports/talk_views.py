@@ -29,7 +29,7 @@ from campaign.selectors import current_campaign_for
 from campaign.views import paginate, require
 from reports import selectors, talk_exports
 from reports import talk_selectors as talks
-from reports.forms import SummaryFilterForm
+from reports.views import summary_filter
 from talks.plan import missing_pairs_of
 
 EXPORT_CHUNK = 500
@@ -64,23 +64,12 @@ def _state(campaign: Campaign) -> dict[str, Any]:
 # --- The county ------------------------------------------------------------------------
 
 
-def _summary(request: HttpRequest, campaign: Campaign | None) -> tuple[SummaryFilterForm, Any, bool]:
-    form = SummaryFilterForm(request.GET or None, user=request.user, campaign=campaign)
-    params = form.cleaned_data if form.is_valid() else {}
-    if campaign is None:
-        return form, OrgUnit.objects.none(), True
-    units, fold = selectors.summary_units(
-        request.user, campaign, committee=params.get("committee"), search=params.get("q", "")
-    )
-    return form, units, fold
-
-
 @login_required
 @require_GET
 def talks_county(request: HttpRequest) -> HttpResponse:
     require(request, "talks.progress")
     campaign = current_campaign_for(request.user)
-    form, units, fold = _summary(request, campaign)
+    form, units, fold = summary_filter(request, campaign)
     context: dict[str, Any] = {"campaign": campaign, "form": form}
     if campaign is not None:
         page = paginate(request, units)
@@ -103,7 +92,7 @@ def talks_county_export(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign_for(request.user)
     if campaign is None:
         raise Http404
-    _form, units, fold = _summary(request, campaign)
+    _form, units, fold = summary_filter(request, campaign)
 
     def rows() -> Iterator[talks.UnitTalks]:
         paginator = Paginator(units, EXPORT_CHUNK)

@@ -121,7 +121,12 @@ def _campaign(request: HttpRequest) -> Campaign | None:
     return current_campaign_for(request.user)
 
 
-def _summary(request: HttpRequest, campaign: Campaign | None) -> tuple[SummaryFilterForm, QuerySet[OrgUnit], bool]:
+def summary_filter(
+    request: HttpRequest, campaign: Campaign | None
+) -> tuple[SummaryFilterForm, QuerySet[OrgUnit], bool]:
+    """The summary pages' filter (party committee, name) as asked, and the units it
+    lets through with whether branches fold into their unit. The opinions' and the
+    talks' summaries by unit share it."""
     form = SummaryFilterForm(request.GET or None, user=request.user, campaign=campaign)
     params = form.cleaned_data if form.is_valid() else {}
     if campaign is None:
@@ -136,7 +141,7 @@ def _summary(request: HttpRequest, campaign: Campaign | None) -> tuple[SummaryFi
 def general_ledger(request: HttpRequest) -> HttpResponse:
     require(request, "ledgers.view")
     campaign = _campaign(request)
-    form, units, fold = _summary(request, campaign)
+    form, units, fold = summary_filter(request, campaign)
     context: dict[str, Any] = {"campaign": campaign, "form": form}
     if campaign is not None:
         whole = selectors.sees_whole(scope_for(request.user), campaign)
@@ -166,7 +171,7 @@ def summary_export(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     if campaign is None:
         raise Http404
-    form, units, fold = _summary(request, campaign)
+    form, units, fold = summary_filter(request, campaign)
     whole = selectors.sees_whole(scope_for(request.user), campaign)
     filtered = form.is_valid() and any(form.cleaned_data.values())
 

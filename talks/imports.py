@@ -99,7 +99,7 @@ class TalkCount:
 def can_import(user: Any, campaign: Campaign) -> bool:
     """Whoever the scoping rules let import talk cards, into a campaign in their scope."""
     scope = scope_for(user)
-    return scope.can("talks.import") and scope.filter(Campaign.objects.filter(pk=campaign.pk)).exists()
+    return scope.can("talks.import") and scope.can_see(campaign)
 
 
 def talks_import(
