@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import translation
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, Rank, RoleKind, SupervisoryLevel, TeamKind
@@ -92,8 +94,7 @@ class World:
     users: dict
 
 
-@pytest.fixture
-def world(db) -> World:
+def build_world() -> World:
     campaign = f.CampaignFactory(slug="demo", name="示范县第一批")
     f.add_stages(campaign)
     unit_f = f.OrgUnitFactory
@@ -147,6 +148,72 @@ def world(db) -> World:
         other_member=other_member,
         users=users,
     )
+
+
+# Fixtures that make a test commit for real: a module holding such a test builds its
+# `world` per test, since an outer transaction held open for the module would hide the
+# world from a live server's thread and be flushed by the test's teardown.
+TRANSACTIONAL_FIXTURES = {
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+_PER_TEST_WORLD: set[str] = set()
+
+
+def is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback")):
+        return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+# The suite runs on both cores with pytest-xdist (`make test`), a file at a time to each
+# worker so that a module's `world` is built once; tests/demo/ is one unit, since its
+# package shares one seeded county. The slowest units go first so none is left alone at
+# the end.
+SHARED_SCOPES = ("tests/demo/",)
+FIRST = ("tests/demo/", "tests/browser/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _PER_TEST_WORLD.update(str(item.path) for item in items if is_transactional(item))
+    rank = {prefix: i for i, prefix in enumerate(FIRST)}
+    items.sort(key=lambda item: next((rank[p] for p in FIRST if item.nodeid.startswith(p)), len(FIRST)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # pragma: no cover (xdist's controller)
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            shared = next((prefix for prefix in SHARED_SCOPES if nodeid.startswith(prefix)), None)
+            return shared or super()._split_scope(nodeid)
+
+    return FileScheduling(config, log)
+
+
+@pytest.fixture(scope="module")
+def _module_world(request, django_db_setup, django_db_blocker) -> Iterator[World | None]:
+    """The world, built once for a module inside a transaction rolled back at its end;
+    each test runs in a savepoint inside it (pytest-django's `db`), as Django's
+    ``TestCase.setUpTestData`` does for a class."""
+    if str(request.path) in _PER_TEST_WORLD:
+        yield None
+        return
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(db, _module_world: World | None) -> World:
+    """A fresh copy of the module's world for each test (its rows are rolled back after
+    every test; the copy keeps one test's changes to the Python objects from the next)."""
+    if _module_world is None:
+        return build_world()
+    return copy.deepcopy(_module_world)
 
 
 @pytest.fixture

@@ -11,20 +11,18 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, F, Max, Q
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from campaign import demo as county_demo
 from campaign.models import (
     Campaign,
     ChangeOutbox,
@@ -52,25 +50,10 @@ from opinions.models import (
 )
 from opinions.services import Target, derive
 from reports.services import ledger_rollup_full
+from tests.demo.conftest import Seeded
 
 User = get_user_model()
 Status = FeedbackList.Status
-
-
-@dataclass
-class Seeded:
-    campaign: Campaign
-    output: str
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        with override_settings(CANVASS_DEMO_USERS=False), translation.override("en"):
-            call_command("seed_demo", "--with-demo-users", stdout=out)
-        yield Seeded(campaign=Campaign.objects.get(slug=county_demo.SLUG), output=out.getvalue())
-        transaction.set_rollback(True)
 
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]

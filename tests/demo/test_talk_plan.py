@@ -5,18 +5,12 @@ the end."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
-from campaign import demo as county_demo
-from campaign.models import Campaign, Member
+from campaign.models import Member
 from talks.models import Talk
 from talks.plan import talk_plan
 from tests.talks.progress_helpers import (
@@ -30,13 +24,9 @@ from tests.talks.progress_helpers import (
 User = get_user_model()
 
 
-@pytest.fixture(scope="module")
-def campaign(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(CANVASS_DEMO_USERS=False), translation.override("en"):
-            call_command("seed_demo", "--with-demo-users", stdout=StringIO())
-        yield Campaign.objects.get(slug=county_demo.SLUG)
-        transaction.set_rollback(True)
+@pytest.fixture
+def campaign(seeded):
+    return seeded.campaign
 
 
 pytestmark = pytest.mark.django_db

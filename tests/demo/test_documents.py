@@ -3,17 +3,10 @@ right reviewer, most approved, some returned and resubmitted. One seed per modul
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
-from django.utils import translation
 
-from campaign import demo as county_demo
-from campaign.models import LEADING_RANKS, Campaign, Member, Rank, SupervisoryLevel, SupervisoryTeam
+from campaign.models import LEADING_RANKS, Member, Rank, SupervisoryLevel, SupervisoryTeam
 from reports.services import ledger_compare
 from reports.summary import stage_summary
 from reviews import services
@@ -23,13 +16,9 @@ from reviews.wordcount import count_words
 from tests.reviews.ledger import assert_documents_match
 
 
-@pytest.fixture(scope="module")
-def campaign(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(CANVASS_DEMO_USERS=False), translation.override("en"):
-            call_command("seed_demo", "--with-demo-users", stdout=StringIO())
-        yield Campaign.objects.get(slug=county_demo.SLUG)
-        transaction.set_rollback(True)
+@pytest.fixture
+def campaign(seeded):
+    return seeded.campaign
 
 
 pytestmark = pytest.mark.django_db

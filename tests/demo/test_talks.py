@@ -16,33 +16,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Max
-from django.test import override_settings
 from django.utils import timezone, translation
 
-from campaign import demo as county_demo
 from campaign.models import LEADING_RANKS, Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, StageKind
 from talks import selectors
 from talks.models import CardDecision, CardState, Talk, TalkKind, TalkReview, pair_key
+from tests.demo.conftest import Seeded
 from tests.talks.ledger_helpers import naive_required_pairs, naive_talk_ledger, stored_talk_ledger
-
-
-@dataclass
-class Seeded:
-    campaign: Campaign
-    output: str
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        with override_settings(CANVASS_DEMO_USERS=False), translation.override("en"):
-            call_command("seed_demo", stdout=out)
-        yield Seeded(campaign=Campaign.objects.get(slug=county_demo.SLUG), output=out.getvalue())
-        transaction.set_rollback(True)
-
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
