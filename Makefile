@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 EMBEDDED := DEBUG=1
 
-.PHONY: run test setup migrate lint format check migrations-check messages bench clean
+.PHONY: run test test-fast setup migrate lint format check migrations-check messages bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,17 @@ run: setup
 	@echo "Canvass is serving at http://127.0.0.1:8000/ (Ctrl-C stops it)"
 	$(EMBEDDED) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The whole suite on every core (pytest-xdist; tests/conftest.py hands out a file at a time).
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+TEST_WORKERS ?= auto
+
+# The developer's loop: one process, the test database kept between runs (on SQLite in a
+# file under .venv/). `make test-fast T=tests/campaign/test_scoping.py`, or `T="-k box"`.
+T ?= tests
+test-fast: setup
+	CANVASS_TEST_DB_FILE=$(abspath $(VENV))/test-db.sqlite3 $(BIN)/python -m pytest --reuse-db -n 0 $(T)
 
 lint: setup
 	$(BIN)/ruff check .

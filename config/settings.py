@@ -138,6 +138,10 @@ except Exception as exc:  # dj-database-url raises several types for a bad URL
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a lock rather than fail at once when the dev server and a command overlap.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # `make test-fast` keeps the SQLite test database in this file between runs
+    # (pytest --reuse-db); otherwise tests use a database in memory.
+    if os.environ.get("CANVASS_TEST_DB_FILE"):
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["CANVASS_TEST_DB_FILE"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery -----------------------------------------------------------------

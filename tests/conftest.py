@@ -25,6 +25,16 @@ REQUIRE_SERVICES = os.environ.get("CANVASS_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
 
 
+# Property tests: a quick run by default (a developer's loop), the thorough one in CI
+# (.ci/run sets CANVASS_PROPERTY_PROFILE=thorough).
+THOROUGH = os.environ.get("CANVASS_PROPERTY_PROFILE", "quick") == "thorough"
+
+
+def property_examples(thorough: int) -> int:
+    """How many examples a property test tries: all of them in CI, a quarter otherwise."""
+    return thorough if THOROUGH else max(10, thorough // 4)
+
+
 def need(condition: bool, reason: str) -> None:
     """Skip on a developer's bare machine, fail in CI."""
     if condition:
@@ -50,6 +60,15 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_of_this_worker(tmp_path_factory) -> None:
+    """Uploads and export files of tests that do not choose a folder go to one of this
+    test process's own, never into the project or another xdist worker's files."""
+    from django.conf import settings as django_settings
+
+    django_settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +192,13 @@ def is_transactional(item: pytest.Item) -> bool:
 # worker so that a module's `world` is built once; tests/demo/ is one unit, since its
 # package shares one seeded county. The slowest units go first so none is left alone at
 # the end.
-SHARED_SCOPES = ("tests/demo/",)
+SHARED_SCOPES = {
+    "tests/demo/": "demo",
+    # Both start a Celery worker inside the test process on the same Redis database
+    # (CI's CELERY_BROKER_URL): side by side, each would take the other's tasks.
+    "tests/test_celery_worker.py": "redis-worker",
+    "tests/reports/test_worker.py": "redis-worker",
+}
 FIRST = ("tests/demo/", "tests/browser/")
 
 
@@ -183,12 +208,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: next((rank[p] for p in FIRST if item.nodeid.startswith(p)), len(FIRST)))
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # pragma: no cover (xdist's controller)
     from xdist.scheduler import LoadFileScheduling
 
     class FileScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            shared = next((prefix for prefix in SHARED_SCOPES if nodeid.startswith(prefix)), None)
+            shared = next((name for prefix, name in SHARED_SCOPES.items() if nodeid.startswith(prefix)), None)
             return shared or super()._split_scope(nodeid)
 
     return FileScheduling(config, log)

@@ -23,6 +23,7 @@ from opinions.services import (
     opinion_update,
 )
 from reports import services
+from tests.conftest import property_examples
 from tests.reports.helpers import add_opinion, assert_ledger_matches_source, set_list
 
 index = st.integers(min_value=0, max_value=50)
@@ -120,7 +121,7 @@ def _apply(ledgers: Any, operation: tuple) -> None:
 
 
 @settings(
-    max_examples=60,
+    max_examples=property_examples(60),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -22,6 +22,7 @@ from talks import selectors
 from talks.models import CardDecision, CardState, Relation, Talk, TalkKind
 from talks.services import card_review, talk_create, talk_delete, talk_update
 from tests import factories as f
+from tests.conftest import property_examples
 from tests.talks.ledger_helpers import (
     assert_talk_ledger_matches,
     differences,
@@ -411,7 +412,7 @@ def _build(world, plan: dict) -> list[OrgUnit]:
 
 
 @settings(
-    max_examples=40,
+    max_examples=property_examples(40),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
