@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.text import capfirst
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.factories import PASSWORD
 
@@ -67,3 +67,15 @@ def shoot(page: Page, name: str) -> Path:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at width {page.viewport_size['width']}"
     return path
+
+
+def nav_link(page: Page, name: str) -> Locator:
+    """The main menu's link named `name`, visible: its group opened first, as a person
+    would (a member's few entries are not grouped, so there is nothing to open)."""
+    nav = page.locator(".mainnav")
+    group = nav.locator(".navgroup").filter(has=page.get_by_role("link", name=name, exact=True, include_hidden=True))
+    if group.count():
+        toggle = group.locator(".navtoggle")
+        if toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+    return nav.get_by_role("link", name=name, exact=True)

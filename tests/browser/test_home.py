@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaign.models import OrgUnitKind, StageKind, StepKind
-from tests.browser.helpers import log_in, log_out, shoot, switch_language, tr
+from tests.browser.helpers import log_in, log_out, nav_link, shoot, switch_language, tr
 from tests.conftest import World
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def check_home(page: Page, world: World, role: str, language: str) -> None:
         expect(nav.get_by_role("link", name=tr(language, "Organisations"), exact=True)).to_have_count(0)
         expect(nav.get_by_role("link", name=tr(language, "My record"), exact=True)).to_be_visible()
     else:
-        expect(nav.get_by_role("link", name=tr(language, "Organisations"), exact=True)).to_be_visible()
+        expect(nav_link(page, tr(language, "Organisations"))).to_be_visible()
     if role == "admin":
         expect(nav.get_by_role("link", name=tr(language, "Admin"), exact=True)).to_be_visible()
 
@@ -131,7 +131,7 @@ def test_language_chosen_on_the_login_page_stays_after_logging_in(live_world, op
     expect(page.locator("main h1")).to_have_text("Log in")
     log_in(page, "office", language="en")
     check_home(page, live_world, "office", "en")
-    page.locator(".mainnav").get_by_role("link", name="Organisations", exact=True).click()
+    nav_link(page, "Organisations").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main h1")).to_have_text("Organisations")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import log_in, log_out, shoot, tr
+from tests.browser.helpers import log_in, log_out, nav_link, shoot, tr
 from tests.conftest import World
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ LISTS = {
 
 def open_list(page: Page, title: str, language: str) -> None:
     """Follow the nav link, as a person would, and wait for the page's heading."""
-    page.locator(".mainnav").get_by_role("link", name=tr(language, title), exact=True).click()
+    nav_link(page, tr(language, title)).click()
     expect(page.locator("main h1")).to_have_text(tr(language, title))
     expect(page.locator("html")).to_have_attribute("lang", language)
 
@@ -108,7 +108,7 @@ def test_member_has_no_organisation_lists(live_world: World, open_page):
 
     # The member's own record is one click away, with his or her unit and branch.
     page.goto("/")
-    page.locator(".mainnav").get_by_role("link", name=tr("zh-hans", "My record"), exact=True).click()
+    nav_link(page, tr("zh-hans", "My record")).click()
     expect(page.locator("main h1")).to_have_text(live_world.member.name)
     expect(page.locator("main .facts")).to_contain_text(live_world.unit.name)
     expect(page.locator("main .facts")).to_contain_text(live_world.branch.name)

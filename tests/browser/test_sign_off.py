@@ -14,7 +14,7 @@ from campaign.models import Member
 from opinions import feedback
 from opinions.models import Aspect, Channel, FeedbackList, Opinion, OpinionStatus, SourceGroup
 from opinions.services import Target
-from tests.browser.helpers import log_in, shoot, tr
+from tests.browser.helpers import log_in, nav_link, shoot, tr
 from tests.conftest import World
 from tests.opinions.factories import OpinionFactory, SolicitationEventFactory
 
@@ -60,7 +60,7 @@ def write_list(world: World) -> FeedbackList:
 
 
 def open_my_feedback(page: Page, language: str) -> None:
-    page.locator(".mainnav").get_by_role("link", name=tr(language, "My feedback"), exact=True).click()
+    nav_link(page, tr(language, "My feedback")).click()
     expect(page.locator("main h1")).to_have_text(tr(language, "My feedback"))
 
 
@@ -155,7 +155,7 @@ def test_office_sees_the_list_it_wrote(live_world: World, open_page):
     feedback_list = write_list(world)
     page = open_page(language="zh-hans")
     log_in(page, "office", language="zh-hans")
-    page.locator(".mainnav").get_by_role("link", name=tr("zh-hans", "Feedback"), exact=True).click()
+    nav_link(page, tr("zh-hans", "Feedback")).click()
     page.get_by_role("link", name=world.member.name).click()
     expect(page.locator(".item")).to_have_count(3)
     expect(page.locator(".item").first).to_contain_text("提交人CANARY")  # the office sees the source

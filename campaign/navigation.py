@@ -1,0 +1,284 @@
+"""The main menu, the breadcrumb and the page title: one structure, by the campaign's stages.
+
+Each group is a stage of the campaign (and the reports at the end); each entry a page
+with the predicate that decides, from the user's scope, whether the menu offers it. The
+predicates ask ``scope.can`` (the same actions the views ``require``), so a link in the
+menu is a page that answers; the template only draws what ``menu_for`` returns.
+
+A stage that lands adds its entries to its group here, one line each; a group with no
+entry the user may open is not drawn (meetings, look-back and rectification, until then).
+
+URL names are strings: this module imports no other app (campaign is the ground floor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from campaign.models import OrgUnit
+from campaign.scoping import MEMBER, Scope
+
+Predicate = Callable[[Scope], bool]
+
+
+def can(action: str) -> Predicate:
+    return lambda scope: scope.can(action)
+
+
+def is_member(scope: Scope) -> bool:
+    return scope.member is not None
+
+
+def keeps_talk_register(scope: Scope) -> bool:
+    # The staff who keep the talk register: for them the card list is the register.
+    return scope.can("talks.progress")
+
+
+def has_own_talks_only(scope: Scope) -> bool:
+    # The same page (talks:card_list) shows a staff member his own talks above the
+    # register; only a member without the register needs it under "My talks".
+    return scope.member is not None and not keeps_talk_register(scope)
+
+
+def has_document_queue(scope: Scope) -> bool:
+    """Whoever documents are routed to: a supervisor (the municipal team, a county team's
+    leader) or a unit's responsible leader, who reviews its ordinary members' documents."""
+    if not scope.can("documents.review"):
+        return False
+    if scope.supervisor is not None:
+        return True
+    if scope.member is None:
+        return False
+    # Asked by the menu, the breadcrumb and the title of one page: one query a request
+    # (the scope lives as long as the request's user).
+    cached = getattr(scope, "_leads_a_unit", None)
+    if cached is None:
+        cached = OrgUnit.objects.filter(responsible_leader=scope.member).exists()
+        scope._leads_a_unit = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def is_django_staff(scope: Scope) -> bool:
+    return bool(getattr(scope.user, "is_staff", False))
+
+
+def own_member_pk(scope: Scope) -> tuple[Any, ...]:
+    assert scope.member is not None  # only offered to a member (is_member)
+    return (scope.member.pk,)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A page in the menu. ``pages``: the URL names of the pages reached from it (its
+    details, forms and exports), which the breadcrumb and the title put under it."""
+
+    url_name: str
+    label: str | Promise
+    allowed: Predicate
+    args: Callable[[Scope], tuple[Any, ...]] | None = None
+    pages: tuple[str, ...] = ()
+
+    def href(self, scope: Scope) -> str:
+        return reverse(self.url_name, args=self.args(scope) if self.args else None)
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str | Promise
+    entries: tuple[Entry, ...] = ()
+    pages: tuple[str, ...] = ()  # pages of the stage under no one entry (a document's page)
+
+
+def _group(key: str, label: str | Promise, *entries: Entry, pages: tuple[str, ...] = ()) -> Group:
+    return Group(key=key, label=label, entries=entries, pages=pages)
+
+
+GROUPS: tuple[Group, ...] = (
+    _group(
+        "organisation",
+        pgettext_lazy("menu group", "Organisation"),
+        Entry("campaign:unit_list", _("Organisations"), can("org.browse"), pages=("campaign:unit_detail",)),
+        Entry("campaign:member_list", _("Members"), can("org.browse")),
+        Entry("campaign:team_list", _("Leadership teams"), can("org.browse"), pages=("campaign:team_detail",)),
+        Entry(
+            "campaign:supervisory_team_list",
+            _("Supervisory teams"),
+            can("org.browse"),
+            pages=("campaign:supervisory_team_detail",),
+        ),
+        Entry("campaign:org_import", _("Import organisation"), can("org.import")),
+        Entry("campaign:member_detail", _("My record"), is_member, args=own_member_pk),
+        pages=("campaign:member_detail",),
+    ),
+    _group(
+        "opinions",
+        pgettext_lazy("menu group", "Opinions"),
+        Entry(
+            "opinions:opinion_list",
+            _("Opinions"),
+            can("opinions.view"),
+            pages=(
+                "opinions:opinion_detail",
+                "opinions:opinion_edit",
+                "opinions:opinion_delete",
+                "opinions:batch_entry",
+                "opinions:sort",
+                "opinions:event_list",
+                "opinions:event_create",
+                "opinions:event_edit",
+            ),
+        ),
+        Entry(
+            "opinions:feedback_lists",
+            _("Feedback"),
+            can("opinions.view"),
+            pages=(
+                "opinions:feedback_list",
+                "opinions:feedback_print",
+                "opinions:feedback_targets",
+                "opinions:feedback_release",
+                "opinions:feedback_item_create",
+                "opinions:feedback_item_edit",
+                "opinions:feedback_item_delete",
+            ),
+        ),
+        Entry("opinions:import_page", _("Import opinions"), can("opinions.import"), pages=("opinions:import_job",)),
+        Entry("opinions:my_feedback", _("My feedback"), is_member),
+    ),
+    _group(
+        "talks",
+        pgettext_lazy("menu group", "Talks"),
+        Entry(
+            "talks:card_list",
+            _("Talk cards"),
+            keeps_talk_register,
+            pages=("talks:card_detail", "talks:card_new", "talks:card_edit", "talks:card_delete", "talks:flagged"),
+        ),
+        Entry("talks:review_queue", _("Cards to review"), can("talks.review"), pages=("talks:card_review",)),
+        Entry("talks:import_page", _("Import talk cards"), can("talks.import"), pages=("talks:register",)),
+        Entry("talks:card_list", _("My talks"), has_own_talks_only),
+    ),
+    _group(
+        "documents",
+        pgettext_lazy("menu group", "Self-analysis"),
+        Entry("reviews:queue", _("To review"), has_document_queue),
+        Entry("reviews:my_document", _("My document"), can("documents.write")),
+        pages=("reviews:document_detail", "reviews:document_diff"),
+    ),
+    # The stages to come: their entries go here when they land.
+    _group("meetings", pgettext_lazy("menu group", "Meetings")),
+    _group("lookback", pgettext_lazy("menu group", "Look-back")),
+    _group("rectification", pgettext_lazy("menu group", "Rectification")),
+    _group(
+        "reports",
+        pgettext_lazy("menu group", "Reports"),
+        Entry(
+            "reports:general_ledger",
+            _("Ledgers"),
+            can("ledgers.view"),
+            pages=("reports:unit_ledger", "reports:member_ledger", "reports:export_job"),
+        ),
+        Entry(
+            "reports:documents_progress",
+            _("Document progress"),
+            can("documents.progress"),
+            pages=("reports:documents_unit",),
+        ),
+        Entry(
+            "reports:talks_county",
+            _("Talk progress"),
+            can("talks.progress"),
+            pages=("reports:talks_unit", "reports:talks_member", "reports:talks_review", "talks:plan"),
+        ),
+    ),
+)
+
+# Outside the stages, after them: Django's admin site, for its staff.
+TAIL: tuple[Entry, ...] = (Entry("admin:index", _("Admin"), is_django_staff),)
+
+
+@dataclass
+class Link:
+    label: str | Promise
+    href: str
+    current: bool = False
+
+
+@dataclass
+class MenuGroup:
+    key: str
+    label: str | Promise
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def current(self) -> bool:
+        return any(link.current for link in self.links)
+
+
+@dataclass
+class Menu:
+    groups: list[MenuGroup]
+    tail: list[Link]
+    flat: bool  # a member without a staff role: his or her few entries, no groups
+
+    @property
+    def links(self) -> list[Link]:
+        return [link for group in self.groups for link in group.links]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a page lies in the menu: its group, and the entry when it is the entry's
+    own page (None for a page reached from an entry: a detail, a form)."""
+
+    group: Group
+    entry: Entry | None
+
+
+def _current(entry: Entry, scope: Scope, view_name: str | None, path: str | None) -> bool:
+    # Two entries may share a page (talks:card_list): the current one is the one offered;
+    # an entry with arguments (My record) is current on its own object's page only.
+    if view_name != entry.url_name or not entry.allowed(scope):
+        return False
+    return entry.args is None or path == entry.href(scope)
+
+
+def menu_for(scope: Scope, view_name: str | None = None, path: str | None = None) -> Menu:
+    """The groups and entries this user may open; groups with none are left out."""
+    groups = []
+    for group in GROUPS:
+        links = [
+            Link(entry.label, entry.href(scope), _current(entry, scope, view_name, path))
+            for entry in group.entries
+            if entry.allowed(scope)
+        ]
+        if links:
+            groups.append(MenuGroup(group.key, group.label, links))
+    tail = [
+        Link(entry.label, entry.href(scope), _current(entry, scope, view_name, path))
+        for entry in TAIL
+        if entry.allowed(scope)
+    ]
+    return Menu(groups=groups, tail=tail, flat=bool(scope.roles) and scope.roles <= {MEMBER})
+
+
+def place_of(scope: Scope, view_name: str | None, path: str | None = None) -> Place | None:
+    """The group (and entry) a page belongs to, by its URL name; None outside the menu."""
+    if not view_name:
+        return None
+    for group in GROUPS:
+        for entry in group.entries:
+            if _current(entry, scope, view_name, path):
+                return Place(group, entry)
+    for group in GROUPS:
+        if view_name in group.pages or any(view_name in e.pages or view_name == e.url_name for e in group.entries):
+            return Place(group, None)
+    return None
