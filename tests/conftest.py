@@ -199,6 +199,8 @@ SHARED_SCOPES = {
     "tests/test_celery_worker.py": "redis-worker",
     "tests/reports/test_worker.py": "redis-worker",
 }
+# A file long enough to hold up the end of the run alone is shared out test by test.
+SPLIT_FILES = ("tests/test_permission_matrix.py",)
 FIRST = ("tests/demo/", "tests/browser/")
 
 
@@ -215,7 +217,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):  # pragma: no cover
     class FileScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             shared = next((name for prefix, name in SHARED_SCOPES.items() if nodeid.startswith(prefix)), None)
-            return shared or super()._split_scope(nodeid)
+            if shared:
+                return shared
+            if nodeid.startswith(SPLIT_FILES):
+                return nodeid  # a test at a time; each worker keeps the module's world while it can
+            return super()._split_scope(nodeid)
 
     return FileScheduling(config, log)
 

@@ -147,6 +147,9 @@ class MatrixWorld:
         office.save(update_fields=["is_staff"])
         office.user_permissions.add(*scoped_admin_permissions())
 
+    def reset_specimens(self) -> None:
+        self._specimens = {}
+
     def specimens(self, label: str) -> Specimens:
         if label not in self._specimens:
             try:

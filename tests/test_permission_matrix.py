@@ -5,6 +5,7 @@ The rows live in ``tests/matrix.py``; a URL without a row fails here.
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import zipfile
@@ -73,9 +74,21 @@ def fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="module")
+def _module_matrix(_module_world) -> MatrixWorld:
+    """The matrix's world (the module's `world`, the campaign elsewhere, the office's
+    admin permissions), built once for the module inside its transaction
+    (tests/conftest.py); each URL's test runs in a savepoint inside it."""
+    assert _module_world is not None, "the permission matrix holds no transactional test"
+    return MatrixWorld(_module_world)
+
+
 @pytest.fixture
-def matrix_world(world) -> MatrixWorld:
-    return MatrixWorld(world)
+def matrix_world(_module_matrix: MatrixWorld, db) -> MatrixWorld:
+    # The specimens a URL needs are built in its test's savepoint, so none are kept.
+    matrix = copy.copy(_module_matrix)
+    matrix.reset_specimens()
+    return matrix
 
 
 @pytest.mark.parametrize("url_name", URL_NAMES)
