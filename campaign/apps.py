@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CampaignConfig(AppConfig):
     name = "campaign"
     verbose_name = _("Campaign and organisation")
+
+    def ready(self) -> None:
+        from campaign import org_events
+
+        # Finds the organisation's changes and announces each once (``org_changed``).
+        org_events.connect()

@@ -2,15 +2,18 @@
 
 No rule lives here; each receiver notes what a change touched and calls a service:
 - a new campaign gets its routing rules (``services.routing_rules_ensure``);
-- a member, a document or a review deleted changes the document figures of the
-  author's unit: the unit is announced to the ledger, in the same transaction (a member
-  created or moved is announced by ``talks.signals`` already, and a roll-up of a unit
+- a member added, moved to another unit or removed, a document or a review deleted
+  changes the document figures of the author's unit (both units of one who moved): the
+  units are announced to the ledger, in the same transaction (a roll-up of a unit
   recomputes every source's figures, ``DOC_MEMBERS`` among them);
 - a reviewer changed — a unit's responsible leader or place in the tree, a supervisor,
-  the units a supervisory team supervises, an author's rank or unit, a member deleted —
-  so the documents awaiting a decision are routed again (``services.documents_reroute``),
-  once per campaign when the transaction commits: an import of thousands of rows then
-  re-routes once, and a rolled-back change re-routes nothing.
+  a supervisory team's level or the units it supervises, an author's rank or unit, a
+  member removed — so the documents awaiting a decision are routed again
+  (``services.documents_reroute``), once per campaign when the transaction commits: an
+  import of thousands of rows then re-routes once, and a rolled-back change re-routes
+  nothing.
+The organisation's changes come announced once by ``campaign.org_events``
+(``org_changed``); only the documents' own deletions are read from model signals here.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from campaign.events import announce_change
-from campaign.models import Campaign, Member, OrgUnit, Supervisor, SupervisoryTeam
+from campaign.models import Campaign, Member
+from campaign.org_events import SUPERVISION_KINDS, OrgChange, OrgChangeKind, org_changed
 from reviews import services
 from reviews.models import AnalysisDocument, Review
 
@@ -52,9 +56,10 @@ def _reroute(campaign_id: int) -> None:
         transaction.on_commit(collection, robust=True)
 
 
-def _announce(campaign_id: int, unit_id: int | None) -> None:
-    if unit_id is not None:
-        announce_change(campaign_id=campaign_id, unit_ids=[unit_id], source=services.SOURCE)
+def _announce(campaign_id: int, *unit_ids: int | None) -> None:
+    units = {unit for unit in unit_ids if unit is not None}
+    if units:
+        announce_change(campaign_id=campaign_id, unit_ids=units, source=services.SOURCE)
 
 
 def _origin_model(origin: Any) -> type[Model] | None:
@@ -71,27 +76,7 @@ def campaign_saved(sender: type[Campaign], instance: Campaign, created: bool, ra
         services.routing_rules_ensure(campaign=instance)
 
 
-# --- Members, documents and reviews deleted (the admin) --------------------------------
-
-
-def member_before_save(sender: type[Member], instance: Member, raw: bool = False, **kwargs: Any) -> None:
-    if raw or instance._state.adding or instance.pk is None:
-        return
-    instance._reviews_before = Member.objects.filter(pk=instance.pk).values_list("unit_id", "rank").first()
-
-
-def member_saved(sender: type[Member], instance: Member, created: bool, raw: bool = False, **kwargs: Any) -> None:
-    before = getattr(instance, "_reviews_before", None)
-    instance._reviews_before = None
-    if not raw and before is not None and before != (instance.unit_id, instance.rank):
-        _reroute(instance.campaign_id)  # the route of the member's own document
-
-
-def member_deleted(sender: type[Member], instance: Member, origin: Any = None, **kwargs: Any) -> None:
-    if _origin_model(origin) is Campaign:
-        return  # the whole campaign goes, its ledger with it
-    _announce(instance.campaign_id, instance.unit_id)
-    _reroute(instance.campaign_id)  # he or she may have been a unit's responsible leader
+# --- Documents and reviews deleted (the admin) ------------------------------------------
 
 
 def document_deleted(
@@ -111,44 +96,26 @@ def review_deleted(sender: type[Review], instance: Review, origin: Any = None, *
         _announce(*row)
 
 
-# --- Reviewers --------------------------------------------------------------------------
+# --- The organisation ------------------------------------------------------------------
 
 
-def unit_before_save(sender: type[OrgUnit], instance: OrgUnit, raw: bool = False, **kwargs: Any) -> None:
-    if raw or instance._state.adding or instance.pk is None:
-        return
-    instance._reviews_before = (
-        OrgUnit.objects.filter(pk=instance.pk).values_list("responsible_leader_id", "parent_id").first()
-    )
-
-
-def unit_saved(sender: type[OrgUnit], instance: OrgUnit, created: bool, raw: bool = False, **kwargs: Any) -> None:
-    before = getattr(instance, "_reviews_before", None)
-    instance._reviews_before = None
-    if raw or created or before is None:
-        return
-    if before != (instance.responsible_leader_id, instance.parent_id):
-        _reroute(instance.campaign_id)
-
-
-def supervisor_changed(sender: type[Supervisor], instance: Supervisor, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
-        return
-    campaign_id = SupervisoryTeam.objects.filter(pk=instance.team_id).values_list("campaign_id", flat=True).first()
-    if campaign_id is not None:
+def org_change_received(sender: Any, change: OrgChange, **kwargs: Any) -> None:
+    kind, campaign_id = change.kind, change.campaign_id
+    if kind == OrgChangeKind.MEMBER_ADDED:
+        _announce(campaign_id, change.new_unit_id)
+    elif kind == OrgChangeKind.MEMBER_CHANGED:
+        if "unit" in change.fields:
+            _announce(campaign_id, change.old_unit_id, change.new_unit_id)
+        if not change.raw and change.fields & {"unit", "rank"}:
+            _reroute(campaign_id)  # the route of the member's own document
+    elif kind == OrgChangeKind.MEMBER_REMOVED:
+        _announce(campaign_id, change.old_unit_id)
+        _reroute(campaign_id)  # he or she may have been a unit's responsible leader
+    elif kind == OrgChangeKind.UNIT_CHANGED:
+        if not change.raw and change.fields & {"responsible_leader", "parent"}:
+            _reroute(campaign_id)
+    elif kind in SUPERVISION_KINDS and not change.raw:
         _reroute(campaign_id)
-
-
-def supervisory_team_saved(
-    sender: type[SupervisoryTeam], instance: SupervisoryTeam, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    if not raw and not created:
-        _reroute(instance.campaign_id)
-
-
-def supervised_units_changed(sender: Any, instance: SupervisoryTeam | OrgUnit, action: str, **kwargs: Any) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        _reroute(instance.campaign_id)
 
 
 def connect() -> None:
@@ -156,16 +123,6 @@ def connect() -> None:
 
     uid = "reviews.receivers."
     signals.post_save.connect(campaign_saved, sender=Campaign, dispatch_uid=uid + "campaign_saved")
-    signals.pre_save.connect(member_before_save, sender=Member, dispatch_uid=uid + "member_before_save")
-    signals.post_save.connect(member_saved, sender=Member, dispatch_uid=uid + "member_saved")
-    signals.post_delete.connect(member_deleted, sender=Member, dispatch_uid=uid + "member_deleted")
     signals.post_delete.connect(document_deleted, sender=AnalysisDocument, dispatch_uid=uid + "document_deleted")
     signals.post_delete.connect(review_deleted, sender=Review, dispatch_uid=uid + "review_deleted")
-    signals.pre_save.connect(unit_before_save, sender=OrgUnit, dispatch_uid=uid + "unit_before_save")
-    signals.post_save.connect(unit_saved, sender=OrgUnit, dispatch_uid=uid + "unit_saved")
-    signals.post_save.connect(supervisor_changed, sender=Supervisor, dispatch_uid=uid + "supervisor_saved")
-    signals.post_delete.connect(supervisor_changed, sender=Supervisor, dispatch_uid=uid + "supervisor_deleted")
-    signals.post_save.connect(supervisory_team_saved, sender=SupervisoryTeam, dispatch_uid=uid + "team_saved")
-    signals.m2m_changed.connect(
-        supervised_units_changed, sender=SupervisoryTeam.units.through, dispatch_uid=uid + "supervised_units"
-    )
+    org_changed.connect(org_change_received, dispatch_uid=uid + "org_changed")

@@ -4,17 +4,16 @@ The talk services announce the cards they write. But a member's quota, the requi
 pairs and where figures are filed also follow records that other apps and the admin
 edit: who sits on a leadership team and who heads it, which units a leading cadre has
 in charge, each unit's responsible leader, a member's unit and rank, and the campaign's
-quotas. Each handler here only works out which units' talk figures such a change
-touches and announces them (``campaign.events.announce_change``, source "talks"), in
-the same transaction as the change; the rules themselves stay in ``talks.selectors``.
+quotas. ``campaign.org_events`` finds each such change and announces it once
+(``org_changed``, in the same transaction as the change); the handler here only works
+out which units' talk figures it touches and announces them
+(``campaign.events.announce_change``, source "talks"), in that transaction too; the
+rules themselves stay in ``talks.selectors``.
 
 Which units a change touches follows the filing rules (``reports.registry``): a
 member's figures and the unit sums under the member's unit; a card under the unit of
 its first person; a required pair under the unit of its lower-id member, and in the
 member rows of both. A change to a pair therefore announces the units of both members.
-
-The old value of a field is read in ``pre_save`` (one query, only for a record that
-exists and only when the save may write the field) and compared in ``post_save``.
 """
 
 from __future__ import annotations
@@ -22,48 +21,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
-
 from campaign.events import announce_change
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from campaign.models import LeadershipTeam, Member, OrgUnit
+from campaign.org_events import OrgChange, OrgChangeKind, org_changed
 from talks.selectors import units_of_members
 
 SOURCE = "talks"
-_BEFORE = "_talks_before"  # the instance attribute that carries old values to post_save
+QUOTA_FIELDS = frozenset({"talk_quota_member", "talk_quota_leader"})
 
 
 def _announce(campaign_id: int, unit_ids: Iterable[int | None]) -> None:
     units = {unit for unit in unit_ids if unit is not None}
     if units:
         announce_change(campaign_id=campaign_id, unit_ids=units, source=SOURCE)
-
-
-def _writes(update_fields: Iterable[str] | None, *fields: str) -> bool:
-    return update_fields is None or bool(set(update_fields) & set(fields))
-
-
-def _old_values(instance: Any, update_fields: Iterable[str] | None, *fields: str) -> None:
-    """Remember the stored values of ``fields`` (attnames) before a save that may change them."""
-    setattr(instance, _BEFORE, None)
-    if instance._state.adding or instance.pk is None:
-        return
-    names = [instance._meta.get_field(name).name for name in fields]
-    if not _writes(update_fields, *names, *fields):
-        return
-    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*fields).first()
-    setattr(instance, _BEFORE, stored)
-
-
-def _changed(instance: Any, *fields: str) -> dict[str, Any] | None:
-    """The stored values before the save, if any of ``fields`` changed; else None."""
-    before = getattr(instance, _BEFORE, None)
-    setattr(instance, _BEFORE, None)
-    if before is None or all(before[name] == getattr(instance, name) for name in fields):
-        return None
-    return before
-
-
-# --- Leadership teams: their seats (members and head) make the team pairs -----------------
 
 
 def team_seat_units(team_ids: Iterable[int]) -> set[int]:
@@ -74,57 +44,6 @@ def team_seat_units(team_ids: Iterable[int]) -> set[int]:
     members = set(Member.objects.filter(teams__in=ids).values_list("unit_id", flat=True))
     heads = LeadershipTeam.objects.filter(pk__in=ids, head__isnull=False).values_list("head__unit_id", flat=True)
     return members | set(heads)
-
-
-def team_members_changed(
-    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
-) -> None:
-    """Someone joined or left a team (either side of the relation): the pairs of every
-    seat of the team change."""
-    if action == "pre_clear":
-        team_ids = list(instance.teams.values_list("pk", flat=True)) if reverse else [instance.pk]
-        units = team_seat_units(team_ids)
-        if reverse:
-            units.add(instance.unit_id)
-        setattr(instance, _BEFORE, units)
-        return
-    if action == "post_clear":
-        _announce(instance.campaign_id, getattr(instance, _BEFORE, None) or ())
-        setattr(instance, _BEFORE, None)
-        return
-    if action not in ("post_add", "post_remove") or not pk_set:
-        return
-    if reverse:  # a member's teams: instance is the member, pk_set the teams
-        units = team_seat_units(pk_set) | {instance.unit_id}
-    else:  # a team's members: those joining or leaving, and everyone still on it
-        units = team_seat_units([instance.pk]) | units_of_members(pk_set)
-    _announce(instance.campaign_id, units)
-
-
-def team_before_save(sender: Any, instance: LeadershipTeam, update_fields: Any = None, **kwargs: Any) -> None:
-    _old_values(instance, update_fields, "head_id")
-
-
-def team_saved(sender: Any, instance: LeadershipTeam, created: bool, **kwargs: Any) -> None:
-    """A new head joins the team's pairs, the old one leaves them."""
-    if created:
-        if instance.head_id is not None:
-            _announce(instance.campaign_id, units_of_members([instance.head_id]))
-        return
-    before = _changed(instance, "head_id")
-    if before is None:
-        return
-    units = team_seat_units([instance.pk]) | units_of_members([before["head_id"], instance.head_id])
-    _announce(instance.campaign_id, units)
-
-
-def team_deleted(sender: Any, instance: LeadershipTeam, **kwargs: Any) -> None:
-    # Before the delete, while the seats can still be read: deleting a team removes
-    # them with no m2m signal.
-    _announce(instance.campaign_id, team_seat_units([instance.pk]))
-
-
-# --- Units in a leading cadre's charge, and each unit's responsible leader ----------------
 
 
 def _responsible_leader_units(unit_ids: Iterable[int]) -> set[int]:
@@ -138,104 +57,60 @@ def _responsible_leader_units(unit_ids: Iterable[int]) -> set[int]:
     )
 
 
-def _charge_units(member: Member) -> set[int]:
-    """The member's unit and those of the responsible leaders of the units in his or her charge."""
-    in_charge = member.in_charge_of.values_list("pk", flat=True)
-    return {member.unit_id} | _responsible_leader_units(in_charge)
+def _charge_pair_units(member_id: int) -> set[int]:
+    """The units of the responsible leaders of the units in the member's charge."""
+    return set(
+        OrgUnit.objects.filter(leaders_in_charge=member_id, responsible_leader__isnull=False).values_list(
+            "responsible_leader__unit_id", flat=True
+        )
+    )
 
 
-def in_charge_changed(
-    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
-) -> None:
-    """A unit came into or left a cadre's charge: the pair of the cadre and the unit's
-    responsible leader comes or goes."""
-    if action == "pre_clear":
-        if reverse:  # a unit's leaders in charge
-            units = set(instance.leaders_in_charge.values_list("unit_id", flat=True))
-            units |= units_of_members([instance.responsible_leader_id])
-        else:
-            units = _charge_units(instance)
-        setattr(instance, _BEFORE, units)
-        return
-    if action == "post_clear":
-        _announce(instance.campaign_id, getattr(instance, _BEFORE, None) or ())
-        setattr(instance, _BEFORE, None)
-        return
-    if action not in ("post_add", "post_remove") or not pk_set:
-        return
-    if reverse:  # instance is the unit, pk_set the cadres
-        units = units_of_members(pk_set) | units_of_members([instance.responsible_leader_id])
-    else:  # instance is the cadre, pk_set the units
-        units = {instance.unit_id} | _responsible_leader_units(pk_set)
-    _announce(instance.campaign_id, units)
+def units_touched(change: OrgChange) -> set[int | None]:
+    """The units whose talk figures the change touches."""
+    kind = change.kind
+    if kind == OrgChangeKind.MEMBER_ADDED:
+        # A new member counts in his or her unit.
+        return {change.new_unit_id}
+    if kind == OrgChangeKind.MEMBER_CHANGED:
+        # A member who moves takes his or her rows, cards and pairs to the new unit; a
+        # new rank changes the quota and whether the units in charge make pairs.
+        if not change.fields & {"unit", "rank"}:
+            return set()  # another branch in the same unit: filed as before
+        units: set[int | None] = {change.old_unit_id, change.new_unit_id}
+        if "rank" in change.fields:
+            (member_id,) = change.member_ids
+            units |= _charge_pair_units(member_id)
+        return units
+    if kind in (OrgChangeKind.TEAM_SEATS_ADDED, OrgChangeKind.TEAM_SEATS_REMOVED):
+        # Someone joined or left a team: the pairs of every seat of the team change.
+        return team_seat_units(change.team_ids) | units_of_members(change.member_ids)
+    if kind == OrgChangeKind.TEAM_HEAD_CHANGED:
+        # A new head joins the team's pairs, the old one leaves them.
+        return team_seat_units(change.team_ids) | units_of_members([change.old_leader_id, change.new_leader_id])
+    if kind == OrgChangeKind.TEAM_REMOVED:
+        # Announced before the delete: the seats it takes along.
+        return units_of_members(change.member_ids)
+    if kind == OrgChangeKind.UNIT_CHANGED:
+        # A new responsible leader takes over the pairs with the cadres in charge of the unit.
+        if "responsible_leader" not in change.fields:
+            return set()
+        cadres = set(Member.objects.filter(in_charge_of__in=change.unit_ids).values_list("unit_id", flat=True))
+        return cadres | units_of_members([change.old_leader_id, change.new_leader_id])
+    if kind in (OrgChangeKind.CHARGE_ADDED, OrgChangeKind.CHARGE_REMOVED):
+        # A unit came into or left a cadre's charge: the pair of the cadre and the
+        # unit's responsible leader comes or goes.
+        return units_of_members(change.member_ids) | _responsible_leader_units(change.unit_ids)
+    if kind == OrgChangeKind.QUOTAS_CHANGED and change.fields & QUOTA_FIELDS:
+        # Every member's quota may change: every unit of the campaign (a full roll-up).
+        return set(OrgUnit.objects.filter(campaign_id=change.campaign_id).values_list("pk", flat=True))
+    return set()
 
 
-def unit_before_save(sender: Any, instance: OrgUnit, update_fields: Any = None, **kwargs: Any) -> None:
-    _old_values(instance, update_fields, "responsible_leader_id")
-
-
-def unit_saved(sender: Any, instance: OrgUnit, created: bool, **kwargs: Any) -> None:
-    """A new responsible leader takes over the pairs with the cadres in charge of the unit."""
-    if created:
-        return  # no cadre has it in charge yet
-    before = _changed(instance, "responsible_leader_id")
-    if before is None:
-        return
-    units = set(instance.leaders_in_charge.values_list("unit_id", flat=True))
-    units |= units_of_members([before["responsible_leader_id"], instance.responsible_leader_id])
-    _announce(instance.campaign_id, units)
-
-
-# --- A member's unit and rank --------------------------------------------------------
-
-
-def member_before_save(sender: Any, instance: Member, update_fields: Any = None, **kwargs: Any) -> None:
-    _old_values(instance, update_fields, "unit_id", "rank")
-
-
-def member_saved(sender: Any, instance: Member, created: bool, **kwargs: Any) -> None:
-    """A new member counts in his or her unit; a member who moves takes his or her rows,
-    cards and pairs to the new unit; a new rank changes the quota and whether the units
-    in charge make pairs."""
-    if created:
-        _announce(instance.campaign_id, [instance.unit_id])
-        return
-    before = _changed(instance, "unit_id", "rank")
-    if before is None:
-        return
-    units = {before["unit_id"], instance.unit_id}
-    if before["rank"] != instance.rank:
-        units |= _charge_units(instance)
-    _announce(instance.campaign_id, units)
-
-
-# --- The campaign's quotas --------------------------------------------------------------
-
-QUOTA_FIELDS = ("talk_quota_member", "talk_quota_leader")
-
-
-def campaign_before_save(sender: Any, instance: Campaign, update_fields: Any = None, **kwargs: Any) -> None:
-    _old_values(instance, update_fields, *QUOTA_FIELDS)
-
-
-def campaign_saved(sender: Any, instance: Campaign, created: bool, **kwargs: Any) -> None:
-    """Every member's quota may change: every unit of the campaign (a full roll-up)."""
-    if created or _changed(instance, *QUOTA_FIELDS) is None:
-        return
-    _announce(instance.pk, OrgUnit.objects.filter(campaign=instance).values_list("pk", flat=True))
+def org_change_received(sender: Any, change: OrgChange, **kwargs: Any) -> None:
+    _announce(change.campaign_id, units_touched(change))
 
 
 def connect() -> None:
-    """Wire the handlers (``TalksConfig.ready``)."""
-    uid = "talks.signals."
-    m2m_changed.connect(team_members_changed, sender=LeadershipTeam.members.through, dispatch_uid=uid + "team")
-    m2m_changed.connect(in_charge_changed, sender=Member.in_charge_of.through, dispatch_uid=uid + "charge")
-    pre_save.connect(team_before_save, sender=LeadershipTeam, dispatch_uid=uid + "team_pre")
-    post_save.connect(team_saved, sender=LeadershipTeam, dispatch_uid=uid + "team_post")
-    pre_delete.connect(team_deleted, sender=LeadershipTeam, dispatch_uid=uid + "team_delete")
-    pre_save.connect(unit_before_save, sender=OrgUnit, dispatch_uid=uid + "unit_pre")
-    post_save.connect(unit_saved, sender=OrgUnit, dispatch_uid=uid + "unit_post")
-    pre_save.connect(member_before_save, sender=Member, dispatch_uid=uid + "member_pre")
-    post_save.connect(member_saved, sender=Member, dispatch_uid=uid + "member_post")
-    pre_save.connect(campaign_before_save, sender=Campaign, dispatch_uid=uid + "campaign_pre")
-    post_save.connect(campaign_saved, sender=Campaign, dispatch_uid=uid + "campaign_post")
+    """Wire the handler (``TalksConfig.ready``)."""
+    org_changed.connect(org_change_received, dispatch_uid="talks.signals.org_changed")
