@@ -19,8 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from campaign.importing import ImportReport
 from campaign.models import Campaign
+from core.importing import ImportReport
 
 # For a service that streams: an operator on the command line may choose a file of any size.
 ANY_SIZE: dict[str, Any] = {"max_rows": None, "max_unpacked": 1 << 40}

@@ -23,9 +23,9 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from campaign.importing import ImportReport
 from campaign.models import Campaign
 from campaign.services import upload_discard, upload_extension, upload_open, upload_stash
+from core.importing import ImportReport
 
 
 def _nothing(*args: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ the current language, so an export imports back unchanged.
 The headers are a file format, not user interface text: they are spelled out here in
 both languages rather than looked up in the translation catalogue, so that a file
 written yesterday still imports after a translator rewords a label. Reading files
-(streaming, encodings, what a workbook may unpack into) is ``campaign.importing``,
+(streaming, encodings, what a workbook may unpack into) is ``core.importing``,
 shared with the other apps' formats.
 """
 
@@ -24,30 +24,14 @@ import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export import resources, widgets
 from import_export.fields import Field
 from import_export.instance_loaders import CachedInstanceLoader
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from campaign.importing import (
-    FORMULA_PREFIXES,  # noqa: F401 (reports.exports reads it from here)
-    ChoiceWidget,
-    Column,
-    Format,
-    SpreadsheetReader,
-    Table,
-    cell_text,
-    chinese,
-    join_list,
-    normalise_name,
-    split_list,
-    text_cell,
-)
 from campaign.models import (
     Campaign,
     LeadershipTeam,
@@ -60,6 +44,8 @@ from campaign.models import (
     SupervisoryTeam,
     TeamKind,
 )
+from core.excel import cell_text, chinese, content_response, import_sheet, text_cell
+from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader, Table, join_list, normalise_name, split_list
 
 # --- The format ---------------------------------------------------------------
 
@@ -771,19 +757,10 @@ def export_workbook(parts: Iterable[tuple[str, QuerySet]]) -> bytes:
     """A workbook with a sheet per kind, written row by row (write-only) so that a
     province's members do not have to fit in memory as cells."""
     workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
     for kind, queryset in parts:
         resource = RESOURCES[kind]()
-        sheet = workbook.create_sheet(sheet_title(kind))
-        sheet.freeze_panes = "A2"
-        for index, column in enumerate(COLUMNS[kind], start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column.key, 16)
-        header_cells = []
-        for header in resource.get_export_headers():
-            cell = WriteOnlyCell(sheet, value=header)
-            cell.font = bold
-            header_cells.append(cell)
-        sheet.append(header_cells)
+        widths = [_WIDTHS.get(column.key, 16) for column in COLUMNS[kind]]
+        sheet = import_sheet(workbook, sheet_title(kind), resource.get_export_headers(), widths)
         for obj in resource.iter_queryset(resource.for_export(queryset)):
             sheet.append([text_cell(sheet, value) for value in resource.export_resource(obj)])
     buffer = io.BytesIO()
@@ -791,11 +768,16 @@ def export_workbook(parts: Iterable[tuple[str, QuerySet]]) -> bytes:
     return buffer.getvalue()
 
 
+def xlsx_response(kind: str, queryset: QuerySet, *, filename: str) -> HttpResponse:
+    """A list page's download: its rows in the import format (so that it round-trips)."""
+    return content_response(export_xlsx(kind, queryset), filename)
+
+
 # --- Reading files ------------------------------------------------------------
 
 
 class OrgReader(SpreadsheetReader):
-    """Reads the organisation's workbooks and CSV files (see ``campaign.importing``)."""
+    """Reads the organisation's workbooks and CSV files (see ``core.importing``)."""
 
     format = FORMAT
 

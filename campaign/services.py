@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
 from campaign.models import Campaign
 from campaign.resources import (
     KIND_LABELS,
@@ -37,6 +36,7 @@ from campaign.resources import (
     error_column,
 )
 from campaign.scoping import scope_for
+from core.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
 
 # Rows handed to import-export at a time: bounded memory whatever the file's size.
 CHUNK_ROWS = 500

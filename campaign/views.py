@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from campaign import exports, resources, selectors, services
+from campaign import resources, selectors, services
 from campaign.forms import (
     MemberFilterForm,
     OrgImportForm,
@@ -22,12 +21,7 @@ from campaign.forms import (
 from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, SupervisoryTeam
 from campaign.scoping import get_object_for_user, scope_for
-
-PAGE_SIZE = 50
-
-
-def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+from core.pages import paginate
 
 
 def require(request: HttpRequest, action: str) -> None:
@@ -84,7 +78,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 def unit_export(request: HttpRequest) -> HttpResponse:
     require(request, "org.export")
     _form, units = _unit_rows(request)
-    return exports.xlsx_response("units", units, filename=_("organisations"))
+    return resources.xlsx_response("units", units, filename=_("organisations"))
 
 
 @login_required
@@ -130,7 +124,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_export(request: HttpRequest) -> HttpResponse:
     require(request, "org.export")
     _form, members = _member_rows(request)
-    return exports.xlsx_response("members", members, filename=_("members"))
+    return resources.xlsx_response("members", members, filename=_("members"))
 
 
 @login_required
@@ -170,7 +164,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def team_export(request: HttpRequest) -> HttpResponse:
     require(request, "org.export")
     _form, teams = _team_rows(request)
-    return exports.xlsx_response("teams", teams, filename=_("leadership teams"))
+    return resources.xlsx_response("teams", teams, filename=_("leadership teams"))
 
 
 @login_required
@@ -209,7 +203,7 @@ def supervisory_team_list(request: HttpRequest) -> HttpResponse:
 def supervisory_team_export(request: HttpRequest) -> HttpResponse:
     require(request, "org.export")
     _form, teams = _supervisory_rows(request)
-    return exports.xlsx_response("supervisory_teams", teams, filename=_("supervisory teams"))
+    return resources.xlsx_response("supervisory_teams", teams, filename=_("supervisory teams"))
 
 
 @login_required

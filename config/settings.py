@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "csp",
     "import_export",
     "simple_history",
+    "core",
     "campaign",
     "opinions",
     "talks",

@@ -1,96 +1,20 @@
 """Excel exports of what the opinion and event lists show, laid out like the office's
-paper: a title row, the headers, one row per record, the total at the foot.
-
-Workbooks are written row by row (openpyxl's write-only mode) from a streamed query,
-so a province's opinions never sit in memory as cells. Every text cell that a
-spreadsheet would read as a formula is stored as plain text.
+paper: a title row, the headers, one row per record, the total at the foot
+(``core.excel.workbook``, which stores every text that a spreadsheet would read as a
+formula as plain text).
 """
 
 from __future__ import annotations
 
-import datetime
-import io
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
-
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from campaign.models import TargetCategory
+from core.excel import CHUNK, content_response, workbook
+from core.excel import ListColumn as Column
+from core.excel import choice_label as _label
 from opinions.models import Aspect, Channel, Opinion, OpinionKind, OpinionStatus, SolicitationEvent, SourceGroup
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A text cell starting with one of these would be run as a formula by a spreadsheet.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "|", "%")
-CHUNK = 2000
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    value: Callable[[Any], Any]
-    width: int = 14
-
-
-def _label(choices: type, value: str) -> str:
-    return str(choices(value).label) if value in choices.values else value
-
-
-def _text_cell(sheet: Any, value: Any) -> WriteOnlyCell | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return WriteOnlyCell(sheet, value=value)
-    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    if text.startswith(FORMULA_PREFIXES):
-        cell.quotePrefix = True
-    return cell
-
-
-def workbook(title: str, columns: Sequence[Column], rows: Iterable[Any], *, sheet_name: str) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_name[:31])
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = 9  # A4
-    title_cell = WriteOnlyCell(sheet, value=title)
-    title_cell.font = Font(bold=True, size=14)
-    sheet.append([title_cell])
-    bold = Font(bold=True)
-    headers = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        headers.append(cell)
-    sheet.append(headers)
-    count = 0
-    for number, row in enumerate(rows, start=1):
-        sheet.append([number, *(_text_cell(sheet, column.value(row)) for column in columns[1:])])
-        count = number
-    total = WriteOnlyCell(sheet, value=_("Total: %(count)d") % {"count": count})
-    total.font = bold
-    sheet.append([total])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def response(content: bytes, filename: str) -> HttpResponse:
-    reply = HttpResponse(content, content_type=XLSX)
-    reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}.xlsx"
-    return reply
 
 
 def _target(opinion: Opinion) -> str:
@@ -132,7 +56,7 @@ def opinions_response(opinions: QuerySet[Opinion], *, with_submitter: bool, titl
         opinions.iterator(chunk_size=CHUNK),
         sheet_name=_("Opinions"),
     )
-    return response(content, _("opinions"))
+    return content_response(content, _("opinions"))
 
 
 def event_columns() -> list[Column]:
@@ -160,4 +84,4 @@ def event_columns() -> list[Column]:
 
 def events_response(events: QuerySet[SolicitationEvent], *, title: str) -> HttpResponse:
     content = workbook(title, event_columns(), events.iterator(chunk_size=CHUNK), sheet_name=_("Events"))
-    return response(content, _("solicitation events"))
+    return content_response(content, _("solicitation events"))

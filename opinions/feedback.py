@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member
 from campaign.scoping import scope_for
+from core.workflow import Workflow
 from opinions.models import Aspect, FeedbackItem, FeedbackList, Opinion, OpinionStatus, ReleaseBatch
 from opinions.services import MAX_TEXT, Target, derive, opinions_bulk_transition
 
@@ -38,18 +39,17 @@ SOURCE = "feedback"
 Status = FeedbackList.Status
 
 # The one place that knows which status of a list may follow which.
-LIST_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.DRAFT: frozenset({Status.RELEASED}),
-    Status.RELEASED: frozenset({Status.SIGNED}),
-    Status.SIGNED: frozenset(),
-}
+LIST_TRANSITIONS = Workflow.between(
+    {Status.DRAFT: {Status.RELEASED}, Status.RELEASED: {Status.SIGNED}},
+    refusal=lambda feedback_list, to: {"status": _refusal(feedback_list, to)},
+)
 
 UP, DOWN = "up", "down"
 ASPECT_ORDER = {value: index for index, value in enumerate(Aspect.values)}
 
 
 def can_transition(current: str, new: str) -> bool:
-    return new in LIST_TRANSITIONS.get(current, frozenset())
+    return LIST_TRANSITIONS.allows(current, new)
 
 
 def _stamp(obj: Any, actor: Any) -> None:
@@ -244,8 +244,7 @@ def feedback_list_transition(
     feedback_list = _lock(feedback_list)
     if to not in Status.values:
         raise ValidationError({"status": _("Choose a status from the list.")})
-    if not can_transition(feedback_list.status, to):
-        raise ValidationError({"status": _refusal(feedback_list, to)})
+    LIST_TRANSITIONS.check(feedback_list, to)
     if to == Status.RELEASED:
         if batch is None or batch.campaign_id != feedback_list.campaign_id:
             raise ValueError("A release needs a batch of the list's campaign.")
@@ -268,7 +267,7 @@ def feedback_list_transition(
         _move_opinions(
             actor=actor, feedback_list=feedback_list, steps=[(OpinionStatus.FED_BACK, OpinionStatus.ACKNOWLEDGED)]
         )
-    feedback_list.status = to
+    LIST_TRANSITIONS.move(feedback_list, to)
     _stamp(feedback_list, actor)
     feedback_list.save()
     _announce(feedback_list)

@@ -16,7 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from campaign.models import TargetCategory
-from opinions.exports import CHUNK, FORMULA_PREFIXES, Column, response, workbook
+from core.excel import CHUNK, content_response, guard, workbook
+from core.excel import ListColumn as Column
 from opinions.feedback_selectors import Sheet, TargetRow, list_category, target_rows
 from opinions.models import Aspect, FeedbackList
 
@@ -42,7 +43,7 @@ def list_columns() -> list[Column]:
 
 def lists_response(lists: QuerySet[FeedbackList], *, title: str) -> HttpResponse:
     content = workbook(title, list_columns(), lists.iterator(chunk_size=CHUNK), sheet_name=_("Feedback lists"))
-    return response(content, _("feedback lists"))
+    return content_response(content, _("feedback lists"))
 
 
 def _target_rows(rows: QuerySet) -> Iterator[TargetRow]:
@@ -70,7 +71,7 @@ def target_columns() -> list[Column]:
 
 def targets_response(rows: QuerySet, *, title: str) -> HttpResponse:
     content = workbook(title, target_columns(), _target_rows(rows), sheet_name=_("Awaiting feedback"))
-    return response(content, _("awaiting feedback"))
+    return content_response(content, _("awaiting feedback"))
 
 
 def sheet_workbook(sheet: Sheet) -> bytes:
@@ -89,6 +90,7 @@ def sheet_workbook(sheet: Sheet) -> bytes:
 
     ws.append([sheet.title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
+    guard(ws["A1"])
     ws["A1"].font = Font(bold=True, size=16)
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.append([_("No."), _("Content"), _("Aspect")])
@@ -105,7 +107,7 @@ def sheet_workbook(sheet: Sheet) -> bytes:
         # Stored as text, never read as a formula, whatever the wording starts with.
         content.value = item.text
         content.data_type = "s"
-        content.quotePrefix = item.text.startswith(FORMULA_PREFIXES)
+        guard(content)
     ws.append([])
     ws.append(["", _("Signature:"), _("Date:")])
     foot = ws.max_row
@@ -119,4 +121,4 @@ def sheet_workbook(sheet: Sheet) -> bytes:
 
 
 def sheet_response(sheet: Sheet) -> HttpResponse:
-    return response(sheet_workbook(sheet), sheet.title)
+    return content_response(sheet_workbook(sheet), sheet.title)

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 from campaign.models import Campaign, TargetCategory
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
-from campaign.views import paginate, require
+from campaign.views import require
+from core.pages import paginate
 from opinions import feedback, feedback_exports
 from opinions import feedback_selectors as fs
 from opinions.feedback_forms import (

@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign.forms import OrgImportForm
-from campaign.importing import describe_columns
 from campaign.models import Campaign
-from campaign.progress import progress_response
 from campaign.selectors import current_campaign_for
 from campaign.services import upload_extension
 from campaign.views import require
+from core.importing import describe_columns
+from core.jobs import progress_response
 from opinions import imports, resources, tasks
 from opinions.models import ImportJob
 

@@ -43,7 +43,10 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from campaign.events import announce_change
-from campaign.importing import (
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from campaign.scoping import Scope, scope_for
+from campaign.services import upload_stash
+from core.importing import (
     ChoiceWidget,
     FileError,
     ImportReport,
@@ -55,11 +58,8 @@ from campaign.importing import (
     parse_date,
     split_list,
 )
-from campaign.importing import not_a_date as _not_a_date
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
-from campaign.progress import claim_job
-from campaign.scoping import Scope, scope_for
-from campaign.services import upload_stash
+from core.importing import not_a_date as _not_a_date
+from core.jobs import claim_job
 from opinions import services
 from opinions.models import EventLevel, ImportJob, Opinion, SolicitationEvent, SourceGroup
 from opinions.resources import (

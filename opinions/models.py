@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory
+from core.models import Job
 
 
 class Channel(models.TextChoices):
@@ -344,7 +345,7 @@ class ReleaseBatch(models.Model):
         return f"{self.released_on} {self.note}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """One spreadsheet import of opinions and events started in the browser: the file
     waiting in storage, how far the check or the import has got, and what was wrong.
     Seen only by the user who started it."""
@@ -361,17 +362,14 @@ class ImportJob(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("started by")
     )
-    filename = models.CharField(_("file"), max_length=255)
-    # The storage name under MEDIA_ROOT/imports, random; never taken from the client.
-    path = models.CharField(max_length=255, editable=False)
+    # ``path``: the storage name under MEDIA_ROOT/imports.
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CHECKING)
-    rows_total = models.PositiveIntegerField(_("rows"), default=0)
-    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     error_count = models.PositiveIntegerField(_("problems"), default=0)
     errors = models.JSONField(_("problems"), default=list, blank=True)
     counts = models.JSONField(_("rows by sheet"), default=list, blank=True)
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    RUNNING = (Status.CHECKING, Status.IMPORTING)
 
     class Meta:
         verbose_name = _("import")
@@ -381,14 +379,3 @@ class ImportJob(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="import_job_done_le_total")
         ]
-
-    def __str__(self) -> str:
-        return self.filename
-
-    @property
-    def running(self) -> bool:
-        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
-
-    @property
-    def percent(self) -> int:
-        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -26,21 +26,10 @@ from django.utils.translation import gettext_lazy
 from import_export import resources
 from import_export.fields import Field
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from campaign.importing import (
-    ChoiceWidget,
-    Column,
-    Format,
-    SpreadsheetReader,
-    cell_text,
-    csv_text,
-    join_list,
-    text_cell,
-)
 from campaign.models import Campaign
+from core.excel import cell_text, csv_text, import_sheet, text_cell
+from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader, join_list
 from opinions.models import Aspect, Channel, EventLevel, Opinion, OpinionKind, SolicitationEvent, SourceGroup
 
 EVENTS = "events"
@@ -388,21 +377,10 @@ def export_xlsx(parts: Iterable[tuple[str, QuerySet]], target: IO[bytes]) -> Non
     county's opinions never sit in memory as cells. Numbers stay numbers; text that a
     spreadsheet would run as a formula is stored as plain text."""
     workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
     for kind, queryset in parts:
-        sheet = workbook.create_sheet(FORMAT.sheet_title(kind))
-        sheet.freeze_panes = "A2"
         rows = export_rows(kind, queryset)
-        headers = next(rows)
         keys = [c.key for c in COLUMNS[kind] if c.key not in IGNORED]
-        for index, key in enumerate(keys, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(key, 14)
-        header_cells = []
-        for header in headers:
-            cell = WriteOnlyCell(sheet, value=header)
-            cell.font = bold
-            header_cells.append(cell)
-        sheet.append(header_cells)
+        sheet = import_sheet(workbook, FORMAT.sheet_title(kind), next(rows), [_WIDTHS.get(key, 14) for key in keys])
         numbers = {i for i, key in enumerate(keys) if key in NUMBER_COLUMNS}
         for row in rows:
             sheet.append(

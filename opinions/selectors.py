@@ -19,9 +19,9 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from campaign.history import HistoryEntry, history_entries
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import Scope, scope_for
+from core.history import HistoryEntry, history_entries
 from opinions.models import Opinion, SolicitationEvent
 from opinions.services import Target
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from campaign.events import announce_change, announce_targets
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory, member_category, team_category
 from campaign.scoping import scope_for
+from core.workflow import Workflow
 from opinions.models import Aspect, Channel, Opinion, OpinionStatus, SolicitationEvent, SourceGroup
 
 MAX_TEXT = 4000
@@ -31,18 +32,24 @@ SOURCE = "opinions"
 EVENT_SOURCE = "events"
 
 # The one place that knows which status may follow which.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    OpinionStatus.RECORDED: frozenset({OpinionStatus.SORTED}),
-    OpinionStatus.SORTED: frozenset({OpinionStatus.RECORDED, OpinionStatus.FED_BACK}),
-    OpinionStatus.FED_BACK: frozenset({OpinionStatus.ACKNOWLEDGED, OpinionStatus.SORTED}),
-    OpinionStatus.ACKNOWLEDGED: frozenset({OpinionStatus.IN_RECTIFICATION, OpinionStatus.CLOSED}),
-    OpinionStatus.IN_RECTIFICATION: frozenset({OpinionStatus.CLOSED}),
-    OpinionStatus.CLOSED: frozenset({OpinionStatus.IN_RECTIFICATION}),
-}
+TRANSITIONS = Workflow.between(
+    {
+        OpinionStatus.RECORDED: {OpinionStatus.SORTED},
+        OpinionStatus.SORTED: {OpinionStatus.RECORDED, OpinionStatus.FED_BACK},
+        OpinionStatus.FED_BACK: {OpinionStatus.ACKNOWLEDGED, OpinionStatus.SORTED},
+        OpinionStatus.ACKNOWLEDGED: {OpinionStatus.IN_RECTIFICATION, OpinionStatus.CLOSED},
+        OpinionStatus.IN_RECTIFICATION: {OpinionStatus.CLOSED},
+        OpinionStatus.CLOSED: {OpinionStatus.IN_RECTIFICATION},
+    },
+    refusal=lambda opinion, to: {
+        "status": _("An opinion that is %(current)s cannot become %(new)s.")
+        % {"current": opinion.get_status_display(), "new": OpinionStatus(to).label}
+    },
+)
 
 
 def can_transition(current: str, new: str) -> bool:
-    return new in TRANSITIONS.get(current, frozenset())
+    return TRANSITIONS.allows(current, new)
 
 
 @dataclass(frozen=True)
@@ -469,14 +476,7 @@ def opinion_transition(*, actor: Any, opinion: Opinion, to: str) -> Opinion:
     opinion = Opinion.objects.select_for_update().get(pk=opinion.pk)
     if to not in OpinionStatus.values:
         raise ValidationError({"status": _("Choose a status from the list.")})
-    if not can_transition(opinion.status, to):
-        raise ValidationError(
-            {
-                "status": _("An opinion that is %(current)s cannot become %(new)s.")
-                % {"current": opinion.get_status_display(), "new": OpinionStatus(to).label}
-            }
-        )
-    opinion.status = to
+    TRANSITIONS.move(opinion, to)
     _stamp(opinion, actor)
     opinion.save(update_fields=["status"])
     _announce(opinion.campaign_id, [_subject(opinion)])

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 from campaign.models import Campaign
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
-from campaign.views import paginate, require
+from campaign.views import require
+from core.pages import paginate
 from opinions import exports, selectors, services
 from opinions.forms import (
     MERGE,
@@ -94,7 +95,7 @@ def opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": scope.can("opinions.enter") and services.may_change(request.user, opinion),
         "can_sort": scope.can("opinions.sort"),
         "next_statuses": [
-            OpinionStatus(status) for status in OpinionStatus.values if status in TRANSITIONS[opinion.status]
+            OpinionStatus(status) for status in OpinionStatus.values if status in TRANSITIONS.successors(opinion.status)
         ],
     }
     return render(request, "opinions/opinion_detail.html", context)
@@ -309,8 +310,11 @@ def sort(request: HttpRequest) -> HttpResponse:
         "checked": checked,
         "kept": request.POST.get("keep", ""),
         "transitions": [
-            (OpinionStatus(current).label, [OpinionStatus(new).label for new in OpinionStatus.values if new in nexts])
-            for current, nexts in TRANSITIONS.items()
+            (
+                OpinionStatus(current).label,
+                [OpinionStatus(new).label for new in OpinionStatus.values if new in TRANSITIONS.successors(current)],
+            )
+            for current in TRANSITIONS.states()
         ],
     }
     return render(request, "opinions/sort.html", context)

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET
 from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
-from campaign.views import paginate, require
+from campaign.views import require
+from core.pages import paginate
 from reports import document_exports, document_selectors, exports, selectors
 from reports.document_forms import MemberFilterForm, ProgressFilterForm
 from reports.document_selectors import Line, MemberLine

@@ -30,8 +30,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaign.models import Campaign, OrgUnit
-from campaign.progress import claim_job
 from campaign.scoping import scope_for
+from core.jobs import claim_job
 from opinions.models import Opinion
 from reports import exports
 from reports.models import ExportJob

@@ -15,10 +15,10 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign.models import OrgUnit
-from campaign.progress import progress_response
 from campaign.scoping import get_object_for_user
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.jobs import progress_response
 from reports import export_jobs, exports, tasks
 from reports.models import ExportJob
 

@@ -27,8 +27,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
-from campaign.exports import XLSX, Column, Sheet, Text, chinese, response, safe  # noqa: F401 (the office layout)
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory, member_category, team_category
+from core.excel import XLSX, Column, Sheet, Text, chinese, response  # noqa: F401 (the office layout)
 from opinions.models import Aspect, Channel, FeedbackList, Opinion, OpinionKind, OpinionStatus
 from reports.models import Dimension
 from reports.selectors import Figures, SummaryRow

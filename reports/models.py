@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from core.models import Job
 
 
 class LedgerLevel(models.TextChoices):
@@ -302,7 +303,7 @@ class LedgerDrift(models.Model):
         return f"{self.scope} · {self.dimension}={self.key}: {self.stored} ≠ {self.recounted}"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """One Excel export written by a Celery task (``reports.tasks.run_export_job``): what
     was asked, how far the task has got, and the file it wrote, kept for the user who
     asked and seen by nobody else. The general ledger of opinions, the whole campaign's
@@ -328,14 +329,11 @@ class ExportJob(models.Model):
     )
     # The workbook speaks the language of the page it was asked from.
     language = models.CharField(_("language"), max_length=10)
-    filename = models.CharField(_("file"), max_length=255)
-    # The storage name under MEDIA_ROOT/exports, random; never taken from the client.
-    path = models.CharField(max_length=255, editable=False)
+    # ``path``: the storage name under MEDIA_ROOT/exports.
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
-    rows_total = models.PositiveIntegerField(_("rows"), default=0)
-    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    RUNNING = (Status.WAITING, Status.RUNNING)
 
     class Meta:
         verbose_name = _("export")
@@ -346,15 +344,6 @@ class ExportJob(models.Model):
             models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="export_job_done_le_total")
         ]
 
-    def __str__(self) -> str:
-        return self.filename
-
-    @property
-    def running(self) -> bool:
-        return self.status in (self.Status.WAITING, self.Status.RUNNING)
-
     @property
     def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+        return 100 if self.status == self.Status.DONE else super().percent

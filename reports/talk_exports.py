@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from django.utils import translation
 from openpyxl import Workbook
 
-from campaign.exports import Column, Sheet, Text, chinese
 from campaign.models import Campaign, Member, OrgUnit, Rank
+from core.excel import Column, Sheet, Text, chinese
 from reports.exports import NO, TOTAL, label
 from reports.talk_selectors import ReviewProgress, TalkFigures, UnitTalks
 from talks.models import TalkKind

@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from campaign import exports
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
-from campaign.views import paginate, require
+from campaign.views import require
+from core import excel as exports
+from core.pages import paginate
 from reports import selectors, talk_exports
 from reports import talk_selectors as talks
 from reports.views import summary_filter

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
-from campaign.views import paginate, require
+from campaign.views import require
+from core.pages import paginate
 from opinions.models import FeedbackList, OpinionKind
 from reports import exports, selectors
 from reports.forms import MemberSearchForm, SummaryFilterForm

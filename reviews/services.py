@@ -26,6 +26,7 @@ from campaign.models import (
     SupervisoryLevel,
     SupervisoryTeam,
 )
+from core.workflow import Workflow
 from reviews.models import (
     AWAITING_STATES,
     DEFAULT_ROUTES,
@@ -44,31 +45,29 @@ from reviews.wordcount import count_words
 SOURCE = "documents"
 
 # The one table of allowed moves: (state, action) → next state.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (DocumentState.DRAFT, "submit"): DocumentState.SUBMITTED,
-    (DocumentState.RETURNED, "submit"): DocumentState.RESUBMITTED,
-    (DocumentState.SUBMITTED, "return"): DocumentState.RETURNED,
-    (DocumentState.RESUBMITTED, "return"): DocumentState.RETURNED,
-    (DocumentState.SUBMITTED, "approve"): DocumentState.APPROVED,
-    (DocumentState.RESUBMITTED, "approve"): DocumentState.APPROVED,
-    # Reopened by the office: back to the author, who revises and resubmits.
-    (DocumentState.APPROVED, "reopen"): DocumentState.RETURNED,
-}
+TRANSITIONS = Workflow(
+    {
+        (DocumentState.DRAFT, "submit"): DocumentState.SUBMITTED,
+        (DocumentState.RETURNED, "submit"): DocumentState.RESUBMITTED,
+        (DocumentState.SUBMITTED, "return"): DocumentState.RETURNED,
+        (DocumentState.RESUBMITTED, "return"): DocumentState.RETURNED,
+        (DocumentState.SUBMITTED, "approve"): DocumentState.APPROVED,
+        (DocumentState.RESUBMITTED, "approve"): DocumentState.APPROVED,
+        # Reopened by the office: back to the author, who revises and resubmits.
+        (DocumentState.APPROVED, "reopen"): DocumentState.RETURNED,
+    },
+    refusal=lambda document, action: (
+        _("A document that is “%(state)s” cannot be %(action)s.")
+        % {"state": document.get_state_display(), "action": ACTION_LABELS.get(action, action)}
+    ),
+)
 
 COMPARISONS: tuple[str, ...] = ("compared_theory", "compared_constitution", "compared_standards", "compared_opinions")
 
 
 def transition(document: AnalysisDocument, action: str) -> str:
     """Move ``document`` to the state ``action`` leads to, or refuse."""
-    try:
-        new_state = TRANSITIONS[(document.state, action)]
-    except KeyError:
-        raise ValidationError(
-            _("A document that is “%(state)s” cannot be %(action)s.")
-            % {"state": document.get_state_display(), "action": ACTION_LABELS.get(action, action)}
-        ) from None
-    document.state = new_state
-    return new_state
+    return TRANSITIONS.move(document, action)
 
 
 ACTION_LABELS = {

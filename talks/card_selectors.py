@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from campaign.history import HistoryEntry, history_entries
 from campaign.models import Campaign, Member, OrgUnit
 from campaign.scoping import scope_for
+from core.history import HistoryEntry, history_entries
 from talks.models import AWAITING_REVIEW, FLAG_AFTER_RETURNS, CardDecision, Talk, TalkReview
 
 SEARCH_LIMIT = 15

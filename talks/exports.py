@@ -1,7 +1,7 @@
 """A unit's talk register (谈心谈话登记表) in the office's layout (DESIGN §7).
 
 A title row, the headers (Chinese under zh-hans, English under en), one row per card,
-totals at the foot, A4 landscape: ``campaign.exports.Sheet``, which neutralises every
+totals at the foot, A4 landscape: ``core.excel.Sheet``, which neutralises every
 text cell that a spreadsheet would run as a formula.
 
 Which cards a unit's register holds: every card on which EITHER person belongs to the
@@ -18,9 +18,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from openpyxl import Workbook
 
-from campaign.exports import Column, Sheet, Text, chinese
-from campaign.importing import ChoiceWidget
 from campaign.models import OrgUnit
+from core.excel import Column, Sheet, Text, chinese
+from core.importing import ChoiceWidget
 from talks.models import CardState, Talk, TalkKind
 from talks.resources import KIND_WIDGET, RELATION_WIDGET, STATE_WIDGET
 

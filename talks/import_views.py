@@ -25,14 +25,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from campaign import exports as office
 from campaign.forms import OrgImportForm
 from campaign.import_pages import ImportFlow
-from campaign.importing import ImportReport, describe_columns
 from campaign.models import Campaign, OrgUnit
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core import excel as office
+from core.importing import ImportReport, describe_columns
 from talks import exports, imports, resources
 from talks.models import Talk
 

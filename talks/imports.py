@@ -30,20 +30,20 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from campaign.events import announce_change
-from campaign.importing import (
+from campaign.models import Campaign, Member
+from campaign.scoping import scope_for
+from core.excel import cell_text
+from core.importing import (
     FileError,
     ImportReport,
     RowError,
     Table,
-    cell_text,
     chunks,
     import_all_or_nothing,
     normalise_name,
     not_a_date,
     parse_date,
 )
-from campaign.models import Campaign, Member
-from campaign.scoping import scope_for
 from talks import services
 from talks.models import CardState, Talk, pair_key
 from talks.resources import FORMAT, KIND_WIDGET, RELATION_WIDGET, TALKS, Reader

@@ -1,5 +1,5 @@
 """The talk plan in the office's layout (DESIGN §7), with the sheet helpers of
-``campaign.exports``: a title row across the table, the headers below it (Chinese under
+``core.excel``: a title row across the table, the headers below it (Chinese under
 zh-hans, English under en), one row per missing pair or member below quota, totals at
 the foot; A4 landscape with the headers on every page; no cell a spreadsheet would run
 as a formula.
@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.utils import timezone
 from openpyxl import Workbook
 
-from campaign.exports import Column, Sheet, Text
 from campaign.models import Campaign, Member, Rank
+from core.excel import Column, Sheet, Text
 from talks.models import TalkKind
 from talks.plan import MissingPair, Shortfall, TalkPlan
 

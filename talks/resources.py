@@ -25,11 +25,9 @@ from django.utils.translation import gettext_lazy
 from import_export import resources
 from import_export.fields import Field
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from campaign.importing import ChoiceWidget, Column, Format, SpreadsheetReader, cell_text, csv_text, text_cell
+from core.excel import cell_text, csv_text, import_sheet, text_cell
+from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader
 from talks.models import CardState, Relation, Talk, TalkKind
 
 TALKS = "talks"
@@ -166,17 +164,9 @@ def export_xlsx(queryset: QuerySet[Talk], target: IO[bytes]) -> None:
     """A workbook of one sheet, written row by row (write-only); every cell is text, and
     text a spreadsheet would run as a formula is stored as plain text."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(FORMAT.sheet_title(TALKS))
-    sheet.freeze_panes = "A2"
     keys = [c.key for c in COLUMNS[TALKS] if c.key not in IGNORED]
-    for index, key in enumerate(keys, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(key, 14)
     rows = export_rows(queryset)
-    bold = Font(bold=True)
-    headers = [WriteOnlyCell(sheet, value=header) for header in next(rows)]
-    for cell in headers:
-        cell.font = bold
-    sheet.append(headers)
+    sheet = import_sheet(workbook, FORMAT.sheet_title(TALKS), next(rows), [_WIDTHS.get(key, 14) for key in keys])
     for row in rows:
         sheet.append([text_cell(sheet, value) for value in row])
     workbook.save(target)

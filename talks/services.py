@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Stage, StageKind
 from campaign.scoping import Scope, scope_for
+from core.workflow import Workflow
 from talks.models import (
     AWAITING_REVIEW,
     CardDecision,
@@ -42,28 +43,26 @@ FIELDS = ("kind", *PEOPLE_FIELDS, "talked_on", *TEXT_FIELDS)
 # The one table of allowed moves: (state, action) → next state. "edit" is a correction
 # by the recorder or a person on the card: a returned card becomes revised, and a card
 # found adequate goes back for review, since what was reviewed is no longer what it says.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (CardState.RECORDED, "edit"): CardState.RECORDED,
-    (CardState.REVISED, "edit"): CardState.REVISED,
-    (CardState.RETURNED, "edit"): CardState.REVISED,
-    (CardState.ADEQUATE, "edit"): CardState.REVISED,
-    (CardState.RECORDED, CardDecision.ADEQUATE): CardState.ADEQUATE,
-    (CardState.REVISED, CardDecision.ADEQUATE): CardState.ADEQUATE,
-    (CardState.RECORDED, CardDecision.RETURN): CardState.RETURNED,
-    (CardState.REVISED, CardDecision.RETURN): CardState.RETURNED,
-}
+TRANSITIONS = Workflow(
+    {
+        (CardState.RECORDED, "edit"): CardState.RECORDED,
+        (CardState.REVISED, "edit"): CardState.REVISED,
+        (CardState.RETURNED, "edit"): CardState.REVISED,
+        (CardState.ADEQUATE, "edit"): CardState.REVISED,
+        (CardState.RECORDED, CardDecision.ADEQUATE): CardState.ADEQUATE,
+        (CardState.REVISED, CardDecision.ADEQUATE): CardState.ADEQUATE,
+        (CardState.RECORDED, CardDecision.RETURN): CardState.RETURNED,
+        (CardState.REVISED, CardDecision.RETURN): CardState.RETURNED,
+    },
+    refusal=lambda talk, _action: (
+        _("This card is “%(state)s”; there is nothing to decide.") % {"state": talk.get_state_display()}
+    ),
+)
 
 
 def transition(talk: Talk, action: str) -> str:
     """Move ``talk`` to the state ``action`` leads to, or refuse."""
-    try:
-        new_state = TRANSITIONS[(talk.state, action)]
-    except KeyError:
-        raise ValidationError(
-            _("This card is “%(state)s”; there is nothing to decide.") % {"state": talk.get_state_display()}
-        ) from None
-    talk.state = new_state
-    return new_state
+    return TRANSITIONS.move(talk, action)
 
 
 class DuplicateTalk(ValidationError):

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET
 from campaign.models import Campaign
 from campaign.scoping import ADMIN, OFFICE, SECRETARY, SUPERVISOR, get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
-from campaign.views import paginate, require
+from campaign.views import require
+from core.pages import paginate
 from talks import card_selectors as selectors
 from talks import services
 from talks.forms import CardFilterForm, CardForm, ReviewForm, apply_errors

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from campaign import exports
 from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.selectors import current_campaign_for
-from campaign.views import PAGE_SIZE, require
+from campaign.views import require
+from core import excel as exports
+from core.pages import PAGE_SIZE
 from talks import plan_exports
 from talks.models import TalkKind
 from talks.plan import PAIR_KINDS, PlanFilters, TalkPlan, plan_units, talk_plan

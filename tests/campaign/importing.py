@@ -8,8 +8,8 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from campaign.importing import ImportReport
 from campaign.services import org_import
+from core.importing import ImportReport
 
 UNIT_HEADERS = ["Code", "Name", "Kind", "Parent code"]
 MEMBER_HEADERS = ["Number", "Name", "Unit code", "Branch code", "Rank", "Position", "Units in charge"]

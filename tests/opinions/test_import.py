@@ -702,7 +702,7 @@ def _bomb(megabytes: int) -> bytes:
 
 def test_a_zip_bomb_disguised_as_a_workbook_is_refused_before_it_is_opened(world, settings, monkeypatch):
     opened = []
-    monkeypatch.setattr("campaign.importing.load_workbook", lambda *a, **k: opened.append(a))
+    monkeypatch.setattr("core.importing.load_workbook", lambda *a, **k: opened.append(a))
     data = _bomb(20)
     assert len(data) < 100_000
     with translation.override("en"):

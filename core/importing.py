@@ -9,7 +9,8 @@ workbook, that it does not unpack into more than it should (a zip bomb).
 ``RowError`` and ``ImportReport`` carry what is wrong with a file, row by row.
 
 The organisation's format lives in ``campaign.resources``; the opinions' in
-``opinions.resources``. The headers are a file format, not user interface text: they
+``opinions.resources``; the talks' in ``talks.resources``. What a file is written
+with, and the formula guard, are ``core.excel``. The headers are a file format, not user interface text: they
 are spelled out in both languages rather than looked up in the translation
 catalogue, so that a file written yesterday still imports after a translator rewords
 a label.
@@ -34,18 +35,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from import_export import widgets
 from openpyxl import load_workbook
-from openpyxl.cell import WriteOnlyCell
+
+from core.excel import cell_text, chinese, csv_untext
 
 # Cells that list several codes or names may separate them with any of these.
 LIST_SEPARATORS = re.compile(r"[,，、;；\n]")
-# A text cell starting with one of these would be read as a formula by a spreadsheet.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# In a CSV file (which has no cell types) such text is written with a leading
-# apostrophe, Excel's mark for "text, not a formula"; reading strips one apostrophe
-# again. Text that already starts with apostrophes before such a character gets one
-# more, so that the round trip is exact.
-_CSV_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
-_CSV_NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
 # A day as offices write it: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日 (a date cell's
 # midnight time of day dropped).
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
@@ -125,29 +119,10 @@ class Format:
 # --- Cells ------------------------------------------------------------------------
 
 
-def chinese() -> bool:
-    return (translation.get_language() or settings.LANGUAGE_CODE).lower().startswith("zh")
-
-
 def normalise_name(text: Any) -> str:
     """Headers and sheet names compare without case, spacing, underscores or a '*'."""
     name = cell_text(text).replace("_", " ").replace("*", "").casefold()
     return " ".join(name.split())
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text: Excel's 1001 (or 1001.0) is the code "1001", blanks are ""."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def parse_date(text: str) -> datetime.date | None:
@@ -180,30 +155,6 @@ def split_list(text: str) -> list[str]:
 
 def join_list(items: Iterable[str]) -> str:
     return ("、" if chinese() else ", ").join(items)
-
-
-def text_cell(sheet: Any, value: Any) -> WriteOnlyCell | None:
-    """Every value is text. Text that a spreadsheet would run as a formula is stored as
-    a plain string with Excel's quote prefix: shown and re-imported exactly as written,
-    never evaluated."""
-    text = cell_text(value) if not isinstance(value, str) else value
-    if text == "":
-        return None
-    cell = WriteOnlyCell(sheet, value=text)
-    if text.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
-
-
-def csv_text(text: str) -> str:
-    """Text for a CSV cell, with a formula neutralised (see ``_CSV_ESCAPED``)."""
-    return "'" + text if _CSV_NEEDS_ESCAPE.match(text) else text
-
-
-def csv_untext(text: str) -> str:
-    """The text a CSV cell written by ``csv_text`` stood for."""
-    return text[1:] if _CSV_ESCAPED.match(text) else text
 
 
 class ChoiceWidget(widgets.Widget):

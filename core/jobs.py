@@ -1,4 +1,5 @@
-"""The progress of a long job (an import, an export) as the progress bar reads it.
+"""Background jobs (``core.models.Job``): claiming one, and its progress as the
+progress bar reads it.
 
 Any job with ``status``, ``get_status_display()``, ``running``, ``rows_done``,
 ``rows_total`` and ``percent`` can be polled by ``static/js/progress.js`` through a view
