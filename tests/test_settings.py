@@ -1,20 +1,31 @@
 """config/settings.py reads everything from the environment and refuses a bad value.
 
-Each case starts a fresh interpreter with a clean environment, because settings are read
-once per process and this test process already has its own.
+Settings are read once per process, and this test process already has its own. Most
+cases only ask what config/settings.py makes of an environment, so they evaluate the
+file afresh in this process under exactly the environment a new process would get
+(``load_settings``): milliseconds instead of an interpreter start each. A new process
+is started only where the process is the point: manage.py refusing or agreeing to
+start, the commands that need no key, ``check --deploy``, and one case run both ways
+to show that the in-process reading agrees with a real start-up.
 """
 
 from __future__ import annotations
 
 import os
+import runpy
 import secrets
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
+from django.conf import global_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = BASE_DIR / "config" / "settings.py"
 SETUP = "import django; django.setup()"
 PRODUCTION = {
     "DEBUG": "0",
@@ -25,27 +36,68 @@ PRODUCTION = {
 }
 
 
-def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    """Run Python in the project with only PATH, HOME and ``env`` set: no PYTEST_VERSION,
-    no DATABASE_URL or CELERY_BROKER_URL leaking in from CI."""
+def clean_environment(**env: str) -> dict[str, str]:
+    """Only PATH, HOME, DJANGO_SETTINGS_MODULE and ``env``: no PYTEST_VERSION, no
+    DATABASE_URL or CELERY_BROKER_URL leaking in from CI."""
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
     clean.update(env)
-    return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=120)
+    return clean
 
 
-def setting(*names: str, **env: str) -> str:
-    """The values of the named settings (expressions allowed), space-separated."""
-    values = ", ".join(f"settings.{name}" for name in names)
-    result = run(["-c", f"{SETUP}; from django.conf import settings; print({values})"], **env)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    """Run Python in the project with a clean environment (see ``clean_environment``)."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=clean_environment(**env), capture_output=True, text=True, timeout=120
+    )
 
 
 def refusal(result: subprocess.CompletedProcess) -> str:
     """The last line of the traceback: the message an operator reads."""
     assert result.returncode != 0, "start-up should have stopped"
     return result.stderr.strip().splitlines()[-1]
+
+
+def load_settings(**env: str) -> SimpleNamespace:
+    """config/settings.py evaluated afresh in this process with os.environ holding exactly
+    what ``run`` gives a new process, restored afterwards. Read like
+    django.conf.settings: the file's upper-case names over Django's defaults.
+
+    Running the file has no lasting effect here: it only imports modules this process
+    has already imported and builds plain values (the logging dict is applied by
+    django.setup(), which is not called); runpy puts its module into sys.modules only
+    while it runs."""
+    with mock.patch.dict(os.environ, clean_environment(**env), clear=True):
+        module = runpy.run_path(str(SETTINGS_FILE), run_name="settings_probe")
+    values = {name: value for name, value in vars(global_settings).items() if name.isupper()}
+    values.update((name, value) for name, value in module.items() if name.isupper())
+    return SimpleNamespace(**values)
+
+
+def refused(**env: str) -> str:
+    """What ``refusal`` would read from a new process that stops while reading the
+    settings: the last line of the traceback of the exception config/settings.py raises."""
+    try:
+        load_settings(**env)
+    except Exception as exc:  # whatever stops start-up, not only ImproperlyConfigured
+        return "".join(traceback.format_exception_only(exc)).strip().splitlines()[-1]
+    pytest.fail("start-up should have stopped")
+
+
+def setting(*names: str, **env: str) -> str:
+    """The values of the named settings (expressions allowed), space-separated, as
+    ``print`` in a new process would show them."""
+    settings = load_settings(**env)
+    # The names are the tests' own expressions, e.g. "DATABASES['default']['ENGINE']".
+    return " ".join(str(eval(f"settings.{name}", {"settings": settings})) for name in names)
+
+
+def setting_at_start_up(*names: str, **env: str) -> str:
+    """``setting`` read the slow way: a new process that sets Django up and prints them."""
+    values = ", ".join(f"settings.{name}" for name in names)
+    result = run(["-c", f"{SETUP}; from django.conf import settings; print({values})"], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 @pytest.mark.parametrize(
@@ -73,15 +125,39 @@ def refusal(result: subprocess.CompletedProcess) -> str:
 def test_bad_value_stops_start_up_naming_the_variable(name, value):
     # DEBUG=1 so that a missing SECRET_KEY is not what stops it.
     env = {"DEBUG": "1", name: value}
-    message = refusal(run(["-c", SETUP], **env))
+    message = refused(**env)
     assert message.startswith("django.core.exceptions.ImproperlyConfigured:")
     assert name in message
     if name == "CONN_MAX_AGE":
         assert "DATABASE_URL" not in message, "the database URL was fine"
 
 
+def test_reading_the_settings_in_this_process_agrees_with_a_new_process():
+    """The other cases read config/settings.py in this process (``refused``, ``setting``);
+    here a real start-up must say the same. The values read depend on PYTEST_VERSION,
+    which this process has and the clean environment has not."""
+    bad = {"DEBUG": "1", "DATABASE_URL": "postgres://u@h:notaport/db"}
+    good = {**PRODUCTION, "CELERY_BROKER_URL": "redis://cache.internal:6379/0"}
+    names = (
+        "DEBUG",
+        "SECRET_KEY == " + repr(PRODUCTION["SECRET_KEY"]),
+        "CELERY_TASK_ALWAYS_EAGER",
+        "STORAGES['staticfiles']['BACKEND']",
+        "DATABASES['default']['ENGINE']",
+        "SECURE_HSTS_SECONDS",
+        "ALLOWED_HOSTS",
+        "LOGGING['root']['level']",
+    )
+    environment = dict(os.environ)
+    read_here = setting(*names, **good)
+    assert refused(**bad) == refusal(run(["-c", SETUP], **bad))
+    assert dict(os.environ) == environment, "the environment of this process is restored"
+    assert read_here == setting_at_start_up(*names, **good)
+    assert read_here.startswith("False True False whitenoise."), "read without this process's PYTEST_VERSION"
+
+
 def test_a_refused_broker_url_does_not_echo_its_password():
-    message = refusal(run(["-c", SETUP], DEBUG="1", CELERY_BROKER_URL="amqp://canvass:hunter2-secret@mq:5672//"))
+    message = refused(DEBUG="1", CELERY_BROKER_URL="amqp://canvass:hunter2-secret@mq:5672//")
     assert "CELERY_BROKER_URL" in message
     assert "hunter2" not in message
 
@@ -98,7 +174,8 @@ def test_commands_that_run_the_app_still_need_the_key(command):
 
 
 def test_commands_that_only_read_the_code_run_without_a_key():
-    # As a checker or CI calls it: no DEBUG, no SECRET_KEY.
+    # As a checker or CI calls it: no DEBUG, no SECRET_KEY. One process each: manage.py
+    # lets a command go without the key by its name, before the settings are read.
     result = run(["manage.py", "makemigrations", "--check", "--dry-run"])
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
