@@ -21,14 +21,13 @@ import django.dispatch
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from campaign.models import ChangeOutbox
+from core.transactions import collect
 
 logger = logging.getLogger(__name__)
 
 # Sent after commit with ``campaign_id``, ``unit_ids`` (a frozenset; None stands for a
 # change with no unit, such as a county-wide setting) and ``sources`` (what changed).
 records_changed = django.dispatch.Signal()
-
-_PENDING = "_canvass_pending_changes"
 
 
 def _send(*, sender: str, **kwargs: object) -> None:
@@ -40,38 +39,18 @@ def _send(*, sender: str, **kwargs: object) -> None:
 
 
 class _Pending:
-    """The announcements of one transaction, sent by one on-commit callback."""
+    """The announcements of one transaction, sent by one on-commit callback
+    (``core.transactions.collect``: one per atomic block, so that a savepoint rolled
+    back takes its announcements along)."""
 
     def __init__(self) -> None:
         self.units: dict[int, set[int | None]] = defaultdict(set)
         self.sources: dict[int, set[str]] = defaultdict(set)
 
-    def send(self) -> None:
-        connection = transaction.get_connection(DEFAULT_DB_ALIAS)
-        if getattr(connection, _PENDING, None) is self:
-            setattr(connection, _PENDING, None)
+    def __call__(self) -> None:
         for campaign_id, units in sorted(self.units.items()):
             sources = frozenset(self.sources[campaign_id])
             _send(sender=",".join(sorted(sources)), campaign_id=campaign_id, unit_ids=frozenset(units), sources=sources)
-
-
-def _pending_for_this_transaction() -> _Pending:
-    connection = transaction.get_connection(DEFAULT_DB_ALIAS)
-    pending = getattr(connection, _PENDING, None)
-    # A rolled-back transaction (or savepoint) drops its callbacks: the pending set is
-    # live only while its callback is still queued on the connection. It is shared by
-    # the announcements of one atomic block (savepoint), not with blocks nested in it,
-    # so that a savepoint rolled back takes its announcements along, and a block run
-    # under ``captureOnCommitCallbacks`` sees its own callback.
-    here = set(connection.savepoint_ids)
-    if pending is not None and any(
-        callback == pending.send and sids == here for sids, callback, _robust in connection.run_on_commit
-    ):
-        return pending
-    pending = _Pending()
-    setattr(connection, _PENDING, pending)
-    transaction.on_commit(pending.send, robust=True)
-    return pending
 
 
 def announce_change(*, campaign_id: int, unit_ids: Iterable[int | None], source: str) -> None:
@@ -99,6 +78,9 @@ def _announce(campaign_id: int, subjects: set[tuple[int | None, str]], source: s
         # Autocommit: the rows are committed already.
         _send(sender=source, campaign_id=campaign_id, unit_ids=units, sources=frozenset({source}))
         return
-    pending = _pending_for_this_transaction()
-    pending.units[campaign_id] |= units
-    pending.sources[campaign_id].add(source)
+
+    def add(pending: _Pending) -> None:
+        pending.units[campaign_id] |= units
+        pending.sources[campaign_id].add(source)
+
+    collect(_Pending, add)

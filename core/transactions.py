@@ -21,15 +21,44 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 C = TypeVar("C", bound=Callable[[], object])
 
 
-def collect(kind: type[C], add: Callable[[C], object], *, using: str = DEFAULT_DB_ALIAS) -> C:
+class _Queued:
+    """A collection waiting for its commit; it is not added to once it has run (a
+    test's ``captureOnCommitCallbacks(execute=True)`` runs callbacks it leaves queued)."""
+
+    def __init__(self, collection: Callable[[], object]) -> None:
+        self.collection = collection
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        self.collection()
+
+
+def collect(
+    kind: type[C], add: Callable[[C], object], *, using: str = DEFAULT_DB_ALIAS, per_savepoint: bool = True
+) -> C:
+    """Add to this transaction's collection of ``kind``; ``per_savepoint=False`` shares
+    one collection across the savepoints of the transaction (for work that a rolled-back
+    savepoint need not take back, such as re-routing, which reads the state it finds)."""
     connection = transaction.get_connection(using)
     here = set(connection.savepoint_ids)
     if connection.in_atomic_block:
-        for savepoints, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, kind) and set(savepoints) == here:
-                add(callback)
-                return callback
+        # Only the latest collection of this kind is added to: one queued before a test's
+        # ``captureOnCommitCallbacks`` began is not taken over by the writes inside it.
+        latest = next(
+            (
+                (savepoints, callback)
+                for savepoints, callback, _robust in reversed(connection.run_on_commit)
+                if isinstance(callback, _Queued) and isinstance(callback.collection, kind)
+            ),
+            None,
+        )
+        if latest is not None:
+            savepoints, callback = latest
+            if not callback.done and (not per_savepoint or set(savepoints) == here):
+                add(callback.collection)
+                return callback.collection
     collection = kind()
     add(collection)
-    transaction.on_commit(collection, using=using, robust=True)
+    transaction.on_commit(_Queued(collection), using=using, robust=True)
     return collection

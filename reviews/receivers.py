@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from campaign.events import announce_change
 from campaign.models import Campaign, Member
 from campaign.org_events import SUPERVISION_KINDS, OrgChange, OrgChangeKind, org_changed
+from core.transactions import collect
 from reviews import services
 from reviews.models import AnalysisDocument, Review
 
@@ -43,17 +43,8 @@ class Reroute:
 
 
 def _reroute(campaign_id: int) -> None:
-    connection = transaction.get_connection()
-    # This transaction's collection, if it has one already: found among the callbacks
-    # waiting for its commit (a rolled-back savepoint takes its callbacks with it).
-    pending = None
-    if connection.in_atomic_block:
-        pending = next((func for _ids, func, _robust in connection.run_on_commit if isinstance(func, Reroute)), None)
-    collection = pending or Reroute()
-    collection.campaign_ids.add(campaign_id)
-    if pending is None:
-        # Outside a transaction this runs at once, hence filled first.
-        transaction.on_commit(collection, robust=True)
+    # One collection per transaction, run once on its commit (at once outside one).
+    collect(Reroute, lambda collection: collection.campaign_ids.add(campaign_id), per_savepoint=False)
 
 
 def _announce(campaign_id: int, *unit_ids: int | None) -> None:
