@@ -8,7 +8,7 @@ quotas. Each handler here only works out which units' talk figures such a change
 touches and announces them (``campaign.events.announce_change``, source "talks"), in
 the same transaction as the change; the rules themselves stay in ``talks.selectors``.
 
-Which units a change touches follows the filing rules (``reports.registry``): a
+Which units a change touches follows the filing rules (``reports.ledger.registry``): a
 member's figures and the unit sums under the member's unit; a card under the unit of
 its first person; a required pair under the unit of its lower-id member, and in the
 member rows of both. A change to a pair therefore announces the units of both members.

@@ -51,7 +51,7 @@ from opinions.models import (
     SourceGroup,
 )
 from opinions.services import Target, derive
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 
 User = get_user_model()
 Status = FeedbackList.Status

@@ -14,8 +14,8 @@ from django.utils import translation
 
 from campaign import demo as county_demo
 from campaign.models import LEADING_RANKS, Campaign, Member, Rank, SupervisoryLevel, SupervisoryTeam
-from reports.services import ledger_compare
-from reports.summary import stage_summary
+from reports.ledger.reconcile import ledger_compare
+from reports.ledger.summary import stage_summary
 from reviews import services
 from reviews.models import SECTION_FIELDS, AnalysisDocument, DocumentState, Route
 from reviews.selectors import documents_summary
