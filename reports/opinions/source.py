@@ -437,7 +437,7 @@ def recount_opinions(campaign_id: int) -> dict[FigureKey, int]:
 
 def opinions_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
     return {
-        "total": figures.total,
+        "total": figures.get(Dimension.TOTAL, TOTAL_KEY),
         "by_category": {key: figures.get(Dimension.CATEGORY, key) for key in TargetCategory.values},
         "by_kind": {key: figures.get(Dimension.KIND, key) for key in OpinionKind.values},
         "by_channel": {key: figures.get(Dimension.CHANNEL, key) for key in Channel.values},
