@@ -183,7 +183,7 @@ def _opinions_once(
         units = ids(unit_ids) if unit_ids else "NULL"
         branches = ["o.ledger_unit_id IS NULL"] + ([f"o.ledger_unit_id IN ({units})"] if unit_ids else [])
         for column, stray_ids in zip(("target_member_id", "target_team_id"), strays, strict=True):
-            if ids:
+            if stray_ids:
                 branches.append(f"o.{column} IN ({ids(stray_ids)}) AND o.ledger_unit_id NOT IN ({units})")
         grouped = _grouped_opinions(campaign, branches)
         in_units = f"(b.unit_id IN ({units}) OR b.unit_id IS NULL)"
