@@ -45,7 +45,7 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host, as in the test suite
-    from reports.services import ledger_rollup_full
+    from reports.ledger.rollup import ledger_rollup_full
 
     campaign = common.demo_campaign()
     client = logged_in_client(campaign)

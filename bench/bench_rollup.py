@@ -6,7 +6,7 @@ Against the seeded demo county, filled up to 1,000,000 opinions (``common.fill_o
 one INSERT … SELECT generate_series over the county's targets, derived category and
 ledger unit), it times, in the same run:
 
-- the full roll-up (``reports.services.ledger_rollup_full``): every ledger row of the
+- the full roll-up (``reports.ledger.rollup.ledger_rollup_full``): every ledger row of the
   campaign deleted and recomputed from source — the median of a few runs;
 - a naive loop that counts per target with the ORM: for every member, team and
   ledger unit, its total and its count by category, kind, channel, aspect and status
@@ -124,7 +124,7 @@ def timed_runs(function: Any, runs: int) -> float:
 
 
 def full_rollup(campaign: Any) -> float:
-    from reports.services import ledger_rollup_full
+    from reports.ledger.rollup import ledger_rollup_full
 
     start = time.perf_counter()
     ledger_rollup_full(campaign_id=campaign.pk)  # its own transaction, committed
@@ -134,7 +134,7 @@ def full_rollup(campaign: Any) -> float:
 def raw_group_by(campaign: Any, *, tuned: bool = False) -> float:
     from django.db import connection, transaction
 
-    from reports.services import ROLLUP_SETTINGS
+    from reports.ledger.rollup import ROLLUP_SETTINGS
 
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -184,7 +184,7 @@ def incremental_rollup(campaign: Any, runs: int) -> tuple[float, float, float, s
     from campaign.models import ChangeOutbox, OrgUnit
     from opinions.models import Aspect, Opinion
     from opinions.services import opinion_update
-    from reports.services import ledger_drain_outbox, ledger_rollup_units
+    from reports.ledger.rollup import ledger_drain_outbox, ledger_rollup_units
 
     sizes = dict(
         Opinion.objects.filter(campaign=campaign, target_member__isnull=False)

@@ -7,8 +7,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from reports.models import LedgerDrift, LedgerRow
+
+
+@admin.display(description=_("dimension"), ordering="dimension")
+def dimension(obj: LedgerRow | LedgerDrift) -> str:
+    """The dimension's label, declared by its source (the field itself has no choices)."""
+    return obj.get_dimension_display()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,7 +28,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(LedgerRow)
 class LedgerRowAdmin(ReadOnlyAdmin):
-    list_display = ("campaign", "level", "scope", "dimension", "key", "value")
+    list_display = ("campaign", "level", "scope", dimension, "key", "value")
     list_filter = ("campaign", "level", "dimension")
     search_fields = ("scope", "key")
     list_select_related = ("campaign",)
@@ -32,7 +39,7 @@ class LedgerRowAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerDrift)
 class LedgerDriftAdmin(ReadOnlyAdmin):
-    list_display = ("found_at", "campaign", "scope", "dimension", "key", "stored", "recounted", "repaired")
+    list_display = ("found_at", "campaign", "scope", dimension, "key", "stored", "recounted", "repaired")
     list_filter = ("campaign", "repaired", "dimension")
     search_fields = ("scope", "key")
     list_select_related = ("campaign",)

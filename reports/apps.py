@@ -8,11 +8,15 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaign.events import records_changed
-        from reports import document_sources, receivers, recount, registry, rules, sources, talk_sources  # noqa: F401  (rules registers the scoping rules)
+        from reports import receivers, rules  # noqa: F401  (rules registers the scoping rules)
+        from reports.documents import source as documents
+        from reports.ledger import registry
+        from reports.opinions import source as opinions
+        from reports.talks import source as talks
 
-        # The ledger's sources, in the order their rows are written.
-        registry.register_source("opinions", write=sources.write_opinions, recount=recount.recount_opinions)
-        registry.register_source("talks", write=talk_sources.write_talks, recount=talk_sources.recount_talks)
-        registry.register_source("documents", write=document_sources.write, recount=document_sources.recount)
+        # The ledger's sources, one line each, in the order their rows are written.
+        registry.register_source(opinions.SOURCE)
+        registry.register_source(talks.SOURCE)
+        registry.register_source(documents.SOURCE)
 
         records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaign import demo
+from reports.ledger.rollup import ledger_rollup_full
 from reports.models import LedgerRow
-from reports.services import ledger_rollup_full
 
 
 def rollup_ledgers(county: demo.DemoCounty) -> demo.Totals:

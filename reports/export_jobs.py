@@ -33,8 +33,8 @@ from campaign.models import Campaign, OrgUnit
 from campaign.scoping import scope_for
 from core.jobs import claim_job
 from opinions.models import Opinion
-from reports import exports
 from reports.models import ExportJob
+from reports.opinions import exports
 
 logger = logging.getLogger(__name__)
 

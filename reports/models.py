@@ -1,17 +1,19 @@
-"""The three-level ledger: derived counts, written only by the roll-ups in ``services``.
+"""The three-level ledger: derived counts, written only by the roll-ups (``reports.ledger``).
 
 A ``LedgerRow`` is one figure: in one campaign, for one scope (the county, one ledger
-unit, one member's list or one leadership team's list), along one dimension (ledger
-category, kind, channel, aspect, status, feedback progress, solicitation), the count
-for one key. Rows are recomputed from source and replaced, never incremented, so a
-retried or duplicated roll-up cannot double a figure.
+unit, one member's list or one leadership team's list), along one dimension (declared
+by a source: ledger category, kind, channel, aspect, status, feedback progress,
+solicitation, talks, documents…), the count for one key. Rows are recomputed from
+source and replaced, never incremented, so a retried or duplicated roll-up cannot
+double a figure.
 
-Levels and what a row of each counts:
-- unit: opinions whose ``ledger_unit`` is that unit (the unit of its target), the
-  feedback lists of that unit, the solicitation events it hosted. One scope,
+Levels and what a row of each counts (each source's figures: docs/ledger.md):
+- unit: what is filed under that unit — e.g. opinions whose ``ledger_unit`` is that
+  unit, the feedback lists of that unit, the solicitation events it hosted. One scope,
   ``unit:none``, holds the opinions no target has been assigned to yet.
-- member / team: opinions about that member or team, and his, her or its feedback
-  list; the row carries the member's or team's unit, so a sub-ledger page finds them.
+- member / team: what is about that member or team (opinions, his, her or its feedback
+  list, talks); the row carries the member's or team's unit, so a sub-ledger page
+  finds them.
 - county: the sum of every unit row (the general ledger).
 
 Unit rows are per ledger unit, not per subtree: a page about a party committee sums
@@ -20,7 +22,7 @@ the rows of its subtree with one path-prefix query.
 Beneath them, never shown, the opinions' ``LedgerCell`` rows: counts per ledger unit and
 target, from which the opinions' unit, member and team rows are sums. A roll-up after a
 change to a few opinions recomputes their targets' cells from source and re-sums only
-the rows those cells feed (``reports.services``).
+the rows those cells feed (``reports.ledger.targets``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
 from core.models import Job
+from reports.ledger.registry import dimension_label
 
 
 class LedgerLevel(models.TextChoices):
@@ -41,103 +44,9 @@ class LedgerLevel(models.TextChoices):
     TEAM = "team", _("Leadership team's list")
 
 
-class Dimension(models.TextChoices):
-    TOTAL = "total", _("Total")
-    CATEGORY = "category", _("Ledger category")
-    KIND = "kind", _("Kind")
-    CHANNEL = "channel", _("Channel")
-    ASPECT = "aspect", _("Aspect")
-    STATUS = "status", _("Status")
-    FEEDBACK = "feedback", _("Feedback lists")
-    SOLICITATION = "solicitation", _("Solicitation")
-    TALKS = "talks", _("Talks")
-    DOCUMENTS = "documents", _("Self-analysis documents")
-
-
-# The dimensions of an opinion that every level counts, in the order pages show them.
-OPINION_DIMENSIONS: tuple[str, ...] = (
-    Dimension.CATEGORY,
-    Dimension.KIND,
-    Dimension.CHANNEL,
-    Dimension.ASPECT,
-    Dimension.STATUS,
-)
 TOTAL_KEY = "all"
 UNASSIGNED_SCOPE = "unit:none"
 COUNTY_SCOPE = "county"
-
-# Keys of the feedback dimension. A signed list was released first, so "released"
-# counts released and signed lists alike.
-LISTS_TOTAL = "lists_total"
-LISTS_RELEASED = "lists_released"
-LISTS_SIGNED = "lists_signed"
-FEEDBACK_KEYS: tuple[str, ...] = (LISTS_TOTAL, LISTS_RELEASED, LISTS_SIGNED)
-
-# Keys of the solicitation dimension (unit level: the events a unit hosted).
-EVENTS = "events"
-FORUMS = "forums"
-FORMS_ISSUED = "forms_issued"
-FORMS_RETURNED = "forms_returned"
-SUGGESTION_BOXES = "suggestion_boxes"
-SOLICITATION_KEYS: tuple[str, ...] = (EVENTS, FORUMS, FORMS_ISSUED, FORMS_RETURNED, SUGGESTION_BOXES)
-
-
-# Keys of the talks dimension (source "talks", reports/talk_sources.py).
-# Unit rows (filed under the unit of the card's first person, or of the member):
-CARDS = "cards"  # talk cards whose first person is in the unit (the county sums to all cards)
-CARDS_REVIEWED = "cards_reviewed"  # marked adequate by the supervisory team
-CARDS_AWAITING = "cards_awaiting"  # recorded or revised, awaiting a decision
-CARDS_RETURNED = "cards_returned"  # returned, awaiting the recorder's revision
-CARDS_FLAGGED = "cards_flagged"  # returned twice or more (flagged to the office)
-# Unit and member rows (a member row is about that member, filed under his or her unit):
-TALKS_HELD = "talks"  # talks a member took part in (a talk of two members counts for both)
-TALKS_WITH_MEMBERS = "talks_members"
-TALKS_WITH_PUBLIC = "talks_public"
-TALKS_REQUIRED = "talks_required"  # the member's quota (unit: the sum of its members')
-MEMBERS_TOTAL = "members_total"  # unit rows only
-MEMBERS_MEETING_QUOTA = "members_meeting_quota"  # member rows: 1 when he or she meets it
-# A required pair is filed under the unit of its member with the lower id (so the county
-# counts it once); a member row counts the required pairs he or she is part of.
-REQUIRED_PAIRS = "required_pairs"
-REQUIRED_PAIRS_DONE = "required_pairs_done"
-TALK_KEYS: tuple[str, ...] = (
-    CARDS,
-    CARDS_REVIEWED,
-    CARDS_AWAITING,
-    CARDS_RETURNED,
-    CARDS_FLAGGED,
-    TALKS_HELD,
-    TALKS_WITH_MEMBERS,
-    TALKS_WITH_PUBLIC,
-    TALKS_REQUIRED,
-    MEMBERS_TOTAL,
-    MEMBERS_MEETING_QUOTA,
-    REQUIRED_PAIRS,
-    REQUIRED_PAIRS_DONE,
-)
-
-# Keys of the documents dimension (source "documents", reports/document_sources.py),
-# unit rows filed under the author's unit.
-DOC_MEMBERS = "members"  # members of the unit (each writes one document)
-DOC_WRITTEN = "written"  # some text saved
-DOC_SUBMITTED = "submitted"  # submitted at least once (any state but draft)
-DOC_AWAITING = "awaiting"  # submitted or resubmitted, awaiting a decision
-DOC_RETURNED = "returned"  # returned now, awaiting the author's revision
-DOC_RETURNED_ONCE = "returned_at_least_once"
-DOC_APPROVED = "approved"
-DOC_REVIEWS = "reviews"  # decisions taken
-DOC_REVIEW_SECONDS = "review_seconds"  # their waiting times summed (average = this / reviews)
-DOCUMENT_KEYS: tuple[str, ...] = (
-    DOC_MEMBERS,
-    DOC_WRITTEN,
-    DOC_SUBMITTED,
-    DOC_AWAITING,
-    DOC_RETURNED,
-    DOC_RETURNED_ONCE,
-    DOC_APPROVED,
-    DOC_REVIEWS,
-    DOC_REVIEW_SECONDS,
-)
 
 
 def unit_scope(unit_id: int | None) -> str:
@@ -145,7 +54,7 @@ def unit_scope(unit_id: int | None) -> str:
 
 
 def cell_scope(unit_id: int | None, member_id: int | None, team_id: int | None) -> str:
-    """The scope of a ``LedgerCell`` (the SQL of ``reports.sources`` spells the same)."""
+    """The scope of a ``LedgerCell`` (``reports.ledger.sql.cell_scope_sql`` spells the same)."""
     if member_id is not None:
         target = f"m{member_id}"
     elif team_id is not None:
@@ -181,7 +90,10 @@ class _Figure(models.Model):
         related_name="+",
         verbose_name=_("leadership team"),
     )
-    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    # Declared by the sources (``reports.ledger.registry``), stored as plain text: a new
+    # source brings its dimensions without a migration. ``get_dimension_display`` reads
+    # their labels from the registry.
+    dimension = models.CharField(_("dimension"), max_length=20)
     key = models.CharField(_("key"), max_length=40, blank=True)
     value = models.PositiveBigIntegerField(_("value"))
 
@@ -190,6 +102,9 @@ class _Figure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} · {self.dimension}={self.key}: {self.value}"
+
+    def get_dimension_display(self) -> str:
+        return dimension_label(self.dimension)
 
 
 class LedgerRow(_Figure):
@@ -232,7 +147,7 @@ class LedgerCell(_Figure):
     They let a roll-up after a change to a few opinions recompute only the cells of
     those opinions' targets from source, then the unit, member and team rows concerned
     by summing cells (a unit's few hundred, not its thousands of opinions): see
-    ``reports.services``. A full roll-up or one of whole units recomputes the cells of
+    ``reports.ledger.targets``. A full roll-up or one of whole units recomputes the cells of
     its units from source with everything else."""
 
     # scope: "cell:<ledger unit id or none>:<m<member id>, t<team id> or u>".
@@ -287,7 +202,7 @@ class LedgerDrift(models.Model):
     scope = models.CharField(_("scope"), max_length=40)
     # The organisation the figure is filed under (a plain id: a log outlives its unit).
     unit_ref = models.BigIntegerField(_("organisation id"), null=True, blank=True)
-    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    dimension = models.CharField(_("dimension"), max_length=20)  # as in ledger rows
     key = models.CharField(_("key"), max_length=40, blank=True)
     stored = models.BigIntegerField(_("stored"))
     recounted = models.BigIntegerField(_("recounted"))
@@ -301,6 +216,9 @@ class LedgerDrift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} · {self.dimension}={self.key}: {self.stored} ≠ {self.recounted}"
+
+    def get_dimension_display(self) -> str:
+        return dimension_label(self.dimension)
 
 
 class ExportJob(Job):

@@ -11,7 +11,8 @@ import datetime
 
 from celery import shared_task
 
-from reports import export_jobs, services
+from reports import export_jobs
+from reports.ledger import reconcile, rollup
 
 # Outbox rows older than this are taken to have lost their roll-up and are sent again.
 RESEND_AFTER = datetime.timedelta(minutes=1)
@@ -21,14 +22,14 @@ RESEND_AFTER = datetime.timedelta(minutes=1)
 def rollup_units(campaign_id: int, unit_ids: list[int | None]) -> dict[str, int | bool | None]:
     """Recompute the ledger rows of these units (and the county's), if a change to them
     is still waiting in the outbox."""
-    result = services.ledger_rollup_units(campaign_id=campaign_id, unit_ids=unit_ids, only_pending=True)
+    result = rollup.ledger_rollup_units(campaign_id=campaign_id, unit_ids=unit_ids, only_pending=True)
     return result.as_dict()
 
 
 @shared_task(name="reports.resend_outbox", acks_late=True, reject_on_worker_lost=True)
 def resend_outbox() -> int:
     """Send again the roll-ups of changes left in the outbox; returns how many were sent."""
-    stale = services.stale_outbox(older_than=RESEND_AFTER)
+    stale = rollup.stale_outbox(older_than=RESEND_AFTER)
     for campaign_id, unit_ids in stale.items():
         rollup_units.delay(campaign_id, unit_ids)
     return len(stale)
@@ -37,7 +38,7 @@ def resend_outbox() -> int:
 @shared_task(name="reports.reconcile_all", acks_late=True, reject_on_worker_lost=True)
 def reconcile_all() -> dict[str, int]:
     """Nightly: recount every figure, record and repair any drift; drifts per campaign."""
-    return services.ledger_reconcile_all(repair=True, record=True)
+    return reconcile.ledger_reconcile_all(repair=True, record=True)
 
 
 @shared_task(name="reports.run_export_job", acks_late=True, reject_on_worker_lost=True)

@@ -1,16 +1,20 @@
+"""The ledger pages: each source's, then the export jobs'. URL names are the app's
+(``reports:talks_county``…), whichever source a page belongs to."""
+
 from django.urls import path
 
-from reports import document_urls, export_urls, talk_urls, views
+from reports import export_views
+from reports.documents import urls as documents
+from reports.opinions import urls as opinions
+from reports.talks import urls as talks
 
 app_name = "reports"
 
 urlpatterns = [
-    path("", views.general_ledger, name="general_ledger"),
-    path("summary.xlsx", views.summary_export, name="summary_export"),
-    path("units/<int:pk>/", views.unit_ledger, name="unit_ledger"),
-    path("units/<int:pk>/sub-ledger.xlsx", views.unit_ledger_export, name="unit_ledger_export"),
-    path("members/<int:pk>/", views.member_ledger, name="member_ledger"),
-    *talk_urls.urlpatterns,
-    *document_urls.urlpatterns,
-    *export_urls.urlpatterns,
+    *opinions.urlpatterns,
+    *talks.urlpatterns,
+    *documents.urlpatterns,
+    path("exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path("exports/<int:pk>/status/", export_views.export_job_status, name="export_job_status"),
+    path("exports/<int:pk>/download/", export_views.export_job_download, name="export_job_download"),
 ]

@@ -1,7 +1,7 @@
 """Pages of self-analysis documents: the author's editor (with autosave and .docx
 upload), a document with its versions and reviews, the diff between versions, the
 reviewer's queue and decision, the office's reopening. (The progress by unit is a
-ledger page now: ``reports.document_views``.)
+ledger page now: ``reports.documents.views``.)
 Thin: parse, ask the scope, call one service or selector, render."""
 
 from __future__ import annotations

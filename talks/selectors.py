@@ -3,7 +3,7 @@
 These are the shared definitions (notes/talks.md "Definitions everyone must share"),
 computed in Python from a handful of flat queries. The progress pages and the ledger's
 reconciliation recount read them; the ledger's roll-up writes the same figures with its
-own SQL (``reports.talk_sources``), and a test checks that the two agree.
+own SQL (``reports.talks.source``), and a test checks that the two agree.
 
 - Talks counted for a member: every card where he or she is the first person or the
   other member, in any review state; with members = cards with another member, with

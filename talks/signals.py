@@ -10,7 +10,7 @@ out which units' talk figures it touches and announces them
 (``campaign.events.announce_change``, source "talks"), in that transaction too; the
 rules themselves stay in ``talks.selectors``.
 
-Which units a change touches follows the filing rules (``reports.registry``): a
+Which units a change touches follows the filing rules (``reports.ledger.registry``): a
 member's figures and the unit sums under the member's unit; a card under the unit of
 its first person; a required pair under the unit of its lower-id member, and in the
 member rows of both. A change to a pair therefore announces the units of both members.

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import translation
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, Rank, RoleKind, SupervisoryLevel, TeamKind
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from tests import factories as f
 
 # live_server runs Django's sync ORM from Playwright's event loop thread.

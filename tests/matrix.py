@@ -569,7 +569,7 @@ from tests.opinions import import_matrix  # noqa: E402
 MATRIX.update(import_matrix.rows())
 SPECIMENS.update(import_matrix.SPECIMENS)
 
-# The ledgers (reports/views.py) and their admin.
+# The ledgers (reports/opinions/views.py) and their admin.
 from tests.reports import ledger_matrix  # noqa: E402
 
 MATRIX.update(ledger_matrix.rows())
@@ -593,7 +593,7 @@ from tests.talks import import_matrix as talks_import_matrix  # noqa: E402
 MATRIX.update(talks_import_matrix.rows())
 SPECIMENS.update(talks_import_matrix.SPECIMENS)
 
-# The talk plan (talks/views_plan.py) and the talk progress pages (reports/talk_views.py).
+# The talk plan (talks/views_plan.py) and the talk progress pages (reports/talks/views.py).
 from tests.talks import progress_matrix as talks_progress_matrix  # noqa: E402
 
 MATRIX.update(talks_progress_matrix.rows())

@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from opinions.services import Target
-from reports import export_jobs, services
+from reports import export_jobs
+from reports.ledger import rollup
 from reports.models import ExportJob
 from tests.browser.helpers import log_in, shoot, tr
 from tests.conftest import World
@@ -30,7 +31,7 @@ def test_the_office_asks_for_the_ledger_of_opinions_and_downloads_it(
     world = live_world
     for member in (world.member, world.other_member):
         add_opinion(world.campaign, Target(member=member))
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     page: Page = open_page(language=language)
     log_in(page, "office", language=language)
     page.goto("/ledgers/")

@@ -24,7 +24,7 @@ from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Superviso
 from opinions import feedback
 from opinions.models import Aspect, FeedbackItem, Opinion, ReleaseBatch, SolicitationEvent
 from opinions.services import Target
-from reports import services as ledger_services
+from reports.ledger import rollup as ledger_services
 from reports.models import ExportJob
 from reviews import services as review_services
 from reviews.models import SECTION_FIELDS, AnalysisDocument, Review

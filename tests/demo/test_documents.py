@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from campaign.models import LEADING_RANKS, Member, Rank, SupervisoryLevel, SupervisoryTeam
-from reports.services import ledger_compare
-from reports.summary import stage_summary
+from reports.ledger.reconcile import ledger_compare
+from reports.ledger.summary import stage_summary
 from reviews import services
 from reviews.models import SECTION_FIELDS, AnalysisDocument, DocumentState, Route
 from reviews.selectors import documents_summary

@@ -49,7 +49,7 @@ from opinions.models import (
     SourceGroup,
 )
 from opinions.services import Target, derive
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from tests.demo.conftest import Seeded
 
 User = get_user_model()

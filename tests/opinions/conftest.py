@@ -11,7 +11,7 @@ from django.utils import translation
 
 from campaign.models import LeadershipTeam, Member, Rank, TeamKind
 from opinions.models import Opinion, SolicitationEvent
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from tests import factories as f
 from tests.conftest import World
 from tests.opinions.factories import OpinionFactory, SolicitationEventFactory

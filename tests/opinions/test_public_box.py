@@ -22,7 +22,7 @@ from campaign.models import ChangeOutbox, LeadershipTeam, Member, Rank, TargetCa
 from opinions import public
 from opinions.models import Channel, Opinion, OpinionKind, OpinionStatus
 from opinions.services import opinion_transition
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from tests import factories as f
 from tests.conftest import World
 from tests.opinions.test_anonymity import cached_values

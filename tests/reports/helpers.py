@@ -15,8 +15,8 @@ from campaign.events import announce_change
 from campaign.models import LeadershipTeam, Member, OrgUnit, Rank, TeamKind
 from opinions.models import Channel, FeedbackList, Opinion, OpinionKind, SolicitationEvent
 from opinions.services import Target, event_create, opinion_create
+from reports.ledger.rollup import ledger_rollup_full
 from reports.models import LedgerRow
-from reports.services import ledger_rollup_full
 from tests import factories as f
 
 _texts = itertools.count(1)

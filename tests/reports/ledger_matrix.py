@@ -1,4 +1,4 @@
-"""Permission-matrix rows for the ledger pages and exports (reports/views.py) and the
+"""Permission-matrix rows for the ledger pages and exports (reports/opinions/views.py) and the
 ledger's admin; ``tests/matrix.py`` merges them in.
 
 The specimens roll up a ledger: inside, opinions about the secretary's unit and its
@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from campaign.models import LeadershipTeam, Member
 from opinions.services import Target
-from reports import export_jobs, services
+from reports import export_jobs
+from reports.ledger import rollup
 from reports.models import ExportJob, LedgerDrift, LedgerRow
 from tests.reports.helpers import add_opinion
 
@@ -33,7 +34,7 @@ def _ledger(mw: MatrixWorld) -> Specimens:
     add_opinion(world.campaign, Target(team=LeadershipTeam.objects.get(campaign=world.campaign, unit=world.unit)))
     add_opinion(world.campaign, Target(member=world.other_member), text="干部作风需改进OUTSIDE")
     add_opinion(elsewhere.campaign, Target(member=elsewhere.member), text="干部作风需改进ELSEWHERE")
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     return Specimens(inside=world.unit, outside=world.other_unit, elsewhere=elsewhere.unit)
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from campaign.models import ChangeOutbox
-from reports import services
+from reports.ledger import reconcile, rollup
 from tests.reports.helpers import add_opinion, assert_ledger_matches_source, build_ledgers
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
@@ -29,7 +29,7 @@ def test_concurrent_changes_and_rollups_leave_every_figure_right(transactional_d
                 # Each opinion commits; its roll-up runs at once (eager) in this thread,
                 # overlapping the other threads' writes and roll-ups.
                 add_opinion(campaign, targets[(offset + i) % len(targets)])
-                services.ledger_rollup_units(
+                rollup.ledger_rollup_units(
                     campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk, None], only_pending=True
                 )
         except Exception as error:  # reported by the main thread
@@ -45,7 +45,7 @@ def test_concurrent_changes_and_rollups_leave_every_figure_right(transactional_d
         thread.join(timeout=120)
     assert not errors, errors
 
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     assert not ChangeOutbox.objects.exists()
     assert_ledger_matches_source(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []

@@ -20,8 +20,10 @@ from django.utils import timezone
 from campaign.models import OrgUnitKind, RoleAssignment
 from opinions.models import Channel
 from opinions.services import Target
-from reports import export_jobs, exports, services, tasks
+from reports import export_jobs, tasks
+from reports.ledger import rollup
 from reports.models import ExportJob
+from reports.opinions import exports
 from tests import factories as f
 from tests.reports.helpers import add_opinion
 
@@ -39,7 +41,7 @@ def opinions(ledgers):
     """An opinion about every kind of target, inside and outside, rolled up."""
     for target in ledgers.targets():
         add_opinion(ledgers.campaign, target)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     return ledgers
 
 
@@ -230,7 +232,7 @@ def _grow(ledgers, n: int) -> None:
         team = f.LeadershipTeamFactory(campaign=campaign, unit=unit)
         add_opinion(campaign, Target(member=member))
         add_opinion(campaign, Target(team=team), channel=Channel.VISIT)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
 
 
 def _task_queries(client) -> int:

@@ -16,7 +16,9 @@ from django.utils import translation
 from campaign.models import OrgUnitKind, RoleKind
 from opinions.models import Aspect, Channel, FeedbackList, OpinionKind
 from opinions.services import Target, opinion_merge
-from reports import exports, services, tasks
+from reports import tasks
+from reports.ledger import reconcile, rollup
+from reports.opinions import exports
 from tests import factories as f
 from tests.reports.helpers import add_event, add_opinion, set_list
 
@@ -34,7 +36,7 @@ def filled(ledgers):
     add_event(campaign, ledgers.world.unit, forms_issued=40)
     add_event(campaign, ledgers.world.other_unit, channel=Channel.SUGGESTION_BOX, boxes_set=2)
     set_list(campaign, member=ledgers.member, status=FeedbackList.Status.SIGNED)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     return ledgers
 
 
@@ -83,7 +85,7 @@ def test_office_sees_the_county_general_ledger_and_every_unit(filled, login):
     page = response.content.decode()
     assert response.context["whole"], "the county's general ledger, not a sum of subtrees"
     assert "城关镇政府INSIDE" in page and "第一中学OUTSIDE" in page
-    figures = services.ledger_stored(campaign_id=filled.campaign.pk)
+    figures = reconcile.ledger_stored(campaign_id=filled.campaign.pk)
     assert figures[("county", None, "total", "all")] == 13
     assert '<span class="ledger-total">13</span>' in page
 
@@ -142,7 +144,7 @@ def test_nobody_but_the_office_reads_the_figures_about_himself(filled, login):
 
 def test_the_summary_by_unit_folds_branches_into_their_unit_and_totals_every_row(filled, login):
     add_opinion(filled.campaign, Target(unit=filled.world.branch))  # a branch as a target
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     response = login(filled.world.users["office"]).get(reverse("reports:general_ledger"))
     rows = {row.unit.name: row.figures for row in response.context["rows"]}
     assert "机关支部INSIDE" not in rows
@@ -155,7 +157,7 @@ def test_the_summary_by_unit_folds_branches_into_their_unit_and_totals_every_row
 
 def test_a_branch_secretary_sees_his_branch_in_the_summary(filled, login):
     add_opinion(filled.campaign, Target(unit=filled.world.branch))
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     user = f.UserFactory(username="branch-secretary")
     f.RoleAssignmentFactory(user=user, campaign=filled.campaign, kind=RoleKind.SECRETARY, unit=filled.world.branch)
     response = login(user).get(reverse("reports:general_ledger"))
@@ -377,7 +379,7 @@ def _grow(ledgers, n: int) -> None:
         add_opinion(campaign, Target(team=team))
         add_opinion(campaign, Target(member=colleague))
         add_opinion(campaign, Target(member=ledgers.member), channel=Channel.VISIT)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
 
 
 PAGES = [

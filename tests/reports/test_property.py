@@ -22,7 +22,7 @@ from opinions.services import (
     opinion_unmerge,
     opinion_update,
 )
-from reports import services
+from reports.ledger import reconcile, rollup
 from tests.conftest import property_examples
 from tests.reports.helpers import add_opinion, assert_ledger_matches_source, set_list
 
@@ -117,7 +117,7 @@ def _apply(ledgers: Any, operation: tuple) -> None:
         member.branch = None
         member.save()
     elif name == "drain":
-        services.ledger_drain_outbox()
+        rollup.ledger_drain_outbox()
 
 
 @settings(
@@ -149,8 +149,8 @@ def test_every_figure_equals_a_recount_after_any_sequence_of_changes(
                 except ValidationError:
                     pass  # a move the rules refuse (an invalid transition, a double merge…)
         # What the periodic re-send does for the lost messages.
-        services.ledger_drain_outbox()
+        rollup.ledger_drain_outbox()
         assert not ChangeOutbox.objects.exists()
         assert_ledger_matches_source(ledgers.campaign)
-        assert services.ledger_compare(campaign_id=ledgers.campaign.pk) == []
+        assert reconcile.ledger_compare(campaign_id=ledgers.campaign.pk) == []
         transaction.set_rollback(True)

@@ -12,7 +12,8 @@ from django.utils import timezone, translation
 from campaign.models import ChangeOutbox, Member, TargetCategory
 from opinions.models import Channel, FeedbackList, OpinionKind
 from opinions.services import Target
-from reports import services, tasks
+from reports import tasks
+from reports.ledger import rollup
 from reports.models import LedgerDrift, LedgerLevel, LedgerRow
 from tests.reports.helpers import add_event, add_opinion, assert_ledger_matches_source, set_list
 
@@ -30,7 +31,7 @@ def rolled_up(ledgers):
         add_opinion(campaign, target)
     add_event(campaign, ledgers.world.unit, forms_issued=30, forms_returned=10)
     set_list(campaign, member=ledgers.member, status=FeedbackList.Status.SIGNED)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     return ledgers
 
 

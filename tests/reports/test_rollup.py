@@ -19,7 +19,7 @@ from opinions.services import (
     opinion_unmerge,
     opinion_update,
 )
-from reports import services
+from reports.ledger import reconcile, rollup
 from reports.models import LedgerCell, LedgerLevel, LedgerRow, LedgerState, cell_scope
 from tests.reports.helpers import (
     add_event,
@@ -177,12 +177,12 @@ def test_rolling_up_twice_leaves_the_same_rows(ledgers):
     for target in ledgers.targets():
         add_opinion(campaign, target)
     add_event(campaign, ledgers.world.unit, forms_issued=5)
-    services.ledger_rollup_full(campaign_id=campaign.pk)
+    rollup.ledger_rollup_full(campaign_id=campaign.pk)
     first = stored_ledger(campaign)
-    services.ledger_rollup_full(campaign_id=campaign.pk)
+    rollup.ledger_rollup_full(campaign_id=campaign.pk)
     units = [ledgers.world.unit.pk, ledgers.world.other_unit.pk, ledgers.world.county.pk, None]
-    services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=units)
-    services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=units)
+    rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=units)
+    rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=units)
     assert stored_ledger(campaign) == first
     assert_ledger_matches_source(campaign)
 
@@ -193,11 +193,11 @@ def test_the_rollup_consumes_only_the_outbox_rows_of_its_units(ledgers):
     add_opinion(campaign, Target(member=ledgers.other_member))
     assert ChangeOutbox.objects.count() == 2
 
-    result = services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk])
+    result = rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk])
     assert result.consumed == 1
     assert list(ChangeOutbox.objects.values_list("unit_id", flat=True)) == [ledgers.world.other_unit.pk]
 
-    results = services.ledger_drain_outbox()
+    results = rollup.ledger_drain_outbox()
     assert [r.consumed for r in results] == [1]
     assert not ChangeOutbox.objects.exists()
     assert_ledger_matches_source(campaign)
@@ -206,9 +206,9 @@ def test_the_rollup_consumes_only_the_outbox_rows_of_its_units(ledgers):
 def test_a_task_with_nothing_waiting_does_nothing(ledgers):
     campaign = ledgers.campaign
     add_opinion(campaign, Target(member=ledgers.member))
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     LedgerRow.objects.filter(campaign=campaign, level=LedgerLevel.COUNTY).update(value=99)
-    result = services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk], only_pending=True)
+    result = rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk], only_pending=True)
     assert result.skipped
     assert figure(campaign, "county", "total", "all") == 99, "a duplicate message costs no recomputation"
 
@@ -222,7 +222,7 @@ def test_a_change_during_a_rollup_is_not_lost(ledgers, monkeypatch, path):
         add_opinion(campaign, Target(member=ledgers.member))
     else:
         add_event(campaign, ledgers.world.unit)
-    replace_rows = getattr(services, path)
+    replace_rows = getattr(rollup, path)
     late: list = []
 
     def change_arrives_meanwhile(*args) -> None:
@@ -231,43 +231,43 @@ def test_a_change_during_a_rollup_is_not_lost(ledgers, monkeypatch, path):
             late.append(add_opinion(campaign, Target(member=ledgers.colleague)))
         replace_rows(*args)
 
-    monkeypatch.setattr(services, path, change_arrives_meanwhile)
-    first = services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk], only_pending=True)
+    monkeypatch.setattr(rollup, path, change_arrives_meanwhile)
+    first = rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk], only_pending=True)
     assert late and first.consumed == 1
     waiting = list(ChangeOutbox.objects.values_list("unit_id", flat=True))
     assert waiting == [ledgers.world.unit.pk], "the late change's outbox row is left for its own roll-up"
 
-    second = services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=waiting, only_pending=True)
+    second = rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=waiting, only_pending=True)
     assert not second.skipped and second.consumed == 1
     assert figure(campaign, f"member:{ledgers.colleague.pk}", "total", "all") == 1
     assert_ledger_matches_source(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
 
 
 def test_a_member_who_moved_unit_is_filed_under_the_new_one(ledgers):
     campaign, member = ledgers.campaign, ledgers.member
     add_opinion(campaign, Target(member=member))
-    services.ledger_rollup_full(campaign_id=campaign.pk)
+    rollup.ledger_rollup_full(campaign_id=campaign.pk)
     member.unit = ledgers.world.other_unit
     member.branch = None
     member.save()
-    services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.other_unit.pk])
+    rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[ledgers.world.other_unit.pk])
     row = LedgerRow.objects.get(campaign=campaign, scope=f"member:{member.pk}", dimension="total")
     assert row.unit_id == ledgers.world.other_unit.pk
     assert_ledger_matches_source(campaign)
 
 
 def test_a_rollup_of_a_deleted_campaign_does_nothing(ledgers):
-    result = services.ledger_rollup_units(campaign_id=987654, unit_ids=[1, None], only_pending=True)
+    result = rollup.ledger_rollup_units(campaign_id=987654, unit_ids=[1, None], only_pending=True)
     assert result.skipped
-    assert services.ledger_rollup_full(campaign_id=987654).skipped
+    assert rollup.ledger_rollup_full(campaign_id=987654).skipped
 
 
 def test_many_units_at_once_roll_up_the_whole_campaign(ledgers, monkeypatch):
     campaign = ledgers.campaign
     add_opinion(campaign, Target(member=ledgers.member))
-    monkeypatch.setattr(services, "FULL_ROLLUP_ABOVE", 1)
-    result = services.ledger_rollup_units(
+    monkeypatch.setattr(rollup, "FULL_ROLLUP_ABOVE", 1)
+    result = rollup.ledger_rollup_units(
         campaign_id=campaign.pk, unit_ids=[ledgers.world.unit.pk, ledgers.world.other_unit.pk]
     )
     assert result.units is None
@@ -303,7 +303,7 @@ def test_a_change_to_an_opinion_recomputes_only_its_targets_figures(ledgers, com
     assert figure(campaign, "county", "aspect", Aspect.INTEGRITY) == 1
     assert figure(campaign, f"member:{member.pk}", "aspect", Aspect.INTEGRITY) == 0
     assert planted.get().value == 7
-    drifts = services.ledger_compare(campaign_id=campaign.pk)
+    drifts = reconcile.ledger_compare(campaign_id=campaign.pk)
     assert [(d.scope, d.dimension, d.key, d.stored, d.recounted) for d in drifts] == [
         (f"unit:{unit.pk}", "solicitation", "forms_issued", 7, 40)
     ]
@@ -313,22 +313,22 @@ def test_a_change_to_an_opinion_recomputes_only_its_targets_figures(ledgers, com
 def test_otherwise_the_rollup_recomputes_whole_units(ledgers, monkeypatch, why):
     campaign, unit = ledgers.campaign, ledgers.world.unit
     add_event(campaign, unit, forms_issued=40)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     planted = LedgerRow.objects.filter(scope=f"unit:{unit.pk}", dimension="solicitation", key="forms_issued")
     planted.update(value=7)
     add_opinion(campaign, Target(member=ledgers.member))
     if why == "too many targets":
-        monkeypatch.setattr(services, "SUBJECTS_ABOVE", 0)
+        monkeypatch.setattr(rollup, "SUBJECTS_ABOVE", 0)
     else:
         add_event(campaign, ledgers.world.other_unit)  # its unit is another: it does not wait for this one
         set_list(campaign, member=ledgers.colleague, status=FeedbackList.Status.DRAFT)
 
-    result = services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[unit.pk], only_pending=True)
+    result = rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[unit.pk], only_pending=True)
     assert not result.skipped
     assert planted.get().value == 40, "the unit's every figure was recomputed"
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     assert_ledger_matches_source(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
 
 
 def test_targets_of_every_kind_and_none_roll_up_alike(ledgers, committed):
@@ -341,7 +341,7 @@ def test_targets_of_every_kind_and_none_roll_up_alike(ledgers, committed):
     for opinion, target in zip(opinions, reversed(ledgers.targets()), strict=True):
         with committed():
             opinion_update(actor=None, opinion=opinion, target=target, channel=Channel.HOTLINE)
-        assert services.ledger_compare(campaign_id=campaign.pk) == []
+        assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
     with committed():
         opinion_merge(actor=None, keep=opinions[0], duplicates=opinions[1:4])
     with committed():
@@ -351,7 +351,7 @@ def test_targets_of_every_kind_and_none_roll_up_alike(ledgers, committed):
     assert not ChangeOutbox.objects.exists()
     assert figure(campaign, "county", "total", "all") == len(opinions) - 2
     assert_ledger_matches_source(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
 
 
 def test_after_a_member_moves_his_targets_roll_up_under_the_new_unit(ledgers, committed):
@@ -369,28 +369,28 @@ def test_after_a_member_moves_his_targets_roll_up_under_the_new_unit(ledgers, co
     # The opinion keeps the ledger unit it was recorded under.
     assert figure(campaign, f"unit:{ledgers.world.unit.pk}", "aspect", Aspect.WORK_STYLE) == 1
     assert_ledger_matches_source(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
 
 
 def test_a_drifted_cell_is_reported_and_repaired(ledgers):
     campaign, unit, member = ledgers.campaign, ledgers.world.unit, ledgers.member
     add_opinion(campaign, Target(member=member))
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     scope = cell_scope(unit.pk, member.pk, None)
     assert LedgerCell.objects.filter(scope=scope, dimension="total").update(value=5) == 1
 
-    drifts = services.ledger_reconcile(campaign_id=campaign.pk, repair=True)
+    drifts = reconcile.ledger_reconcile(campaign_id=campaign.pk, repair=True)
     found = [(d.scope, d.unit_id, d.dimension, d.stored, d.recounted) for d in drifts]
     assert found == [(scope, unit.pk, "total", 5, 1)]
     assert LedgerCell.objects.get(scope=scope, dimension="total").value == 1
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
 
 
 def test_the_upgrade_fills_the_cells_of_the_opinions_already_there(ledgers):
     campaign = ledgers.campaign
     for target in ledgers.targets():
         add_opinion(campaign, target, aspect=Aspect.INTEGRITY)
-    services.ledger_drain_outbox()
+    rollup.ledger_drain_outbox()
     figures = ("scope", "unit_id", "member_id", "team_id", "dimension", "key", "value")
     rolled_up = set(LedgerCell.objects.values_list(*figures))
     assert len(rolled_up) == 6 * len(ledgers.targets())
@@ -423,4 +423,4 @@ def test_changes_announced_under_a_unit_the_target_has_left_still_reach_his_row(
     assert (row.unit_id, row.value) == (ledgers.world.other_unit.pk, 1)
     assert figure(campaign, f"unit:{ledgers.world.unit.pk}", "feedback", "lists_signed") == 1
     assert_ledger_matches_source(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []

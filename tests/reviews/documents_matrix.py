@@ -1,5 +1,5 @@
 """Permission-matrix rows for the self-analysis document pages (reviews/views.py), their
-progress pages among the ledgers (reports/document_views.py) and the routing rules'
+progress pages among the ledgers (reports/documents/views.py) and the routing rules'
 admin.
 
 ``tests/matrix.py`` merges ``rows()`` into its ``MATRIX`` and ``SPECIMENS`` into its
@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from campaign.models import Member, Rank
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from reviews.models import (
     SECTION_FIELDS,
     AnalysisDocument,

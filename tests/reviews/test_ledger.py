@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaign.models import ChangeOutbox, Member, OrgUnitKind, Rank
-from reports import document_sources
+from reports.documents import source as document_sources
+from reports.ledger.reconcile import ledger_compare
+from reports.ledger.rollup import ledger_drain_outbox, ledger_rollup_full, ledger_rollup_units
+from reports.ledger.summary import stage_summary
 from reports.models import LedgerRow
-from reports.services import ledger_compare, ledger_drain_outbox, ledger_rollup_full, ledger_rollup_units
-from reports.summary import stage_summary
 from reviews import services
 from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentState, DocumentVersion, Review
 from reviews.selectors import documents_summary

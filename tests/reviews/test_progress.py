@@ -1,4 +1,4 @@
-"""The documents' progress pages (reports/document_views.py) as their users see them:
+"""The documents' progress pages (reports/documents/views.py) as their users see them:
 figures read from the ledger for the county, each party committee and each unit; the
 filters; the drill-down to a unit's members; the exports in the office's layout; and
 a number of queries that does not grow with the members."""
@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaign.models import Member, OrgUnitKind, Rank
-from reports.document_selectors import DocumentFigures
-from reports.services import ledger_drain_outbox, ledger_rollup_full
+from reports.documents.selectors import DocumentFigures
+from reports.ledger.rollup import ledger_drain_outbox, ledger_rollup_full
 from reviews import services
 from reviews.models import AnalysisDocument, Decision, DocumentState
 from reviews.selectors import documents_summary

@@ -1,5 +1,5 @@
 """A naive recount of the talk figures: Python loops over the rows, sharing no code with
-the roll-up's SQL (reports.talk_sources) or the plan's selectors (talks.selectors), so
+the roll-up's SQL (reports.talks.source) or the plan's selectors (talks.selectors), so
 that each of those can be checked against it."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from campaign.models import LEADING_RANKS, Campaign, LeadershipTeam, Member
-from reports.models import Dimension, LedgerRow
+from reports.models import LedgerRow
+from reports.talks.source import Dimension
 from talks.models import Talk
 
 FigureKey = tuple[str, int | None, str, str]

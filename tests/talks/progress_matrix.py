@@ -1,5 +1,5 @@
 """Permission-matrix rows for the talk plan (talks/views_plan.py) and the talk progress
-pages (reports/talk_views.py); ``tests/matrix.py`` merges them in.
+pages (reports/talks/views.py); ``tests/matrix.py`` merges them in.
 
 The specimens: the world of ``tests/talks/progress_helpers.py`` (teams, a county leader
 in charge of both units, some talks; its missing pairs inside scope are 张三INSIDE–王二INSIDE
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from tests import factories as f
 from tests.talks.factories import PublicTalkFactory
 from tests.talks.progress_helpers import build_talk_world

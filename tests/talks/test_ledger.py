@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaign.models import ChangeOutbox, LeadershipTeam, Member, OrgUnit, Rank, StageKind, TeamKind
-from reports import services
+from reports.ledger import reconcile, rollup
 from reports.models import LedgerRow
-from reports.talk_sources import recount_talks
+from reports.talks.source import recount_talks
 from talks import selectors
 from talks.models import CardDecision, CardState, Relation, Talk, TalkKind
 from talks.services import card_review, talk_create, talk_delete, talk_update
@@ -58,7 +58,7 @@ def talks(world) -> Talks:
     cadre.in_charge_of.add(world.other_unit)
     world.other_unit.responsible_leader = other_member
     world.other_unit.save()
-    services.ledger_rollup_full(campaign_id=campaign.pk)
+    rollup.ledger_rollup_full(campaign_id=campaign.pk)
     return Talks(
         world=world,
         member=world.member,
@@ -73,7 +73,7 @@ def settled(campaign) -> None:
     """Nothing waits in the outbox, and every talk figure equals both recounts."""
     assert not ChangeOutbox.objects.filter(campaign=campaign).exists()
     assert_talk_ledger_matches(campaign)
-    assert services.ledger_compare(campaign_id=campaign.pk) == []
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
 
 
 def figure(campaign, scope: str, key: str) -> int:
@@ -328,7 +328,7 @@ def test_reconcile_ledgers_finds_no_drift_after_changes(talks, django_capture_on
 def test_reconcile_finds_and_repairs_a_wrong_talk_figure(talks):
     campaign = talks.campaign
     LedgerRow.objects.filter(campaign=campaign, scope="county", dimension="talks", key="members_total").update(value=1)
-    drifts = services.ledger_reconcile(campaign_id=campaign.pk, repair=True)
+    drifts = reconcile.ledger_reconcile(campaign_id=campaign.pk, repair=True)
     assert [(d.scope, d.key) for d in drifts] == [("county", "members_total")]
     settled(campaign)
 
@@ -422,12 +422,12 @@ def test_the_sql_writer_agrees_with_the_python_recount_on_random_worlds(world, p
     with transaction.atomic():
         units = _build(world, plan)
         campaign = world.campaign
-        services.ledger_rollup_full(campaign_id=campaign.pk)
+        rollup.ledger_rollup_full(campaign_id=campaign.pk)
         stored = stored_talk_ledger(campaign)
         recounted = recount_talks(campaign.pk)
         assert not differences(stored, recounted)
         assert not differences(stored, naive_talk_ledger(campaign))
         # A roll-up of some units rewrites exactly the rows filed under them.
-        services.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[_pick(units, i).pk for i in plan["partial"]])
+        rollup.ledger_rollup_units(campaign_id=campaign.pk, unit_ids=[_pick(units, i).pk for i in plan["partial"]])
         assert stored_talk_ledger(campaign) == stored
         transaction.set_rollback(True)

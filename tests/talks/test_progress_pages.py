@@ -1,4 +1,4 @@
-"""The talk progress pages (reports/talk_views.py): every figure equals a recount from
+"""The talk progress pages (reports/talks/views.py): every figure equals a recount from
 the cards, teams and charges; the pages read the ledger, never the cards; each role
 sees its reach; the workbooks are in the office's layout; and a county with thousands
 of members renders every page in the same bounded number of queries as a small one."""
@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import Member, OrgUnit, OrgUnitKind, Rank, SupervisoryTeam
-from reports.services import ledger_rollup_full
+from reports.ledger.rollup import ledger_rollup_full
 from talks.models import CardState, Talk, TalkKind, pair_key
 from tests import factories as f
 from tests.talks.factories import PublicTalkFactory, analysis_day

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from reports import services
+from reports.ledger import reconcile, rollup
 from reports.management.commands._campaigns import add_campaign_option, campaigns
 
 
@@ -28,8 +28,8 @@ class Command(BaseCommand):
         found = 0
         for each in campaigns(campaign):
             if not no_drain:
-                services.ledger_drain_outbox(campaign_id=each.pk)
-            drifts = services.ledger_reconcile(campaign_id=each.pk, repair=fix, record=fix)
+                rollup.ledger_drain_outbox(campaign_id=each.pk)
+            drifts = reconcile.ledger_reconcile(campaign_id=each.pk, repair=fix, record=fix)
             for drift in drifts:
                 self.stdout.write(f"{each.slug}: {drift}")
             found += len(drifts)

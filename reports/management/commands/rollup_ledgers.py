@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from reports import services
+from reports.ledger import rollup
 from reports.management.commands._campaigns import add_campaign_option, campaigns
 
 
@@ -23,14 +23,14 @@ class Command(BaseCommand):
         chosen = campaigns(campaign)
         if full:
             for each in chosen:
-                result = services.ledger_rollup_full(campaign_id=each.pk)
+                result = rollup.ledger_rollup_full(campaign_id=each.pk)
                 self.stdout.write(
                     _("%(campaign)s: every figure recomputed (%(count)d waiting change(s) taken in).")
                     % {"campaign": each.slug, "count": result.consumed}
                 )
             return
         slugs = {each.pk: each.slug for each in chosen}
-        results = services.ledger_drain_outbox(campaign_id=chosen[0].pk if campaign else None)
+        results = rollup.ledger_drain_outbox(campaign_id=chosen[0].pk if campaign else None)
         for result in results:
             self.stdout.write(
                 _("%(campaign)s: %(units)d organisation(s) rolled up, %(count)d waiting change(s) taken in.")

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from campaign.models import ChangeOutbox
+from reports.ledger.summary import stage_summary
 from reports.management.commands._campaigns import add_campaign_option, one_campaign
-from reports.summary import stage_summary
 
 
 class Command(BaseCommand):

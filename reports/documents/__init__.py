@@ -1,0 +1,1 @@
+"""The ledger source "documents": its SQL and recount, the documents progress pages and workbooks."""

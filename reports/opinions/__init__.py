@@ -1,0 +1,1 @@
+"""The ledger source "opinions": its SQL and recount, its figures pages and workbooks."""
