@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -132,3 +135,81 @@ def add_stages(campaign: Campaign) -> None:
                 Step.objects.create(
                     stage=stage, kind=step, order=i, starts_on=day, ends_on=day + datetime.timedelta(days=5)
                 )
+
+
+# --- Bulk builders ---------------------------------------------------------------------
+# The "many rows" sides of the bounded-query tests: hundreds of rows written in a few
+# statements instead of one save (with its history row and signals) each. The rows are
+# those the services or the factories above would write; no history is kept, since no
+# such test reads it; and nothing is announced to the ledger, so a test that reads the
+# ledger rolls it up once afterwards (``reports.ledger.rollup.ledger_rollup_full``).
+
+_bulk_serial = itertools.count(1)
+
+
+def bulk_units(campaign: Campaign, parents: Sequence[OrgUnit], *, kind: str = OrgUnitKind.UNIT) -> list[OrgUnit]:
+    """One new organisation of ``kind`` under each of ``parents``, with the path and
+    depth ``OrgUnit.save()`` gives it (they need the new ids)."""
+    units = []
+    for parent in parents:
+        n = next(_bulk_serial)
+        units.append(OrgUnit(campaign=campaign, parent=parent, kind=kind, code=f"B{n:06d}", name=f"批量单位{n}"))
+    created = OrgUnit.objects.bulk_create(units)
+    for unit in created:
+        unit.path = f"{unit.parent.path}{unit.pk:08d}/"
+        unit.depth = unit.path.count("/") - 2
+    OrgUnit.objects.bulk_update(created, ["path", "depth"])
+    return created
+
+
+def bulk_members(campaign: Campaign, rows: Iterable[dict[str, Any]]) -> list[Member]:
+    """A member for each row of fields (``unit`` at least; ``branch``, ``rank``,
+    ``name``...), with a number of its own, in the rows' order."""
+    members = []
+    for fields in rows:
+        n = next(_bulk_serial)
+        members.append(Member(campaign=campaign, **{"number": f"B{n:07d}", "name": f"党员B{n}", **fields}))
+    return Member.objects.bulk_create(members, batch_size=500)
+
+
+def bulk_teams(campaign: Campaign, rows: Iterable[dict[str, Any]]) -> list[LeadershipTeam]:
+    """A leadership team for each row of fields (``unit``; ``head``, ``kind``, and
+    ``members``: its seats, written to the through table)."""
+    teams, seats = [], []
+    for fields in rows:
+        fields = dict(fields)
+        seats.append(fields.pop("members", ()))
+        n = next(_bulk_serial)
+        fields.setdefault("kind", TeamKind.DEPARTMENT)
+        teams.append(LeadershipTeam(campaign=campaign, **{"code": f"BT{n:06d}", "name": f"领导班子B{n}", **fields}))
+    created = LeadershipTeam.objects.bulk_create(teams)
+    through = LeadershipTeam.members.through
+    through.objects.bulk_create(
+        [
+            through(leadershipteam_id=team.pk, member_id=member.pk)
+            for team, members in zip(created, seats, strict=True)
+            for member in members
+        ]
+    )
+    return created
+
+
+def bulk_seat(team: LeadershipTeam, members: Iterable[Member]) -> None:
+    """Seat members on an existing team (``team.members.add`` without its signals)."""
+    through = LeadershipTeam.members.through
+    through.objects.bulk_create([through(leadershipteam_id=team.pk, member_id=m.pk) for m in members])
+
+
+def bulk_in_charge(leader: Member, units: Iterable[OrgUnit]) -> None:
+    """Put units in a leading cadre's charge (``leader.in_charge_of.add``, in bulk)."""
+    through = Member.in_charge_of.through
+    through.objects.bulk_create([through(member_id=leader.pk, orgunit_id=unit.pk) for unit in units])
+
+
+def bulk_responsible_leaders(pairs: Iterable[tuple[OrgUnit, Member]]) -> None:
+    """Make each member the responsible leader of his or her unit."""
+    units = []
+    for unit, leader in pairs:
+        unit.responsible_leader = leader
+        units.append(unit)
+    OrgUnit.objects.bulk_update(units, ["responsible_leader"])

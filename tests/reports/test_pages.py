@@ -3,6 +3,7 @@ layout of the workbooks, and a bounded number of queries whatever the data size.
 
 from __future__ import annotations
 
+import datetime
 import io
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,13 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import translation
 
-from campaign.models import OrgUnitKind, RoleKind
+from campaign.models import RoleKind
 from opinions.models import Aspect, Channel, FeedbackList, OpinionKind
 from opinions.services import Target, opinion_merge
 from reports import tasks
 from reports.ledger import reconcile, rollup
 from reports.opinions import exports
 from tests import factories as f
+from tests.opinions.factories import bulk_opinions
 from tests.reports.helpers import add_event, add_opinion, set_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -368,18 +370,29 @@ def _queries(client, url: str, **params: object) -> int:
 def _grow(ledgers, n: int) -> None:
     """``n`` more units under the inside committee, each with a member, a team and an
     opinion about each; ``n`` more members in the inside unit with an opinion each; and
-    ``n`` more opinions about the inside member."""
+    ``n`` more opinions about the inside member. Written in bulk, as the opinions
+    services would have written them (``add_opinion``'s fields), then rolled up once."""
     campaign, world = ledgers.campaign, ledgers.world
-    for _ in range(n):
-        unit = f.OrgUnitFactory(campaign=campaign, parent=world.committee, kind=OrgUnitKind.UNIT)
-        member = f.MemberFactory(campaign=campaign, unit=unit)
-        team = f.LeadershipTeamFactory(campaign=campaign, unit=world.unit)
-        colleague = f.MemberFactory(campaign=campaign, unit=world.unit)
-        add_opinion(campaign, Target(member=member))
-        add_opinion(campaign, Target(team=team))
-        add_opinion(campaign, Target(member=colleague))
-        add_opinion(campaign, Target(member=ledgers.member), channel=Channel.VISIT)
-    rollup.ledger_drain_outbox()
+    units = f.bulk_units(campaign, [world.committee] * n)
+    members = f.bulk_members(campaign, [{"unit": unit} for unit in units])
+    teams = f.bulk_teams(campaign, [{"unit": world.unit} for _ in range(n)])
+    colleagues = f.bulk_members(campaign, [{"unit": world.unit} for _ in range(n)])
+    received_on = campaign.starts_on + datetime.timedelta(days=3)
+    suggestion = {"kind": OpinionKind.SUGGESTION, "received_on": received_on}
+    bulk_opinions(
+        campaign,
+        [
+            row
+            for member, team, colleague in zip(members, teams, colleagues, strict=True)
+            for row in (
+                (Target(member=member), {**suggestion, "channel": Channel.FORUM}),
+                (Target(team=team), {**suggestion, "channel": Channel.FORUM}),
+                (Target(member=colleague), {**suggestion, "channel": Channel.FORUM}),
+                (Target(member=ledgers.member), {**suggestion, "channel": Channel.VISIT}),
+            )
+        ],
+    )
+    rollup.ledger_rollup_full(campaign_id=campaign.pk)
 
 
 PAGES = [

@@ -167,13 +167,13 @@ def test_the_progress_page_costs_the_same_queries_for_many_members(progress, log
     world = progress
     client = login(world.users["office"])
     small = _queries(client, reverse(PROGRESS))
-    for n in range(60):  # more units than a page holds, each with members and documents
-        unit = f.OrgUnitFactory(campaign=world.campaign, parent=world.committee, name=f"新单位{n}")
-        for _i in range(3):
-            member = f.MemberFactory(campaign=world.campaign, unit=unit)
-            AnalysisDocument.objects.create(
-                campaign=world.campaign, member=member, state=DocumentState.SUBMITTED, word_count=3000
-            )
+    # More units than a page holds, each with members and documents: written in bulk.
+    units = f.bulk_units(world.campaign, [world.committee] * 60)
+    members = f.bulk_members(world.campaign, [{"unit": unit} for unit in units for _i in range(3)])
+    AnalysisDocument.objects.bulk_create(
+        AnalysisDocument(campaign=world.campaign, member=member, state=DocumentState.SUBMITTED, word_count=3000)
+        for member in members
+    )
     ledger_rollup_full(campaign_id=world.campaign.pk)
     client = login(world.users["office"])
     assert _queries(client, reverse(PROGRESS)) == small

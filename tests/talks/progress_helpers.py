@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from campaign.models import LEADING_RANKS, Campaign, LeadershipTeam, Member, OrgUnit, Rank
+from campaign.models import LEADING_RANKS, Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind, Rank
+from reports.ledger.rollup import ledger_rollup_full
 from talks.models import AWAITING_REVIEW, FLAG_AFTER_RETURNS, CardState, Talk, TalkKind
 from tests import factories as f
-from tests.talks.factories import PublicTalkFactory, TalkFactory
+from tests.talks.factories import PublicTalkFactory, TalkFactory, bulk_talks
 
 
 @dataclass
@@ -75,6 +76,71 @@ def build_talk_world(world: Any) -> TalkWorld:
         sun=sun,
         team=team,
     )
+
+
+# --- A large county, written in bulk --------------------------------------------------
+
+STATES = (CardState.ADEQUATE, CardState.RECORDED, CardState.RETURNED, CardState.REVISED)
+
+
+def times_returned(state: str, n: int) -> int:
+    """How often a card in ``state`` may have been returned (the ``n``-th choice): never
+    while first awaiting review, at least once when returned or revised."""
+    if state == CardState.RECORDED:
+        return 0
+    if state in (CardState.RETURNED, CardState.REVISED):
+        return 1 + n % 2
+    return n % 3
+
+
+def grow_county(tw: TalkWorld, *, units: int, members_per_unit: int, inside_members: int) -> None:
+    """A large county written in bulk: ``units`` more units under the inside committee
+    (two branches, a team of five, a responsible leader in 赵县长's charge each), their
+    members, ``inside_members`` more members in the inside unit, two cards for every
+    member (one with a neighbour, one with the public), then a full roll-up."""
+    campaign, world = tw.campaign, tw.world
+    new_units = f.bulk_units(campaign, [world.committee] * units)
+    branches = f.bulk_units(campaign, [unit for unit in new_units for _ in range(2)], kind=OrgUnitKind.BRANCH)
+    places = [(unit, branches[2 * i : 2 * i + 2], members_per_unit) for i, unit in enumerate(new_units)]
+    places.append((world.unit, [world.branch], inside_members))
+    people = f.bulk_members(
+        campaign,
+        [
+            {"unit": unit, "branch": seats[i % len(seats)], "rank": Rank.SECTION_CADRE if i == 0 else Rank.ORDINARY}
+            for unit, seats, count in places
+            for i in range(count)
+        ],
+    )
+    staffs, start = [], 0
+    for _unit, _seats, count in places:
+        staffs.append(people[start : start + count])
+        start += count
+    led = list(zip(new_units, staffs[:-1], strict=True))  # the inside unit has its team and leader
+    f.bulk_teams(campaign, [{"unit": unit, "head": staff[0], "members": staff[1:5]} for unit, staff in led])
+    f.bulk_responsible_leaders((unit, staff[0]) for unit, staff in led)
+    f.bulk_in_charge(tw.leader, new_units)
+    cards = []
+    for staff in staffs:
+        for i, person in enumerate(staff):
+            mine, public = STATES[i % 4], STATES[(i + 1) % 4]
+            cards.append(
+                {
+                    "member": person,
+                    "other_member": staff[(i + 1) % len(staff)],
+                    "state": mine,
+                    "times_returned": times_returned(mine, i),
+                }
+            )
+            cards.append(
+                {
+                    "member": person,
+                    "outsider_name": f"群众{person.pk}",
+                    "state": public,
+                    "times_returned": times_returned(public, i),
+                }
+            )
+    bulk_talks(campaign, cards)
+    ledger_rollup_full(campaign_id=campaign.pk)
 
 
 # --- Direct computations, with plain loops ------------------------------------------

@@ -17,7 +17,7 @@ from talks import services
 from talks.models import CardDecision, CardState, Relation, Talk, TalkKind, TalkReview
 from tests import factories as f
 from tests.talks.cards_world import Cards, cards_fixture  # noqa: F401 (the ``cards`` fixture)
-from tests.talks.factories import PublicTalkFactory, TalkFactory
+from tests.talks.factories import PublicTalkFactory, TalkFactory, bulk_talks
 
 pytestmark = pytest.mark.django_db
 
@@ -326,19 +326,26 @@ def test_flagged_cards_for_the_office(cards: Cards, login) -> None:
 
 
 def _many_cards(cards: Cards, count: int) -> None:
-    people = [
-        f.MemberFactory(campaign=cards.world.campaign, unit=cards.world.unit, name=f"党员{i}") for i in range(count)
-    ]
+    """``count`` more members of the inside unit, each with a card with 张三 or the
+    outside member (every fourth returned twice, hence flagged), every fifth with the
+    public too; written in bulk."""
+    unit = cards.world.unit
+    people = f.bulk_members(cards.world.campaign, [{"unit": unit, "name": f"党员{i}"} for i in range(count)])
+    rows = []
     for index, person in enumerate(people):
-        TalkFactory(
-            member=person,
-            other_member=cards.outsider if index % 3 else cards.member,
-            talked_on=cards.day + datetime.timedelta(days=index % 20),
-            times_returned=2 if index % 4 == 0 else 0,
-            state=CardState.REVISED if index % 2 else CardState.RECORDED,
+        rows.append(
+            {
+                "member": person,
+                "other_member": cards.outsider if index % 3 else cards.member,
+                "talked_on": cards.day + datetime.timedelta(days=index % 20),
+                "times_returned": 2 if index % 4 == 0 else 0,
+                # A card returned before awaits review again as revised.
+                "state": CardState.REVISED if index % 4 == 0 or index % 2 else CardState.RECORDED,
+            }
         )
         if index % 5 == 0:
-            PublicTalkFactory(member=person, talked_on=cards.day)
+            rows.append({"member": person, "outsider_name": f"群众{person.pk}", "talked_on": cards.day})
+    bulk_talks(cards.world.campaign, rows)
 
 
 def _queries(client, url: str, params: dict | None = None) -> int:

@@ -17,7 +17,7 @@ from talks.exports import register_counts, register_workbook
 from talks.models import CardState, Relation, Talk, TalkKind
 from talks.resources import KIND_WIDGET, RELATION_WIDGET, STATE_WIDGET
 from tests import factories as f
-from tests.talks.factories import PublicTalkFactory, TalkFactory, analysis_day
+from tests.talks.factories import PublicTalkFactory, TalkFactory, analysis_day, bulk_talks
 
 
 def _rows(response) -> list[tuple]:
@@ -156,21 +156,22 @@ def test_the_import_format_export_holds_the_cards_in_reach(world, cards, login):
 
 
 def _many_cards(world, n: int, start: int) -> None:
-    members = f.MemberFactory.create_batch(n + 1, campaign=world.campaign, unit=world.unit)
+    members = f.bulk_members(world.campaign, [{"unit": world.unit} for _ in range(n + 1)])
     day = analysis_day(world.campaign, 1)
-    Talk.objects.bulk_create(
-        Talk(
-            campaign=world.campaign,
-            kind=TalkKind.MEMBER if i % 2 else TalkKind.PUBLIC,
-            member=members[i],
-            other_member=members[i + 1] if i % 2 else None,
-            outsider_name="" if i % 2 else f"群众{start + i}",
-            outsider_relation="" if i % 2 else Relation.RESIDENT,
-            talked_on=day,
-            topics=f"主题{i}",
-            pair=f"bulk:{start + i}",
-        )
-        for i in range(n)
+    bulk_talks(
+        world.campaign,
+        [
+            {"member": members[i], "other_member": members[i + 1], "talked_on": day, "topics": f"主题{i}"}
+            if i % 2
+            else {
+                "member": members[i],
+                "outsider_name": f"群众{start + i}",
+                "outsider_relation": Relation.RESIDENT,
+                "talked_on": day,
+                "topics": f"主题{i}",
+            }
+            for i in range(n)
+        ],
     )
 
 

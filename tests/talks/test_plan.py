@@ -17,7 +17,7 @@ from campaign.models import LeadershipTeam, Member, OrgUnitKind, Rank
 from talks.models import TalkKind
 from talks.plan import PlanFilters, missing_pairs_of, talk_plan
 from tests import factories as f
-from tests.talks.factories import PublicTalkFactory, TalkFactory
+from tests.talks.factories import TalkFactory, bulk_talks
 from tests.talks.progress_helpers import (
     TalkWorld,
     build_talk_world,
@@ -215,21 +215,38 @@ def test_members_may_not_open_the_plan(tw, login):
 
 def _grow(tw: TalkWorld, n: int) -> None:
     """``n`` more units under the inside committee, each with a team of three, a leader
-    in charge of it and some talks; ``n`` more members of the inside team."""
+    in charge of it and some talks; ``n`` more members of the inside team. Written in
+    bulk, as the factories would write them one by one."""
     campaign = tw.campaign
-    for i in range(n):
-        unit = f.OrgUnitFactory(campaign=campaign, parent=tw.world.committee, kind=OrgUnitKind.UNIT)
-        branch = f.OrgUnitFactory(campaign=campaign, parent=unit, kind=OrgUnitKind.BRANCH)
-        head = f.MemberFactory(campaign=campaign, unit=unit, branch=branch, rank=Rank.SECTION_CADRE)
-        others = [f.MemberFactory(campaign=campaign, unit=unit, branch=branch) for _ in range(2)]
-        team = f.LeadershipTeamFactory(campaign=campaign, unit=unit, head=head)
-        team.members.add(*others)
-        unit.responsible_leader = head
-        unit.save()
-        tw.leader.in_charge_of.add(unit)
-        TalkFactory(member=head, other_member=others[0], kind=TalkKind.TEAM)
-        PublicTalkFactory(member=others[1])
-        tw.team.members.add(f.MemberFactory(campaign=campaign, unit=tw.world.unit, name=f"班子成员{i}"))
+    units = f.bulk_units(campaign, [tw.world.committee] * n)
+    branches = f.bulk_units(campaign, units, kind=OrgUnitKind.BRANCH)
+    staff = f.bulk_members(
+        campaign,
+        [
+            {"unit": unit, "branch": branch, "rank": Rank.SECTION_CADRE if seat == 0 else Rank.ORDINARY}
+            for unit, branch in zip(units, branches, strict=True)
+            for seat in range(3)
+        ],
+    )
+    heads, others = staff[0::3], list(zip(staff[1::3], staff[2::3], strict=True))
+    f.bulk_teams(
+        campaign,
+        [{"unit": unit, "head": head, "members": pair} for unit, head, pair in zip(units, heads, others, strict=True)],
+    )
+    f.bulk_responsible_leaders(zip(units, heads, strict=True))
+    f.bulk_in_charge(tw.leader, units)
+    bulk_talks(
+        campaign,
+        [
+            card
+            for head, (first, second) in zip(heads, others, strict=True)
+            for card in (
+                {"member": head, "other_member": first, "kind": TalkKind.TEAM},
+                {"member": second, "outsider_name": f"群众{second.pk}"},
+            )
+        ],
+    )
+    f.bulk_seat(tw.team, f.bulk_members(campaign, [{"unit": tw.world.unit, "name": f"班子成员{i}"} for i in range(n)]))
 
 
 @pytest.mark.parametrize("role", ["office", "secretary"])

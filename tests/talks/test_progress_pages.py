@@ -13,11 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaign.models import Member, OrgUnit, OrgUnitKind, Rank, SupervisoryTeam
+from campaign.models import Member, OrgUnit, OrgUnitKind, SupervisoryTeam
 from reports.ledger.rollup import ledger_rollup_full
-from talks.models import CardState, Talk, TalkKind, pair_key
-from tests import factories as f
-from tests.talks.factories import PublicTalkFactory, analysis_day
+from talks.models import Talk
+from tests.talks.factories import PublicTalkFactory
 from tests.talks.progress_helpers import (
     TalkWorld,
     build_talk_world,
@@ -27,6 +26,7 @@ from tests.talks.progress_helpers import (
     direct_standing,
     direct_unit_figures,
     figures_dict,
+    grow_county,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -283,79 +283,6 @@ def test_the_member_and_review_exports(tw, login):
 
 
 # --- Bounded queries ------------------------------------------------------------------------
-
-
-def grow_county(tw: TalkWorld, *, units: int, members_per_unit: int, inside_members: int) -> None:
-    """A large county written in bulk: ``units`` more units under the inside committee
-    (two branches, a team of five, a responsible leader in 赵县长's charge each), their
-    members, ``inside_members`` more members in the inside unit, two cards for every
-    member (one with a neighbour, one with the public), then a full roll-up."""
-    campaign, world = tw.campaign, tw.world
-    new_units = []
-    for _ in range(units):
-        unit = f.OrgUnitFactory(campaign=campaign, parent=world.committee, kind=OrgUnitKind.UNIT)
-        branches = [f.OrgUnitFactory(campaign=campaign, parent=unit, kind=OrgUnitKind.BRANCH) for _ in range(2)]
-        new_units.append((unit, branches, members_per_unit))
-    new_units.append((world.unit, [world.branch], inside_members))
-    start = Member.objects.count()
-    people = []
-    for unit, branches, count in new_units:
-        for i in range(count):
-            people.append(
-                Member(
-                    campaign=campaign,
-                    unit=unit,
-                    branch=branches[i % len(branches)],
-                    number=f"B{start + len(people):07d}",
-                    name=f"党员{start + len(people)}",
-                    rank=Rank.SECTION_CADRE if i == 0 else Rank.ORDINARY,
-                )
-            )
-    Member.objects.bulk_create(people, batch_size=500)
-    people = list(Member.objects.filter(campaign=campaign, number__startswith="B").order_by("pk"))
-    by_unit: dict[int, list[Member]] = {}
-    for person in people:
-        by_unit.setdefault(person.unit_id, []).append(person)
-    for unit, _branches, _count in new_units[:-1]:
-        staff = by_unit[unit.pk]
-        unit.responsible_leader = staff[0]
-        unit.save()
-        team = f.LeadershipTeamFactory(campaign=campaign, unit=unit, head=staff[0])
-        team.members.add(*staff[1:5])
-        tw.leader.in_charge_of.add(unit)
-    day = analysis_day(campaign)
-    cards = []
-    states = [CardState.ADEQUATE, CardState.RECORDED, CardState.RETURNED, CardState.REVISED]
-    for staff in by_unit.values():
-        for i, person in enumerate(staff):
-            other = staff[(i + 1) % len(staff)]
-            cards.append(
-                Talk(
-                    campaign=campaign,
-                    kind=TalkKind.MEMBER,
-                    member=person,
-                    other_member=other,
-                    talked_on=day,
-                    topics="谈心",
-                    state=states[i % 4],
-                    times_returned=i % 3,
-                    pair=pair_key(person.pk, other.pk),
-                )
-            )
-            cards.append(
-                Talk(
-                    campaign=campaign,
-                    kind=TalkKind.PUBLIC,
-                    member=person,
-                    outsider_name=f"群众{person.pk}",
-                    talked_on=day,
-                    topics="走访",
-                    state=states[(i + 1) % 4],
-                    pair=pair_key(person.pk, None, f"群众{person.pk}"),
-                )
-            )
-    Talk.objects.bulk_create(cards, batch_size=1000, ignore_conflicts=True)
-    ledger_rollup_full(campaign_id=campaign.pk)
 
 
 # The most queries each page may run, whatever the size of the county.
