@@ -7,13 +7,10 @@ are in tests/demo/, which seeds it once for the whole run.
 from __future__ import annotations
 
 from collections import Counter
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
-from django.test import override_settings
-from django.utils import translation
+from django.core.management import CommandError
 
 from campaign import demo
 from campaign.models import (
@@ -21,38 +18,11 @@ from campaign.models import (
     Member,
     OrgUnit,
     OrgUnitKind,
-    Rank,
     RoleAssignment,
 )
-from campaign.scoping import scope_for
+from tests.demo.helpers import EXPECTED_RANKS, seed
 
 User = get_user_model()
-
-EXPECTED_RANKS = {
-    Rank.STANDING_COMMITTEE: 11,
-    Rank.COUNTY_LEADER: 40,
-    Rank.SECTION_CADRE: 241,
-    Rank.ORDINARY: 2308,
-}
-
-
-def seed(*args: str, logins_setting: bool = False) -> str:
-    out = StringIO()
-    # English output whatever the fixture scope (the class-scoped seed runs before the
-    # function-scoped English default of tests/conftest.py).
-    with override_settings(CANVASS_DEMO_USERS=logins_setting), translation.override("en"):
-        call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
-
-
-def fresh_user(username: str):
-    # A fresh instance: scope_for caches the scope on the user object.
-    return User.objects.get(username=username)
-
-
-def visible(username: str, queryset):
-    return set(scope_for(fresh_user(username)).filter(queryset).values_list("pk", flat=True))
-
 
 # --- On an empty database -------------------------------------------------------
 

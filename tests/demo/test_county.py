@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.core.management import CommandError
 from django.urls import reverse
-from django.utils import translation
 
 from campaign import demo
 from campaign.models import (
@@ -33,33 +30,9 @@ from campaign.models import (
     TeamKind,
 )
 from campaign.scoping import scope_for
+from tests.demo.helpers import EXPECTED_RANKS, fresh_user, seed, visible
 
 User = get_user_model()
-
-EXPECTED_RANKS = {
-    Rank.STANDING_COMMITTEE: 11,
-    Rank.COUNTY_LEADER: 40,
-    Rank.SECTION_CADRE: 241,
-    Rank.ORDINARY: 2308,
-}
-
-
-def seed(*args: str, logins_setting: bool = False) -> str:
-    out = StringIO()
-    # English output whatever the fixture scope (the class-scoped seed runs before the
-    # function-scoped English default of tests/conftest.py).
-    with override_settings(CANVASS_DEMO_USERS=logins_setting), translation.override("en"):
-        call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
-
-
-def fresh_user(username: str):
-    # A fresh instance: scope_for caches the scope on the user object.
-    return User.objects.get(username=username)
-
-
-def visible(username: str, queryset):
-    return set(scope_for(fresh_user(username)).filter(queryset).values_list("pk", flat=True))
 
 
 @pytest.mark.django_db
