@@ -37,6 +37,8 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     def _scoped_choices(self, request: HttpRequest, db_field: models.Field, kwargs: dict[str, Any]) -> None:
         related = db_field.related_model
+        # A relation's model, resolved once the models are loaded ("self" included).
+        assert isinstance(related, type), f"{db_field} is not a relation"
         try:
             rule_for(related)
         except LookupError:

@@ -14,6 +14,7 @@ Rows are bulk-created with their history rows, so the audit trail is complete.
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -531,7 +532,7 @@ def build_org_tree(demo: DemoCounty) -> Totals:
     demo.county, demo.committees, demo.units = county, committees, units
     demo.specs = {unit.pk: spec for unit, spec in zip(units, specs, strict=True)}
     for branch in branches:
-        demo.branches.setdefault(branch.parent_id, []).append(branch)
+        demo.branches.setdefault(_unit_id(branch), []).append(branch)
     return {
         _("party committees"): len(committees),
         _("units"): len(units),
@@ -546,6 +547,12 @@ def _unit_named(demo: DemoCounty, name: str) -> OrgUnit:
 def _section_titles(spec: UnitSpec) -> tuple[str, ...]:
     head = "乡" if spec.name.endswith("乡机关") else "镇"
     return tuple(title.format(head=head) for title in SECTION_TITLES[spec.kind])
+
+
+def _unit_id(branch: OrgUnit) -> int:
+    """The unit a branch belongs to: every branch is created under one."""
+    assert branch.parent_id is not None
+    return branch.parent_id
 
 
 def build_members(demo: DemoCounty) -> Totals:
@@ -603,12 +610,12 @@ def build_members(demo: DemoCounty) -> Totals:
 
     all_branches = [branch for unit in demo.units for branch in demo.branches[unit.pk]]
     ordinary_total = MEMBER_TOTAL - len(rows)
-    sizes = [demo.specs[branch.parent_id].size for branch in all_branches]
+    sizes = [demo.specs[_unit_id(branch)].size for branch in all_branches]
     # Larger units have fuller branches; a little noise so no two look alike.
     weights = [size * 4 + rng.randint(0, 4) for size in sizes]
     per_branch = allocate(ordinary_total, weights, minimum=MIN_BRANCH_MEMBERS)
     for branch, count in zip(all_branches, per_branch, strict=True):
-        unit = demo.unit(branch.parent_id)
+        unit = demo.unit(_unit_id(branch))
         jobs = ORDINARY_JOBS.get(demo.specs[unit.pk].kind, DEFAULT_JOBS)
         demo.ordinary.setdefault(unit.pk, []).extend(
             member(unit, Rank.ORDINARY, rng.choice(jobs), branch=branch) for _n in range(count)
@@ -642,6 +649,7 @@ def build_leadership_teams(demo: DemoCounty) -> Totals:
     """The Standing Committee, the county's four leadership teams, and one team per unit."""
     standing, leaders = demo.standing, demo.county_leaders
     county = demo.county
+    assert county is not None  # built by the organisation tree step, which runs first
     # (code, name, kind, organisation, head, members)
     plans: list[tuple[str, str, str, OrgUnit, Member, list[Member]]] = [
         ("SC", "县委常委会", TeamKind.STANDING_COMMITTEE, county, standing[0], standing),
@@ -905,7 +913,7 @@ def demo_county_create(*, slug: str = SLUG, with_logins: bool = False, on_step: 
                 perf_counter() - started,
             )
         for step in STEPS:
-            run(step.label, lambda step=step: step.build(demo))
+            run(step.label, functools.partial(step.build, demo))
         if with_logins:
             run(gettext_lazy("demo logins"), lambda: build_demo_logins(demo))
     return demo

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -11,11 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import OrgUnit, OrgUnitKind, Rank, SupervisoryLevel, TeamKind
 from campaign.resources import KIND_LABELS, KINDS
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 from campaign.services import UPLOAD_EXTENSIONS, upload_extension
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
-def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+
+def _blank(choices: Iterable[tuple[str, _StrOrPromise]]) -> list[tuple[str, _StrOrPromise]]:
     return [("", _("All"))] + list(choices)
 
 
@@ -31,12 +35,12 @@ class MemberFilterForm(SearchForm):
     rank = forms.ChoiceField(label=_("Rank"), required=False, choices=_blank(Rank.choices))
     unit = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=OrgUnit.objects.none())
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = (
-            scope_for(user).filter(OrgUnit.objects.exclude(kind=OrgUnitKind.BRANCH)).order_by("path")
-        )
-        self.fields["unit"].empty_label = _("All")
+        # self.fields holds deep copies of the class's fields, typed as plain fields.
+        unit = cast(forms.ModelChoiceField, self.fields["unit"])
+        unit.queryset = scope_for(user).filter(OrgUnit.objects.exclude(kind=OrgUnitKind.BRANCH)).order_by("path")
+        unit.empty_label = _("All")
 
 
 class TeamFilterForm(SearchForm):

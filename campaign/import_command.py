@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 
 from campaign.models import Campaign
 from core.importing import ImportReport
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # For a service that streams: an operator on the command line may choose a file of any size.
 ANY_SIZE: dict[str, Any] = {"max_rows": None, "max_unpacked": 1 << 40}
@@ -103,7 +106,7 @@ def campaign_from_option(slug: str | None) -> Campaign:
     return campaigns[0]
 
 
-def user_from_option(username: str | None) -> Any:
+def user_from_option(username: str | None) -> User | None:
     """The user a ``--user USERNAME`` option names, or None."""
     if not username:
         return None

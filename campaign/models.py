@@ -5,6 +5,8 @@ Every other app builds on these models; this app imports no other app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -13,6 +15,9 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise, _StrPromise
 
 
 class TargetCategory(models.TextChoices):
@@ -213,7 +218,8 @@ class OrgUnit(models.Model):
         with transaction.atomic():
             old_path = self.path
             super().save(*args, **kwargs)
-            parent_path = self.parent.path if self.parent_id else "/"
+            parent = self.parent if self.parent_id else None
+            parent_path = parent.path if parent is not None else "/"
             new_path = f"{parent_path}{self.pk:08d}/"
             if new_path != old_path:
                 self.path = new_path
@@ -227,23 +233,24 @@ class OrgUnit(models.Model):
                     )
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        parent_kind = self.parent.kind if self.parent_id else None
+        errors: dict[str, _StrOrPromise] = {}
+        parent = self.parent if self.parent_id else None
+        parent_kind = parent.kind if parent is not None else None
         if self.kind and parent_kind not in ALLOWED_PARENT_KINDS.get(self.kind, set()):
-            if parent_kind is None:
+            if parent is None:
                 errors["parent"] = _("A %(kind)s must have a parent organisation.") % {"kind": self.get_kind_display()}
             else:
                 errors["parent"] = _("A %(kind)s cannot sit under a %(parent)s.") % {
                     "kind": self.get_kind_display(),
-                    "parent": self.parent.get_kind_display(),
+                    "parent": parent.get_kind_display(),
                 }
         if (
-            self.parent_id
+            parent is not None
             and self.pk
-            and (self.parent_id == self.pk or (self.path and self.parent.path.startswith(self.path)))
+            and (self.parent_id == self.pk or (self.path and parent.path.startswith(self.path)))
         ):
             errors["parent"] = _("An organisation cannot be placed under itself or one of its own branches.")
-        if self.parent_id and self.campaign_id and self.parent.campaign_id != self.campaign_id:
+        if parent is not None and self.campaign_id and parent.campaign_id != self.campaign_id:
             errors["parent"] = _("The parent belongs to another campaign.")
         if errors:
             raise ValidationError(errors)
@@ -316,18 +323,20 @@ class Member(models.Model):
         return member_category(self.rank)
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.unit_id and self.unit.kind == OrgUnitKind.BRANCH:
+        errors: dict[str, _StrOrPromise] = {}
+        unit = self.unit if self.unit_id else None
+        branch = self.branch if self.branch_id else None
+        if unit is not None and unit.kind == OrgUnitKind.BRANCH:
             errors["unit"] = _("Choose the unit; the branch goes in its own field.")
-        if self.branch_id:
-            if self.branch.kind != OrgUnitKind.BRANCH:
-                errors["branch"] = _("%(name)s is not a branch.") % {"name": self.branch.name}
-            elif self.unit_id and not self.branch.is_within(self.unit):
+        if branch is not None:
+            if branch.kind != OrgUnitKind.BRANCH:
+                errors["branch"] = _("%(name)s is not a branch.") % {"name": branch.name}
+            elif unit is not None and not branch.is_within(unit):
                 errors["branch"] = _("The branch %(branch)s is not part of %(unit)s.") % {
-                    "branch": self.branch.name,
-                    "unit": self.unit.name,
+                    "branch": branch.name,
+                    "unit": unit.name,
                 }
-        if self.unit_id and self.campaign_id and self.unit.campaign_id != self.campaign_id:
+        if unit is not None and self.campaign_id and unit.campaign_id != self.campaign_id:
             errors["unit"] = _("The organisation belongs to another campaign.")
         if errors:
             raise ValidationError(errors)
@@ -395,7 +404,7 @@ class LeadershipTeam(models.Model):
         return team_category(self.kind)
 
     @property
-    def target_category_label(self) -> str:
+    def target_category_label(self) -> _StrPromise:
         return TargetCategory(self.target_category).label
 
 

@@ -156,9 +156,15 @@ WATCHED: dict[type[Model], tuple[str, ...]] = {
 }
 
 
+def _watched_field(model: type[Model], name: str) -> Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), f"{model.__name__}.{name} is watched but is no column"
+    return field
+
+
 def _written(model: type[Model], update_fields: Iterable[str] | None) -> list[Field]:
     """The watched fields the save may write."""
-    fields = [model._meta.get_field(name) for name in WATCHED[model]]
+    fields = [_watched_field(model, name) for name in WATCHED[model]]
     if update_fields is None:
         return fields
     written = set(update_fields)
@@ -367,7 +373,8 @@ def _supervisor_saved(
 ) -> None:
     if created:
         instance.__dict__.pop(_BEFORE, None)
-        kind, teams, changed = OrgChangeKind.SUPERVISOR_ADDED, {instance.team_id}, frozenset()
+        changed: frozenset[str] = frozenset()
+        kind, teams = OrgChangeKind.SUPERVISOR_ADDED, {instance.team_id}
     else:
         stored, changed = _old_values(instance)
         if not changed:
@@ -464,12 +471,14 @@ def _relation_changed(
     # ``instance`` is a record of the declaring model, unless the relation was edited
     # from the other side (``reverse``).
     mine, theirs = ({instance.pk}, set(pk_set)) if not reverse else (set(pk_set), {instance.pk})
+    # The payload fields are named by the relation: keyword arguments mypy cannot match.
+    sides: dict[str, Any] = {relation.source: frozenset(mine), relation.target: frozenset(theirs)}
     _send(
         relation.model,
         OrgChange(
             campaign_id=instance.campaign_id,
             kind=relation.added if action == "post_add" else relation.removed,
-            **{relation.source: frozenset(mine), relation.target: frozenset(theirs)},
+            **sides,
         ),
     )
 
@@ -477,12 +486,12 @@ def _relation_changed(
 def _related_ids(through: type[Model], relation: _Relation, instance: Any, reverse: bool) -> set[int]:
     source_column, target_column = _through_columns(through, relation.model)
     mine, theirs = (source_column, target_column) if not reverse else (target_column, source_column)
-    return set(through.objects.filter(**{mine: instance.pk}).values_list(theirs, flat=True))
+    return set(through._default_manager.filter(**{mine: instance.pk}).values_list(theirs, flat=True))
 
 
 def _through_columns(through: type[Model], model: type[Model]) -> tuple[str, str]:
     """The through model's columns to the declaring model and to the related one."""
-    keys = [field for field in through._meta.get_fields() if field.many_to_one]
+    keys = [field for field in through._meta.get_fields() if isinstance(field, Field) and field.many_to_one]
     source = next(field for field in keys if field.related_model is model)
     target = next(field for field in keys if field is not source)
     return source.attname, target.attname

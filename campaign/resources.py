@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -44,8 +44,12 @@ from campaign.models import (
     SupervisoryTeam,
     TeamKind,
 )
+from campaign.scoping import AnyUser
 from core.excel import cell_text, chinese, content_response, import_sheet, text_cell
 from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader, Table, join_list, normalise_name, split_list
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- The format ---------------------------------------------------------------
 
@@ -277,7 +281,10 @@ def unknown_members(numbers: list[str]) -> str:
 # --- Resources ----------------------------------------------------------------
 
 
-class OrgResource(resources.ModelResource):
+M = TypeVar("M", bound=models.Model)
+
+
+class OrgResource(resources.ModelResource, Generic[M]):
     """Rows of one kind for one campaign, written with the importing user in history.
 
     ``import_instance`` is replaced so that every problem of a row is found in one pass
@@ -299,14 +306,14 @@ class OrgResource(resources.ModelResource):
         self,
         *,
         campaign: Campaign | None = None,
-        user: Any = None,
+        user: AnyUser | None = None,
         reason: str = "",
         directory: Directory | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__()
         self.campaign = campaign
-        self.user = user if getattr(user, "is_authenticated", False) else None
+        self.user = user if user is not None and user.is_authenticated else None
         self.reason = reason[:100]
         self.directory = directory or Directory(campaign)
         # Per file: the row each key was first seen in. Per row: the row's relations to
@@ -325,7 +332,7 @@ class OrgResource(resources.ModelResource):
     def get_queryset(self) -> QuerySet:
         return self._meta.model.objects.filter(campaign=self.campaign)
 
-    def init_instance(self, row: dict | None = None) -> models.Model:
+    def init_instance(self, row: dict | None = None) -> M:
         return self._meta.model(campaign=self.campaign)
 
     def before_import(self, dataset: tablib.Dataset, **kwargs: Any) -> None:
@@ -348,7 +355,7 @@ class OrgResource(resources.ModelResource):
     def line(self, row: dict, kwargs: dict) -> int:
         return int(row.get(LINE) or kwargs.get("row_number", 0) + 1)
 
-    def import_instance(self, instance: models.Model, row: dict, **kwargs: Any) -> None:
+    def import_instance(self, instance: M, row: dict, **kwargs: Any) -> None:
         errors: dict[str, ValidationError] = {}
         self.pending = {}
         self.current_many = {}
@@ -383,13 +390,13 @@ class OrgResource(resources.ModelResource):
         # deferred_changed() reads each relation's current rows once, for set_many() too.
         self.changed = before is None or self.deferred_changed(instance) or before != self.snapshot(instance)
 
-    def check_row(self, instance: models.Model, errors: dict[str, ValidationError]) -> None:
+    def check_row(self, instance: M, errors: dict[str, ValidationError]) -> None:
         """The kind's rules that involve more than one cell (hook)."""
 
-    def snapshot(self, instance: models.Model) -> dict[str, Any]:
+    def snapshot(self, instance: M) -> dict[str, Any]:
         return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
-    def current(self, instance: models.Model, attribute: str) -> set[int]:
+    def current(self, instance: M, attribute: str) -> set[int]:
         """The primary keys a relation to many holds now, read once per row."""
         if attribute not in self.current_many:
             self.current_many[attribute] = (
@@ -397,18 +404,18 @@ class OrgResource(resources.ModelResource):
             )
         return self.current_many[attribute]
 
-    def deferred_changed(self, instance: models.Model) -> bool:
+    def deferred_changed(self, instance: M) -> bool:
         changed = False
         for name, value in self.pending.items():
             changed |= self.current(instance, self.fields[name].attribute) != {obj.pk for obj in value}
         return changed
 
-    def skip_row(self, instance: models.Model, original: Any, row: dict, import_validation_errors: Any = None) -> bool:
+    def skip_row(self, instance: M, original: Any, row: dict, import_validation_errors: Any = None) -> bool:
         # An existing row that the file leaves as it is: no write, no history entry.
         return not import_validation_errors and not self.changed
 
     def validate_instance(
-        self, instance: models.Model, import_validation_errors: dict | None = None, validate_unique: bool = True
+        self, instance: M, import_validation_errors: dict | None = None, validate_unique: bool = True
     ) -> None:
         errors = dict(import_validation_errors or {})
         try:
@@ -425,20 +432,20 @@ class OrgResource(resources.ModelResource):
 
     # Writing ------------------------------------------------------------------
 
-    def before_save_instance(self, instance: models.Model, row: dict, **kwargs: Any) -> None:
+    def before_save_instance(self, instance: M, row: dict, **kwargs: Any) -> None:
         stamp(instance, self.user, self.reason)
 
-    def after_save_instance(self, instance: models.Model, row: dict, **kwargs: Any) -> None:
+    def after_save_instance(self, instance: M, row: dict, **kwargs: Any) -> None:
         for attribute in self.unit_attributes:
             for state in (self.before or {}, {attribute: getattr(instance, attribute)}):
                 if state.get(attribute):
                     self.directory.touched.add(state[attribute])
 
-    def save_m2m(self, instance: models.Model, row: dict, **kwargs: Any) -> None:
+    def save_m2m(self, instance: M, row: dict, **kwargs: Any) -> None:
         for name, value in self.pending.items():
             self.set_many(instance, self.fields[name].attribute, value)
 
-    def set_many(self, instance: models.Model, attribute: str, wanted: list[models.Model]) -> None:
+    def set_many(self, instance: M, attribute: str, wanted: list[models.Model]) -> None:
         """Like ``.set()``, without reading the relation a second time (and not at all for
         a new row); every change still sends the signals the history listens to."""
         current = self.current(instance, attribute) if self.before is not None else set()
@@ -473,13 +480,19 @@ class OrgResource(resources.ModelResource):
         return ""
 
 
-def stamp(instance: models.Model, user: Any, reason: str) -> None:
+# The attributes django-simple-history reads off an instance being saved for the
+# history row it writes.
+HISTORY_USER_ATTRIBUTE = "_history_user"
+CHANGE_REASON_ATTRIBUTE = "_change_reason"
+
+
+def stamp(instance: models.Model, user: User | None, reason: str) -> None:
     """Who made the change and why, for the history record that saving writes."""
-    instance._history_user = user
-    instance._change_reason = reason
+    setattr(instance, HISTORY_USER_ATTRIBUTE, user)
+    setattr(instance, CHANGE_REASON_ATTRIBUTE, reason)
 
 
-class UnitResource(OrgResource):
+class UnitResource(OrgResource[OrgUnit]):
     format_kind = UNITS
     key = "code"
     resolved = ("campaign", "parent", "responsible_leader")
@@ -499,7 +512,7 @@ class UnitResource(OrgResource):
         use_transactions = True
         chunk_size = 2000
 
-    def import_instance(self, instance: models.Model, row: dict, **kwargs: Any) -> None:
+    def import_instance(self, instance: OrgUnit, row: dict, **kwargs: Any) -> None:
         self.old_path = instance.path
         super().import_instance(instance, row, **kwargs)
 
@@ -513,7 +526,7 @@ class UnitResource(OrgResource):
         return queryset.select_related("parent").order_by("path")
 
 
-class MemberResource(OrgResource):
+class MemberResource(OrgResource[Member]):
     format_kind = MEMBERS
     key = "number"
     deferred = ("in_charge_of",)
@@ -552,7 +565,7 @@ class MemberResource(OrgResource):
         )
 
 
-class LeadershipTeamResource(OrgResource):
+class LeadershipTeamResource(OrgResource[LeadershipTeam]):
     format_kind = TEAMS
     key = "code"
     deferred = ("members",)
@@ -584,9 +597,11 @@ class LeadershipTeamResource(OrgResource):
             else:
                 member_ids = set()
             if instance.head_id not in member_ids:
+                head = instance.head
+                assert head is not None  # head_id is set
                 errors["head"] = ValidationError(
                     _("The head %(number)s is not a member of this team; add the number to “%(column)s”.")
-                    % {"number": instance.head.number, "column": column_header(TEAMS, "members")}
+                    % {"number": head.number, "column": column_header(TEAMS, "members")}
                 )
         if instance.kind == TeamKind.STANDING_COMMITTEE:
             other = (
@@ -608,7 +623,7 @@ class LeadershipTeamResource(OrgResource):
         )
 
 
-class SupervisoryTeamResource(OrgResource):
+class SupervisoryTeamResource(OrgResource[SupervisoryTeam]):
     """Supervisors are named, not numbered: a team's leader and members are the
     supervisors of that team, added, promoted or removed to match the row."""
 
@@ -644,6 +659,7 @@ class SupervisoryTeamResource(OrgResource):
                 _("%(names)s is already the leader of this team.") % {"names": join_list(twice)}
             )
         limit = Supervisor._meta.get_field("name").max_length
+        assert limit is not None  # a CharField always has one
         for column in ("leader", "members"):
             if column not in errors and any(len(name) > limit for name in self.pending.get(column, [])):
                 errors[column] = ValidationError(
@@ -684,15 +700,15 @@ class SupervisoryTeamResource(OrgResource):
                 stamp(supervisor, self.user, self.reason)
                 supervisor.save(update_fields=["is_leader"])
         for name, is_leader in wanted.items():
-            supervisor = existing.get(name)
-            if supervisor is None:
-                supervisor = Supervisor(team=instance, name=name, is_leader=is_leader)
-                stamp(supervisor, self.user, self.reason)
-                supervisor.save()
-            elif is_leader and not supervisor.is_leader:
-                supervisor.is_leader = True
-                stamp(supervisor, self.user, self.reason)
-                supervisor.save(update_fields=["is_leader"])
+            kept = existing.get(name)
+            if kept is None:
+                added = Supervisor(team=instance, name=name, is_leader=is_leader)
+                stamp(added, self.user, self.reason)
+                added.save()
+            elif is_leader and not kept.is_leader:
+                kept.is_leader = True
+                stamp(kept, self.user, self.reason)
+                kept.save(update_fields=["is_leader"])
 
     def dehydrate_leader(self, team: SupervisoryTeam) -> str:
         return join_list(s.name for s in team.supervisors.all() if s.is_leader)
@@ -711,7 +727,7 @@ class SupervisoryTeamResource(OrgResource):
         )
 
 
-RESOURCES: dict[str, type[OrgResource]] = {
+RESOURCES: dict[str, type[OrgResource[Any]]] = {
     UNITS: UnitResource,
     MEMBERS: MemberResource,
     TEAMS: LeadershipTeamResource,
@@ -749,8 +765,13 @@ def export_xlsx(kind: str, queryset: QuerySet) -> bytes:
 
 def export_campaign(campaign: Campaign) -> bytes:
     """The campaign's whole organisation, a sheet per kind: what ``import_org`` reads back."""
-    models_by_kind = {UNITS: OrgUnit, MEMBERS: Member, TEAMS: LeadershipTeam, SUPERVISORY_TEAMS: SupervisoryTeam}
-    return export_workbook((kind, models_by_kind[kind].objects.filter(campaign=campaign)) for kind in KINDS)
+    models_by_kind: dict[str, type[models.Model]] = {
+        UNITS: OrgUnit,
+        MEMBERS: Member,
+        TEAMS: LeadershipTeam,
+        SUPERVISORY_TEAMS: SupervisoryTeam,
+    }
+    return export_workbook((kind, models_by_kind[kind]._default_manager.filter(campaign=campaign)) for kind in KINDS)
 
 
 def export_workbook(parts: Iterable[tuple[str, QuerySet]]) -> bytes:

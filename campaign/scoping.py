@@ -23,8 +23,10 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -49,6 +51,14 @@ MEMBER = "member"
 ROLES = (ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER)
 
 T = TypeVar("T", bound=models.Model)
+
+# Whom a request comes from: a signed-in user (settings.AUTH_USER_MODEL is Django's own
+# User) or nobody.
+AnyUser: TypeAlias = User | AnonymousUser
+
+# Where scope_for() caches a user's scope: an attribute on the user object itself, so
+# it lives exactly as long as the request's user.
+_SCOPE_ATTRIBUTE = "_canvass_scope"
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,7 @@ def register_action(name: str, roles: Iterable[str]) -> None:
 
 @dataclass
 class Scope:
-    user: Any
+    user: AnyUser
     is_admin: bool = False
     campaign_ids: frozenset[int] = frozenset()  # seen whole (office, municipal team)
     office_campaign_ids: frozenset[int] = frozenset()
@@ -171,7 +181,7 @@ class Scope:
             condition &= ~rule.about(self.member)
         return condition
 
-    def filter(self, queryset: models.QuerySet) -> models.QuerySet:
+    def filter(self, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
         condition = self.q(queryset.model)
         if condition is None:
             return queryset
@@ -206,22 +216,26 @@ def _crosses_many(model: type[models.Model], lookup: str) -> bool:
         field_ = current._meta.get_field(name)
         if field_.many_to_many or field_.one_to_many:
             return True
-        current = field_.related_model
+        related = field_.related_model
+        # Every part of a lookup but the last names a relation, resolved to its model
+        # once the models are loaded.
+        assert isinstance(related, type), f"{name} in {lookup} is not a relation"
+        current = related
     return False
 
 
-def scope_for(user: Any) -> Scope:
+def scope_for(user: AnyUser) -> Scope:
     """The scope of a user, computed once per request object and cached on the user."""
-    cached = getattr(user, "_canvass_scope", None)
+    cached = getattr(user, _SCOPE_ATTRIBUTE, None)
     if cached is not None:
         return cached
     scope = _compute_scope(user)
     with contextlib.suppress(AttributeError):  # some user stand-ins refuse new attributes
-        user._canvass_scope = scope
+        setattr(user, _SCOPE_ATTRIBUTE, scope)
     return scope
 
 
-def _compute_scope(user: Any) -> Scope:
+def _compute_scope(user: AnyUser) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(user=user)
     roles: set[str] = set()
@@ -272,10 +286,12 @@ def outermost_paths(paths: Iterable[str]) -> list[str]:
     return result
 
 
-def get_object_for_user(user: Any, queryset: models.QuerySet[T], **lookup: Any) -> T:
+def get_object_for_user(user: AnyUser, queryset: models.QuerySet[T], **lookup: Any) -> T:
     """The object, if it exists and the user may see it; otherwise 404 (never 403, so
     that what lies outside a user's scope cannot be told apart from what does not exist)."""
+    visible = scope_for(user).filter(queryset)
     try:
-        return scope_for(user).filter(queryset).get(**lookup)
-    except queryset.model.DoesNotExist:
+        # get() raises only the queryset model's own DoesNotExist.
+        return visible.get(**lookup)
+    except ObjectDoesNotExist:
         raise Http404 from None

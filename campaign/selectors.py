@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -19,14 +18,14 @@ from campaign.models import (
     Supervisor,
     SupervisoryTeam,
 )
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 
 
-def campaigns_for(user: Any) -> QuerySet[Campaign]:
+def campaigns_for(user: AnyUser) -> QuerySet[Campaign]:
     return scope_for(user).filter(Campaign.objects.all()).order_by("-is_active", "-starts_on")
 
 
-def current_campaign_for(user: Any, campaign_id: int | None = None) -> Campaign | None:
+def current_campaign_for(user: AnyUser, campaign_id: int | None = None) -> Campaign | None:
     """The campaign a page works in: the one asked for if visible, else the newest active."""
     campaigns = campaigns_for(user)
     if campaign_id is not None:
@@ -47,7 +46,7 @@ def _count(model_qs: QuerySet, field: str) -> Coalesce:
 
 
 def units_for(
-    user: Any, *, campaign: Campaign | None = None, search: str = "", kind: str = "", within: OrgUnit | None = None
+    user: AnyUser, *, campaign: Campaign | None = None, search: str = "", kind: str = "", within: OrgUnit | None = None
 ) -> QuerySet[OrgUnit]:
     units = scope_for(user).filter(OrgUnit.objects.all())
     if campaign is not None:
@@ -65,7 +64,7 @@ def units_for(
 
 
 def members_for(
-    user: Any,
+    user: AnyUser,
     *,
     campaign: Campaign | None = None,
     search: str = "",
@@ -87,7 +86,7 @@ def members_for(
 
 
 def teams_for(
-    user: Any, *, campaign: Campaign | None = None, search: str = "", kind: str = ""
+    user: AnyUser, *, campaign: Campaign | None = None, search: str = "", kind: str = ""
 ) -> QuerySet[LeadershipTeam]:
     teams = scope_for(user).filter(LeadershipTeam.objects.all())
     if campaign is not None:
@@ -102,7 +101,7 @@ def teams_for(
 
 
 def supervisory_teams_for(
-    user: Any, *, campaign: Campaign | None = None, search: str = "", level: str = ""
+    user: AnyUser, *, campaign: Campaign | None = None, search: str = "", level: str = ""
 ) -> QuerySet[SupervisoryTeam]:
     teams = scope_for(user).filter(SupervisoryTeam.objects.all())
     if campaign is not None:
@@ -124,7 +123,7 @@ class TreeNode:
     level: int
 
 
-def visible_tree(user: Any, campaign: Campaign, *, max_kind_depth: str = OrgUnitKind.UNIT) -> list[TreeNode]:
+def visible_tree(user: AnyUser, campaign: Campaign, *, max_kind_depth: str = OrgUnitKind.UNIT) -> list[TreeNode]:
     """The part of the org tree a user may see, down to units (branches are listed on
     each unit's page), in one query, indented relative to the highest visible node."""
     units = list(

@@ -35,7 +35,7 @@ from campaign.resources import (
     OrgResource,
     error_column,
 )
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 from core.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
 
 # Rows handed to import-export at a time: bounded memory whatever the file's size.
@@ -68,7 +68,7 @@ class KindCount:
         }
 
 
-def can_import(user: Any, campaign: Campaign) -> bool:
+def can_import(user: AnyUser, campaign: Campaign) -> bool:
     """Office staff and administrators, into a campaign their scope covers."""
     scope = scope_for(user)
     return scope.can("org.import") and scope.can_see(campaign)
@@ -77,7 +77,7 @@ def can_import(user: Any, campaign: Campaign) -> bool:
 def org_import(
     *,
     campaign: Campaign,
-    user: Any,
+    user: AnyUser | None,
     source: IO[bytes],
     filename: str,
     kind: str | None = None,
@@ -108,15 +108,17 @@ def org_import(
 
 
 def _import_tables(
-    tables: list[Table], report: ImportReport, *, campaign: Campaign, user: Any, reason: str
+    tables: list[Table], report: ImportReport, *, campaign: Campaign, user: AnyUser | None, reason: str
 ) -> set[int]:
     """Import each table in dependency order; the ids of the units the written rows affect."""
     directory = Directory(campaign)
     max_rows = settings.IMPORT_MAX_ROWS
     rows_read = 0
     for table in sorted(tables, key=lambda t: KINDS.index(t.kind or "")):
-        resource = RESOURCES[table.kind](campaign=campaign, user=user, reason=reason, directory=directory)
-        count = KindCount(kind=table.kind or "", sheet=table.sheet)
+        kind = table.kind
+        assert kind is not None  # a sheet of no kind fails check_tables(), and then no table is read
+        resource = RESOURCES[kind](campaign=campaign, user=user, reason=reason, directory=directory)
+        count = KindCount(kind=kind, sheet=table.sheet)
         keys = [key for key in table.keys if key]
         for chunk in _chunks(table.rows, CHUNK_ROWS):
             rows_read += len(chunk)
@@ -151,7 +153,7 @@ def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[l
 
 
 def _collect(
-    result: Any, lines: list[int], resource: OrgResource, table: Table, report: ImportReport, count: KindCount
+    result: Any, lines: list[int], resource: OrgResource[Any], table: Table, report: ImportReport, count: KindCount
 ) -> None:
     for base in result.base_errors:
         report.add_error(RowError(sheet=table.sheet, row=0, column="", message=str(base.error)))

@@ -32,6 +32,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import models
 from django.http import FileResponse, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -122,7 +123,7 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def choice_label(choices: type, value: str) -> str:
+def choice_label(choices: type[models.Choices], value: str) -> str:
     """A stored choice by its label; a value no longer among the choices as it is."""
     return str(choices(value).label) if value in choices.values else value
 

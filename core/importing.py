@@ -414,7 +414,7 @@ class SpreadsheetReader:
         self.kind = kind
         self.max_unpacked = max_unpacked if max_unpacked is not None else settings.IMPORT_MAX_UNPACKED_BYTES
         self._workbook: Any = None
-        self._text: IO[str] | None = None
+        self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> SpreadsheetReader:
         return self
@@ -493,7 +493,7 @@ class SpreadsheetReader:
     def _csv_table(self) -> Table:
         encoding, lines = _csv_encoding(self.source)
         self.source.seek(0)
-        self._text = io.TextIOWrapper(self.source, encoding=encoding, newline="")  # type: ignore[arg-type]
+        self._text = io.TextIOWrapper(self.source, encoding=encoding, newline="")
         try:
             first_line = self._text.readline()
         except UnicodeDecodeError:

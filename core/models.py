@@ -17,6 +17,7 @@ class Job(models.Model):
     ``core.jobs.claim_job``."""
 
     RUNNING: ClassVar[tuple[str, ...]] = ()
+    status: str  # declared here for the type checker; each subclass defines the field
 
     filename = models.CharField(_("file"), max_length=255)
     # The storage name under MEDIA_ROOT, random; never taken from the client.

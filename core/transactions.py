@@ -14,11 +14,18 @@ transaction the collection runs at once, filled first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-C = TypeVar("C", bound=Callable[[], object])
+
+class Collection(Protocol):
+    """A kind of collection: made with no arguments, run by calling it."""
+
+    def __call__(self) -> object: ...
+
+
+C = TypeVar("C", bound=Collection)
 
 
 class _Queued:
@@ -47,17 +54,17 @@ def collect(
         # ``captureOnCommitCallbacks`` began is not taken over by the writes inside it.
         latest = next(
             (
-                (savepoints, callback)
+                (savepoints, callback, callback.collection)
                 for savepoints, callback, _robust in reversed(connection.run_on_commit)
                 if isinstance(callback, _Queued) and isinstance(callback.collection, kind)
             ),
             None,
         )
         if latest is not None:
-            savepoints, callback = latest
+            savepoints, callback, collection = latest
             if not callback.done and (not per_savepoint or set(savepoints) == here):
-                add(callback.collection)
-                return callback.collection
+                add(collection)
+                return collection
     collection = kind()
     add(collection)
     transaction.on_commit(_Queued(collection), using=using, robust=True)

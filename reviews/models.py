@@ -3,6 +3,8 @@ reviewers' decisions on them (DESIGN §3 "Self-analysis documents")."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, Member, Rank, Supervisor, SupervisoryTeam
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 
 class Section(models.TextChoices):
@@ -243,7 +248,7 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"{self.get_decision_display()} · {self.version}"
 
-    def comment_rows(self) -> list[tuple[str, str]]:
+    def comment_rows(self) -> list[tuple[_StrPromise, str]]:
         """(section label, comment) for the sections commented on, in document order."""
         return [
             (Section(name).label, self.section_comments[name])

@@ -144,7 +144,8 @@ class Talk(models.Model):
 
     @property
     def other_name(self) -> str:
-        return self.other_member.name if self.other_member_id else self.outsider_name
+        other = self.other_member if self.other_member_id else None
+        return other.name if other is not None else self.outsider_name
 
     @property
     def is_flagged(self) -> bool:
