@@ -213,7 +213,13 @@ SHARED_SCOPES = {
 }
 # A file long enough to hold up the end of the run alone is shared out test by test.
 SPLIT_FILES = ("tests/test_permission_matrix.py",)
-FIRST = ("tests/demo/", "tests/browser/")
+FIRST = (
+    "tests/demo/",
+    "tests/campaign/test_seed_demo.py",
+    "tests/reports/test_property.py",
+    "tests/talks/test_progress_pages.py",
+    "tests/browser/",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
