@@ -18,8 +18,9 @@ import datetime
 import logging
 import secrets
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -36,6 +37,10 @@ from opinions.models import Opinion
 from reports.models import ExportJob
 from reports.opinions import exports
 
+if TYPE_CHECKING:
+    # The user model (AUTH_USER_MODEL is Django's own): what an ExportJob belongs to.
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 EXPORT_DIR = "exports"
@@ -47,7 +52,7 @@ RECENT = 10
 _LOCK_NAMESPACE = 0x1AA  # "export" in the advisory lock space of this database
 
 
-def export_job_create(*, user: Any, campaign: Campaign, unit: OrgUnit | None, language: str) -> ExportJob:
+def export_job_create(*, user: User, campaign: Campaign, unit: OrgUnit | None, language: str) -> ExportJob:
     """Ask for the general ledger of opinions of ``campaign`` as ``user`` sees it
     (narrowed to ``unit``'s subtree if given). The caller enqueues ``run_export_job``
     on commit. The same export already waiting or being written is returned instead of
@@ -82,15 +87,19 @@ def export_job_create(*, user: Any, campaign: Campaign, unit: OrgUnit | None, la
     )
 
 
-def export_job_for_user(user: Any, pk: int) -> ExportJob:
+def export_job_for_user(user: AbstractBaseUser | AnonymousUser, pk: int) -> ExportJob:
     """A job, for the user who asked for it; anyone else is told it does not exist."""
-    job = ExportJob.objects.select_related("campaign").filter(pk=pk, user_id=getattr(user, "pk", None)).first()
+    if not user.is_authenticated:  # an anonymous user has no exports
+        raise Http404
+    job = ExportJob.objects.select_related("campaign").filter(pk=pk, user_id=user.pk).first()
     if job is None:
         raise Http404
     return job
 
 
-def export_jobs_for_user(user: Any, limit: int = RECENT) -> QuerySet[ExportJob]:
+def export_jobs_for_user(user: AbstractBaseUser | AnonymousUser, limit: int = RECENT) -> QuerySet[ExportJob]:
+    if not user.is_authenticated:  # an anonymous user has no exports
+        return ExportJob.objects.none()
     return ExportJob.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")[:limit]
 
 
@@ -105,7 +114,9 @@ def export_job_file(job: ExportJob) -> File:
         raise Http404 from None
 
 
-def ledger_opinions_for(user: Any, campaign: Campaign, unit: OrgUnit | None) -> QuerySet[Opinion]:
+def ledger_opinions_for(
+    user: AbstractBaseUser | AnonymousUser, campaign: Campaign, unit: OrgUnit | None
+) -> QuerySet[Opinion]:
     """The opinions of the general ledger that ``user`` may see, within ``unit``'s subtree."""
     opinions = scope_for(user).filter(Opinion.objects.filter(campaign=campaign))
     if unit is not None:
@@ -167,7 +178,7 @@ def _run(job_id: int) -> None:
         )
 
 
-def _purge(user: Any) -> None:
+def _purge(user: User) -> None:
     """The user's finished exports older than KEEP, and their files."""
     old = ExportJob.objects.filter(user_id=user.pk, created_at__lt=timezone.now() - KEEP).exclude(
         status__in=[ExportJob.Status.WAITING, ExportJob.Status.RUNNING]

@@ -54,7 +54,7 @@ def progress_workbook(campaign: Campaign, lines: Iterable[Line], totals: Documen
     sheet = Sheet(book, Text("进度表", "Progress"), str(title), [*columns, *FIGURE_COLUMNS])
     number = 0
     for number, line in enumerate(lines, start=1):  # noqa: B007 (the last number is the count)
-        parent = line.unit.parent.name if line.unit.parent_id else ""
+        parent = line.unit.parent.name if line.unit.parent is not None else ""
         sheet.row([number, line.unit.name, parent, *_figures(line.figures)])
     sheet.foot([str(TOTAL), str(Text(f"共{number}个单位", f"{number} units")), "", *_figures(totals)])
     return book
@@ -96,7 +96,7 @@ def members_workbook(unit: OrgUnit, lines: Iterable[MemberLine]) -> Workbook:
                 line.member.number,
                 label(Rank, line.member.rank),
                 line.member.position,
-                line.member.branch.name if line.member.branch_id else "",
+                line.member.branch.name if line.member.branch is not None else "",
                 label(DocumentState, document.state) if document else str(NOT_STARTED),
                 line.words,
                 line.minimum,

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
@@ -106,7 +107,7 @@ def _rows(campaign: Campaign) -> QuerySet[LedgerRow]:
     return ledger.rows(DocumentFigures, campaign=campaign, level=LedgerLevel.UNIT)
 
 
-def county_figures(user: Any, campaign: Campaign) -> DocumentFigures:
+def county_figures(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> DocumentFigures:
     """The county's figures for those who see the campaign whole; otherwise the sum of
     the units in the user's reach."""
     return ledger.county(DocumentFigures, user, campaign)
@@ -121,7 +122,7 @@ class Line:
     figures: DocumentFigures
 
 
-def committee_lines(user: Any, campaign: Campaign) -> list[Line]:
+def committee_lines(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> list[Line]:
     """Each party committee in reach with the figures of its whole subtree: two queries
     (a campaign has a party committee per system or township, some fifteen)."""
     committees = list(
@@ -153,7 +154,7 @@ def committee_lines(user: Any, campaign: Campaign) -> list[Line]:
 # --- Organisations -----------------------------------------------------------------------
 
 
-def _behind(campaign: Campaign) -> QuerySet[LedgerRow]:
+def _behind(campaign: Campaign) -> QuerySet[LedgerRow, dict[str, Any]]:
     """The ids of the units with members whose document is not approved yet."""
     return (
         _rows(campaign)
@@ -170,7 +171,12 @@ def _behind(campaign: Campaign) -> QuerySet[LedgerRow]:
 
 
 def progress_units(
-    user: Any, campaign: Campaign, *, committee: OrgUnit | None = None, search: str = "", behind: bool = False
+    user: AbstractBaseUser | AnonymousUser,
+    campaign: Campaign,
+    *,
+    committee: OrgUnit | None = None,
+    search: str = "",
+    behind: bool = False,
 ) -> QuerySet[OrgUnit]:
     """The organisations in reach that have members (a document is filed under its
     author's unit, never a branch), in tree order; ``behind``: only those with a
@@ -208,7 +214,9 @@ def unit_figures(unit: OrgUnit) -> DocumentFigures:
 NOT_STARTED = "none"
 
 
-def unit_members(user: Any, unit: OrgUnit, *, search: str = "", state: str = "") -> QuerySet[Member]:
+def unit_members(
+    user: AbstractBaseUser | AnonymousUser, unit: OrgUnit, *, search: str = "", state: str = ""
+) -> QuerySet[Member]:
     """The members of one unit in the user's reach; ``state``: whose document is in
     that state, or ``NOT_STARTED`` (no document yet)."""
     members = scope_for(user).filter(Member.objects.filter(campaign_id=unit.campaign_id, unit=unit))
@@ -225,7 +233,7 @@ def unit_members(user: Any, unit: OrgUnit, *, search: str = "", state: str = "")
     return members.select_related("branch").order_by("name", "pk")
 
 
-def documents_of(user: Any, members: Iterable[Member]) -> dict[int, AnalysisDocument]:
+def documents_of(user: AbstractBaseUser | AnonymousUser, members: Iterable[Member]) -> dict[int, AnalysisDocument]:
     """The documents of some members (one page), as far as the user may see them, with
     what the list shows: the reviewer, the versions submitted, the times returned."""
     ids = [member.pk for member in members]
@@ -278,7 +286,9 @@ class MemberLine:
         return getattr(self.document, "return_count", 0) if self.document else 0
 
 
-def member_lines(user: Any, campaign: Campaign, members: Iterable[Member]) -> list[MemberLine]:
+def member_lines(
+    user: AbstractBaseUser | AnonymousUser, campaign: Campaign, members: Iterable[Member]
+) -> list[MemberLine]:
     """A page of members with their documents, in one query for the documents."""
     members = list(members)
     documents = documents_of(user, members)

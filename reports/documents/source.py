@@ -16,7 +16,7 @@ Only ids (cast to int) and constants of this module are spelt into the SQL.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -60,7 +60,7 @@ DOCUMENT_KEYS: tuple[str, ...] = (
 )
 
 
-def _in(states: Sequence[str]) -> str:
+def _in(states: Iterable[str]) -> str:
     return ", ".join(lit(state) for state in sorted(states))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -77,7 +77,7 @@ def documents_progress(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def documents_progress_export(request: HttpRequest) -> HttpResponse:
+def documents_progress_export(request: HttpRequest) -> FileResponse:
     """The progress table as shown (the same filters), in the office's layout."""
     require(request, ACTION)
     campaign = current_campaign_for(request.user)
@@ -135,7 +135,7 @@ def _committee_of(request: HttpRequest, unit: OrgUnit) -> OrgUnit | None:
 
 @login_required
 @require_GET
-def documents_unit_export(request: HttpRequest, pk: int) -> HttpResponse:
+def documents_unit_export(request: HttpRequest, pk: int) -> FileResponse:
     """The members' list as shown (the same filters), in the office's layout."""
     require(request, ACTION)
     unit = _unit(request, pk)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -20,15 +21,20 @@ class SummaryFilterForm(forms.Form):
     committee = forms.ModelChoiceField(label=_("Party committee"), required=False, queryset=OrgUnit.objects.none())
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
-    def __init__(self, *args: Any, user: Any, campaign: Campaign | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: AbstractBaseUser | AnonymousUser, campaign: Campaign | None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        committees = OrgUnit.objects.none()
+        committees: QuerySet[OrgUnit] = OrgUnit.objects.none()
         if campaign is not None:
             committees = scope_for(user).filter(
                 OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.PARTY_COMMITTEE)
             )
-        self.fields["committee"].queryset = committees.order_by("path")
-        self.fields["committee"].empty_label = _("All")
+        # self.fields holds copies of the declared fields, typed as any Field.
+        committee = self.fields["committee"]
+        assert isinstance(committee, forms.ModelChoiceField)
+        committee.queryset = committees.order_by("path")
+        committee.empty_label = _("All")
 
 
 def summary_filter(

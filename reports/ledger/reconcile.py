@@ -45,7 +45,7 @@ def ledger_recount(*, campaign_id: int) -> dict[FigureKey, int]:
 
 def ledger_stored(*, campaign_id: int) -> dict[FigureKey, int]:
     """Every stored figure of a campaign: its ledger rows and its cells."""
-    stored = {}
+    stored: dict[FigureKey, int] = {}
     for model in (LedgerRow, LedgerCell):
         rows = model.objects.filter(campaign_id=campaign_id).values_list(
             "scope", "unit_id", "dimension", "key", "value"

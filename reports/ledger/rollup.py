@@ -140,14 +140,13 @@ def _settle(campaign_id: int, waiting: Iterable[int], *, full: bool) -> int:
 
 def _replace(campaign_id: int, unit_ids: list[int] | None) -> None:
     """Steps 2 and 3 of the module's docstring; ``unit_ids`` None: the whole campaign."""
-    full = unit_ids is None
     with connection.cursor() as cursor:
         # Empty: every roll-up empties it before its transaction (or savepoint) ends.
         for sql in staging.staging_create():
             cursor.execute(sql)
         with inserting_into_staging():
             registry.write_all(campaign_id, unit_ids)
-        if full:
+        if unit_ids is None:  # the whole campaign
             cursor.execute(staging.staged_county(campaign_id))
             replaced = staging.replaced_rows(campaign_id, None)
         else:
@@ -158,7 +157,7 @@ def _replace(campaign_id: int, unit_ids: list[int] | None) -> None:
         for sql, params in staging.replace_statements(campaign_id, replaced):
             cursor.execute(sql, params)
             changed.update((dimension, key) for level, dimension, key in cursor.fetchall() if level == LedgerLevel.UNIT)
-        if not full:  # a full roll-up staged the county rows with the others
+        if unit_ids is not None:  # a full roll-up staged the county rows with the others
             for sql, params in staging.county_statements(campaign_id, sorted(changed)):
                 cursor.execute(sql, params)
         # The cells of those units, staged by their sources with their rows.

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, models
 
 from campaign.models import LeadershipTeam, Member
 from reports.models import LedgerCell, LedgerLevel, LedgerRow
@@ -31,7 +31,7 @@ def lit(text: str) -> str:
     return f"'{text}'"
 
 
-def table(model: type) -> str:
+def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 

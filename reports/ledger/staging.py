@@ -145,6 +145,7 @@ def replace_statements(
     their parameters) may read in the same statement. On SQLite three statements, each
     matching again: delete, update, insert."""
     campaign = int(campaign_id)
+    shape: tuple[str, ...]
     if cells:
         ledger, staging, shape = table(LedgerCell), q(CELL_STAGING), CELL_COLUMNS
         names: tuple[str, ...] = ("unit_id", "member_id", "team_id", "dimension", "key")

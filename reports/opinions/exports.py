@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import models
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -32,6 +32,9 @@ from reports.ledger.exports import NO, TOTAL, label, register_chinese, today
 from reports.opinions.selectors import OpinionFigures as Figures
 from reports.opinions.selectors import SummaryRow
 from reports.opinions.source import Dimension
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CHUNK = 2000
 
@@ -78,6 +81,7 @@ CHINESE_BY_CHOICES: dict[type[models.TextChoices], dict[str, str]] = {
 }
 
 
+_choices: type[models.TextChoices]
 for _choices in (TargetCategory, OpinionKind, Channel, Aspect):
     register_chinese(_choices, {value: CHINESE[value] for value in _choices.values if value in CHINESE})
 for _choices, _wording in CHINESE_BY_CHOICES.items():
@@ -86,7 +90,7 @@ for _choices, _wording in CHINESE_BY_CHOICES.items():
 
 # --- 汇总表: the summary by unit -------------------------------------------------------
 
-CATEGORY_HEADERS = {
+CATEGORY_HEADERS: dict[str, Text] = {
     TargetCategory.STANDING_COMMITTEE_TEAM: Text("县委常委会班子", "Standing Committee as a team"),
     TargetCategory.COUNTY_LEADERSHIP_TEAMS: Text("县四套领导班子", "County leadership teams"),
     TargetCategory.DEPARTMENT_TEAMS: Text("部门领导班子", "Department teams"),
@@ -196,7 +200,7 @@ def unit_ledger_workbook(
     return book
 
 
-DIMENSION_HEADERS = {
+DIMENSION_HEADERS: dict[str, tuple[Text, type[models.TextChoices]]] = {
     Dimension.CATEGORY: (Text("对象类别", "Category"), TargetCategory),
     Dimension.KIND: (Text("类型", "Kind"), OpinionKind),
     Dimension.CHANNEL: (Text("征求渠道", "Channel"), Channel),
@@ -240,7 +244,11 @@ OPINION_COLUMNS = [
 RECTIFICATION_STATES = frozenset({OpinionStatus.IN_RECTIFICATION, OpinionStatus.CLOSED})
 
 
-def ledger_opinions(opinions: QuerySet[Opinion]) -> QuerySet[Opinion]:
+class _Merged(TypedDict):
+    duplicates: int  # the opinions merged into this one
+
+
+def ledger_opinions(opinions: QuerySet[Opinion]) -> QuerySet[WithAnnotations[Opinion, _Merged]]:
     """What a row of the general ledger needs, loaded with the opinion in one query."""
     merged = Opinion.objects.filter(merged_into=OuterRef("pk")).order_by().values("merged_into").annotate(n=Count("pk"))
     return (
@@ -263,10 +271,14 @@ def _feedback_list(opinion: Opinion) -> FeedbackList | None:
     return None
 
 
-def _opinion_row(number: int, opinion: Opinion) -> list[Any]:
+def _opinion_row(number: int, opinion: WithAnnotations[Opinion, _Merged]) -> list[Any]:
     feedback_list = _feedback_list(opinion)
-    signed = feedback_list is not None and feedback_list.status == FeedbackList.Status.SIGNED
-    signed_at = timezone.localtime(feedback_list.signed_at).date() if signed and feedback_list.signed_at else None
+    signed_list = None
+    if feedback_list is not None and feedback_list.status == FeedbackList.Status.SIGNED:
+        signed_list = feedback_list
+    signed_at = (
+        timezone.localtime(signed_list.signed_at).date() if signed_list is not None and signed_list.signed_at else None
+    )
     target = opinion.target
     notes = []
     if opinion.duplicates:
@@ -284,7 +296,7 @@ def _opinion_row(number: int, opinion: Opinion) -> list[Any]:
         opinion.received_on,
         label(Aspect, opinion.aspect),
         label(FeedbackList.Status, feedback_list.status) if feedback_list is not None else "",
-        feedback_list.signed_by.name if signed and feedback_list.signed_by else "",
+        signed_list.signed_by.name if signed_list is not None and signed_list.signed_by else "",
         signed_at,
         label(OpinionStatus, opinion.status) if opinion.status in RECTIFICATION_STATES else "",
         "；".join(notes) if chinese() else "; ".join(notes),

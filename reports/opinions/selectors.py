@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory
@@ -51,7 +52,7 @@ SOLICITATION_LABELS = {
     "suggestion_boxes": _("Suggestion boxes set"),
 }
 # An opinion with no aspect set yet, or (category) no target assigned yet.
-UNSET_LABELS = {
+UNSET_LABELS: dict[str, Promise] = {
     Dimension.CATEGORY: _("No target assigned yet"),
     Dimension.ASPECT: _("Aspect not set"),
 }
@@ -127,7 +128,7 @@ class OpinionFigures(Figures):
         return ""
 
 
-def general_figures(user: Any, campaign: Campaign) -> OpinionFigures:
+def general_figures(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> OpinionFigures:
     """The general ledger as the user may see it."""
     return ledger.county(OpinionFigures, user, campaign)
 
@@ -179,7 +180,7 @@ def subject_figures(
     return ledger.subjects(OpinionFigures, members=members, teams=teams)
 
 
-def subtree_members(user: Any, unit: OrgUnit, *, search: str = "") -> QuerySet[Member]:
+def subtree_members(user: AbstractBaseUser | AnonymousUser, unit: OrgUnit, *, search: str = "") -> QuerySet[Member]:
     members = scope_for(user).filter(
         Member.objects.filter(campaign_id=unit.campaign_id, unit__path__startswith=unit.path)
     )
@@ -190,7 +191,7 @@ def subtree_members(user: Any, unit: OrgUnit, *, search: str = "") -> QuerySet[M
     return members.select_related("unit").order_by("unit__path", "name", "pk")
 
 
-def subtree_teams(user: Any, unit: OrgUnit) -> QuerySet[LeadershipTeam]:
+def subtree_teams(user: AbstractBaseUser | AnonymousUser, unit: OrgUnit) -> QuerySet[LeadershipTeam]:
     teams = scope_for(user).filter(
         LeadershipTeam.objects.filter(campaign_id=unit.campaign_id, unit__path__startswith=unit.path)
     )

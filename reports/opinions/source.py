@@ -376,12 +376,12 @@ def recount_opinions(campaign_id: int) -> dict[FigureKey, int]:
                 key = row[dimension] if dimension != Dimension.TOTAL else TOTAL_KEY
                 figures[(scope(row[subject]), row[filed_under], dimension, key)] += row["n"]
     # The cells (``LedgerCell``): per ledger unit and target, filed under the ledger unit.
-    subject = ("ledger_unit_id", "target_member_id", "target_team_id")
+    cell_subject = ("ledger_unit_id", "target_member_id", "target_team_id")
     for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
-        fields = [*subject] + ([dimension] if dimension != Dimension.TOTAL else [])
+        fields = [*cell_subject] + ([dimension] if dimension != Dimension.TOTAL else [])
         for row in opinions.values(*fields).annotate(n=Count("pk")):
             key = row[dimension] if dimension != Dimension.TOTAL else TOTAL_KEY
-            where = cell_scope(*(row[name] for name in subject)), row["ledger_unit_id"]
+            where = cell_scope(*(row[name] for name in cell_subject)), row["ledger_unit_id"]
             figures[(*where, dimension, key)] += row["n"]
     for dimension in (Dimension.TOTAL, *OPINION_DIMENSIONS):
         if dimension == Dimension.TOTAL:
@@ -397,8 +397,8 @@ def recount_opinions(campaign_id: int) -> dict[FigureKey, int]:
         (lists.filter(target_member__isnull=False), "target_member_id", "target_member__unit_id", member_scope),
         (lists.filter(target_team__isnull=False), "target_team_id", "target_team__unit_id", team_scope),
     )
-    for queryset, subject, filed_under, scope in list_levels:
-        for row in queryset.values(subject, filed_under, "status").annotate(n=Count("pk")):
+    for list_queryset, subject, filed_under, scope in list_levels:
+        for row in list_queryset.values(subject, filed_under, "status").annotate(n=Count("pk")):
             where = (scope(row[subject]), row[filed_under])
             keys = [LISTS_TOTAL]
             if row["status"] in released:

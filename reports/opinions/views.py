@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,7 +45,7 @@ OPINION_LIST = "opinions:opinion_list"
 EXPORT_CHUNK = 500
 TEAMS_PAGE = "teams_page"
 
-DIMENSION_TITLES = {
+DIMENSION_TITLES: dict[str, Promise] = {
     Dimension.CATEGORY: gettext_lazy("By ledger category"),
     Dimension.KIND: gettext_lazy("By kind"),
     Dimension.CHANNEL: gettext_lazy("By channel"),
@@ -158,7 +159,7 @@ def general_ledger(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def summary_export(request: HttpRequest) -> HttpResponse:
+def summary_export(request: HttpRequest) -> FileResponse:
     require(request, "ledgers.export")
     campaign = _campaign(request)
     if campaign is None:
@@ -242,7 +243,7 @@ def _subjects(request: HttpRequest, unit: OrgUnit) -> Iterator[tuple[LeadershipT
 
 
 @login_required
-def unit_ledger_export(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_ledger_export(request: HttpRequest, pk: int) -> FileResponse:
     require(request, "ledgers.export")
     unit = _visible_unit(request, pk)
     book = exports.unit_ledger_workbook(unit, selectors.subtree_figures(unit), _subjects(request, unit))
@@ -289,6 +290,8 @@ def opinion_ledger_export(request: HttpRequest) -> HttpResponse:
         if not within.isdigit():
             raise Http404
         unit = get_object_for_user(request.user, OrgUnit.objects.filter(campaign=campaign), pk=int(within))
+    # Behind @login_required, and require() lets no anonymous user through: a user row.
+    assert request.user.is_authenticated
     job = export_jobs.export_job_create(
         user=request.user, campaign=campaign, unit=unit, language=get_language() or "zh-hans"
     )

@@ -35,7 +35,7 @@ FLAGGED = Text("两次退回", "Flagged")
 YES = Text("是", "yes")
 NO_ = Text("否", "no")
 
-KIND_ZH = {TalkKind.TEAM: "班子成员之间必谈", TalkKind.CHARGE: "分管领导与分管单位负责人必谈"}
+KIND_ZH: dict[str, str] = {TalkKind.TEAM: "班子成员之间必谈", TalkKind.CHARGE: "分管领导与分管单位负责人必谈"}
 
 
 def _rank(rank: str) -> str:
@@ -137,7 +137,7 @@ def unit_workbook(
                 member.name,
                 _rank(member.rank),
                 member.unit.name,
-                member.branch.name if member.branch_id else "",
+                member.branch.name if member.branch is not None else "",
                 member_figures.talks_members,
                 member_figures.talks_public,
                 member_figures.talks,
@@ -241,7 +241,7 @@ def member_workbook(member: Member, figures: TalkFigures, pairs: list[MissingPai
     sheet = Sheet(book, Text("未谈对象", "Missing pairs"), str(title), columns)
     for number, pair in enumerate(pairs, start=1):
         other = pair.partner_of(member)
-        where = f"{other.unit.name} · {other.branch.name}" if other.branch_id else other.unit.name
+        where = f"{other.unit.name} · {other.branch.name}" if other.branch is not None else other.unit.name
         sheet.row([number, _kind(pair.kind), other.name, _rank(other.rank), where, pair.reason])
     sheet.foot(
         [

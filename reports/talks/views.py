@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -36,7 +36,7 @@ from talks.plan import missing_pairs_of
 EXPORT_CHUNK = 500
 BRANCHES_PAGE = "branches_page"
 SOURCE = "talks"
-PLAN_PARAMETER = {
+PLAN_PARAMETER: dict[str, str] = {
     OrgUnitKind.PARTY_COMMITTEE: "committee",
     OrgUnitKind.UNIT: "unit",
     OrgUnitKind.BRANCH: "branch",
@@ -46,8 +46,9 @@ PLAN_PARAMETER = {
 def plan_url(unit: OrgUnit | None = None) -> str:
     """The talk plan narrowed to an organisation (the county: not narrowed)."""
     url = reverse("talks:plan")
-    parameter = PLAN_PARAMETER.get(unit.kind) if unit is not None else None
-    return f"{url}?{urlencode({parameter: unit.pk})}" if parameter else url
+    if unit is None or unit.kind not in PLAN_PARAMETER:
+        return url
+    return f"{url}?{urlencode({PLAN_PARAMETER[unit.kind]: unit.pk})}"
 
 
 def _state(campaign: Campaign) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def talks_county(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def talks_county_export(request: HttpRequest) -> HttpResponse:
+def talks_county_export(request: HttpRequest) -> FileResponse:
     require(request, "talks.export")
     campaign = current_campaign_for(request.user)
     if campaign is None:
@@ -141,7 +142,7 @@ def talks_unit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def talks_unit_export(request: HttpRequest, pk: int) -> HttpResponse:
+def talks_unit_export(request: HttpRequest, pk: int) -> FileResponse:
     require(request, "talks.export")
     unit = _visible_unit(request, pk)
     _form, search, below = _member_filters(request)
@@ -192,7 +193,7 @@ def talks_member(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def talks_member_export(request: HttpRequest, pk: int) -> HttpResponse:
+def talks_member_export(request: HttpRequest, pk: int) -> FileResponse:
     require(request, "talks.export")
     member = _visible_member(request, pk)
     book = talk_exports.member_workbook(member, talks.member_talks(member), missing_pairs_of(member))
@@ -217,7 +218,7 @@ def talks_review(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def talks_review_export(request: HttpRequest) -> HttpResponse:
+def talks_review_export(request: HttpRequest) -> FileResponse:
     require(request, "talks.export")
     campaign = current_campaign_for(request.user)
     if campaign is None:
