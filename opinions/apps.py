@@ -7,6 +7,9 @@ class OpinionsConfig(AppConfig):
     verbose_name = _("Opinions")
 
     def ready(self) -> None:
-        from opinions import signals  # rules registers the scoping rules
+        from opinions import (
+            rules,  # noqa: F401  (registers the scoping rules)
+            signals,
+        )
 
         signals.connect()

@@ -20,7 +20,6 @@ import secrets
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -31,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaign.models import Campaign, OrgUnit
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 from core.jobs import claim_job
 from opinions.models import Opinion
 from reports.models import ExportJob
@@ -87,7 +86,7 @@ def export_job_create(*, user: User, campaign: Campaign, unit: OrgUnit | None, l
     )
 
 
-def export_job_for_user(user: AbstractBaseUser | AnonymousUser, pk: int) -> ExportJob:
+def export_job_for_user(user: AnyUser, pk: int) -> ExportJob:
     """A job, for the user who asked for it; anyone else is told it does not exist."""
     if not user.is_authenticated:  # an anonymous user has no exports
         raise Http404
@@ -97,7 +96,7 @@ def export_job_for_user(user: AbstractBaseUser | AnonymousUser, pk: int) -> Expo
     return job
 
 
-def export_jobs_for_user(user: AbstractBaseUser | AnonymousUser, limit: int = RECENT) -> QuerySet[ExportJob]:
+def export_jobs_for_user(user: AnyUser, limit: int = RECENT) -> QuerySet[ExportJob]:
     if not user.is_authenticated:  # an anonymous user has no exports
         return ExportJob.objects.none()
     return ExportJob.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")[:limit]
@@ -114,9 +113,7 @@ def export_job_file(job: ExportJob) -> File:
         raise Http404 from None
 
 
-def ledger_opinions_for(
-    user: AbstractBaseUser | AnonymousUser, campaign: Campaign, unit: OrgUnit | None
-) -> QuerySet[Opinion]:
+def ledger_opinions_for(user: AnyUser, campaign: Campaign, unit: OrgUnit | None) -> QuerySet[Opinion]:
     """The opinions of the general ledger that ``user`` may see, within ``unit``'s subtree."""
     opinions = scope_for(user).filter(Opinion.objects.filter(campaign=campaign))
     if unit is not None:

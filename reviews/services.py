@@ -12,7 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from campaign.events import announce_change
@@ -45,6 +47,15 @@ from reviews.wordcount import count_words
 SOURCE = "documents"
 
 # The one table of allowed moves: (state, action) → next state.
+# Lazy: the refusal below is made in the language of the request, not of the import.
+ACTION_LABELS: dict[str, Promise] = {
+    "submit": gettext_lazy("submitted"),
+    "return": gettext_lazy("returned"),
+    "approve": gettext_lazy("approved"),
+    "reopen": gettext_lazy("reopened"),
+}
+
+
 TRANSITIONS = Workflow(
     {
         (DocumentState.DRAFT, "submit"): DocumentState.SUBMITTED,
@@ -68,14 +79,6 @@ COMPARISONS: tuple[str, ...] = ("compared_theory", "compared_constitution", "com
 def transition(document: AnalysisDocument, action: str) -> str:
     """Move ``document`` to the state ``action`` leads to, or refuse."""
     return TRANSITIONS.move(document, action)
-
-
-ACTION_LABELS = {
-    "submit": _("submitted"),
-    "return": _("returned"),
-    "approve": _("approved"),
-    "reopen": _("reopened"),
-}
 
 
 def minimum_words(member: Member, campaign: Campaign) -> int:
@@ -174,13 +177,13 @@ def routes_for(members: Iterable[Member], campaign: Campaign) -> dict[int, Route
         elif route == Route.COUNTY_TEAM_LEADER:
             path = unit_paths.get(member.unit_id, "")
             team_id = next((team for team_path, team in team_paths if path.startswith(team_path)), None)
-            leader = leaders.get(team_id) if team_id else None
-            result[member.pk] = RouteChoice(route, supervisor=leader)
+            supervisor = leaders.get(team_id) if team_id else None
+            result[member.pk] = RouteChoice(route, supervisor=supervisor)
         else:
             leader_id = responsible.get(member.unit_id)
             # Nobody reviews his own document.
-            leader = leader_members.get(leader_id) if leader_id and leader_id != member.pk else None
-            result[member.pk] = RouteChoice(route, member=leader)
+            reviewer = leader_members.get(leader_id) if leader_id and leader_id != member.pk else None
+            result[member.pk] = RouteChoice(route, member=reviewer)
     return result
 
 

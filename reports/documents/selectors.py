@@ -18,12 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 from reports.documents.source import (
     DOC_APPROVED,
     DOC_AWAITING,
@@ -107,7 +106,7 @@ def _rows(campaign: Campaign) -> QuerySet[LedgerRow]:
     return ledger.rows(DocumentFigures, campaign=campaign, level=LedgerLevel.UNIT)
 
 
-def county_figures(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> DocumentFigures:
+def county_figures(user: AnyUser, campaign: Campaign) -> DocumentFigures:
     """The county's figures for those who see the campaign whole; otherwise the sum of
     the units in the user's reach."""
     return ledger.county(DocumentFigures, user, campaign)
@@ -122,7 +121,7 @@ class Line:
     figures: DocumentFigures
 
 
-def committee_lines(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> list[Line]:
+def committee_lines(user: AnyUser, campaign: Campaign) -> list[Line]:
     """Each party committee in reach with the figures of its whole subtree: two queries
     (a campaign has a party committee per system or township, some fifteen)."""
     committees = list(
@@ -171,7 +170,7 @@ def _behind(campaign: Campaign) -> QuerySet[LedgerRow, dict[str, Any]]:
 
 
 def progress_units(
-    user: AbstractBaseUser | AnonymousUser,
+    user: AnyUser,
     campaign: Campaign,
     *,
     committee: OrgUnit | None = None,
@@ -214,9 +213,7 @@ def unit_figures(unit: OrgUnit) -> DocumentFigures:
 NOT_STARTED = "none"
 
 
-def unit_members(
-    user: AbstractBaseUser | AnonymousUser, unit: OrgUnit, *, search: str = "", state: str = ""
-) -> QuerySet[Member]:
+def unit_members(user: AnyUser, unit: OrgUnit, *, search: str = "", state: str = "") -> QuerySet[Member]:
     """The members of one unit in the user's reach; ``state``: whose document is in
     that state, or ``NOT_STARTED`` (no document yet)."""
     members = scope_for(user).filter(Member.objects.filter(campaign_id=unit.campaign_id, unit=unit))
@@ -233,7 +230,7 @@ def unit_members(
     return members.select_related("branch").order_by("name", "pk")
 
 
-def documents_of(user: AbstractBaseUser | AnonymousUser, members: Iterable[Member]) -> dict[int, AnalysisDocument]:
+def documents_of(user: AnyUser, members: Iterable[Member]) -> dict[int, AnalysisDocument]:
     """The documents of some members (one page), as far as the user may see them, with
     what the list shows: the reviewer, the versions submitted, the times returned."""
     ids = [member.pk for member in members]
@@ -286,9 +283,7 @@ class MemberLine:
         return getattr(self.document, "return_count", 0) if self.document else 0
 
 
-def member_lines(
-    user: AbstractBaseUser | AnonymousUser, campaign: Campaign, members: Iterable[Member]
-) -> list[MemberLine]:
+def member_lines(user: AnyUser, campaign: Campaign, members: Iterable[Member]) -> list[MemberLine]:
     """A page of members with their documents, in one query for the documents."""
     members = list(members)
     documents = documents_of(user, members)

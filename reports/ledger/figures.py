@@ -22,11 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, F, Q, QuerySet, Subquery, Sum, When
 
 from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, OrgUnitKind
-from campaign.scoping import Scope, scope_for
+from campaign.scoping import AnyUser, Scope, scope_for
 from reports.models import LedgerLevel, LedgerRow, LedgerState
 
 Row = tuple[str, str, int]  # (dimension, key, value)
@@ -80,7 +79,7 @@ def sees_whole(scope: Scope, campaign: Campaign) -> bool:
     return scope.is_admin or campaign.pk in scope.campaign_ids
 
 
-def county(kind: type[FiguresT], user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> FiguresT:
+def county(kind: type[FiguresT], user: AnyUser, campaign: Campaign) -> FiguresT:
     """The county's figures as the user may see them: the county rows for those who see
     the campaign whole, otherwise the sum of the unit rows in the user's subtrees."""
     scope = scope_for(user)
@@ -169,7 +168,7 @@ def units_total(kind: type[FiguresT], campaign: Campaign, units: QuerySet[OrgUni
 
 
 def summary_units(
-    user: AbstractBaseUser | AnonymousUser, campaign: Campaign, *, committee: OrgUnit | None = None, search: str = ""
+    user: AnyUser, campaign: Campaign, *, committee: OrgUnit | None = None, search: str = ""
 ) -> tuple[QuerySet[OrgUnit], bool]:
     """The rows of a summary by unit: the visible organisations above branch level,
     each standing for itself and its branches (``fold`` True). A user who sees only

@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, OrgUnit, OrgUnitKind
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 from reports.ledger.figures import summary_units
 
 
@@ -21,9 +20,7 @@ class SummaryFilterForm(forms.Form):
     committee = forms.ModelChoiceField(label=_("Party committee"), required=False, queryset=OrgUnit.objects.none())
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
-    def __init__(
-        self, *args: Any, user: AbstractBaseUser | AnonymousUser, campaign: Campaign | None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, user: AnyUser, campaign: Campaign | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         committees: QuerySet[OrgUnit] = OrgUnit.objects.none()
         if campaign is not None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, TargetCategory
-from campaign.scoping import scope_for
+from campaign.scoping import AnyUser, scope_for
 from opinions.models import Aspect, Channel, OpinionKind, OpinionStatus
 from reports.ledger import figures as ledger
 from reports.ledger.figures import Figures
@@ -128,7 +127,7 @@ class OpinionFigures(Figures):
         return ""
 
 
-def general_figures(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> OpinionFigures:
+def general_figures(user: AnyUser, campaign: Campaign) -> OpinionFigures:
     """The general ledger as the user may see it."""
     return ledger.county(OpinionFigures, user, campaign)
 
@@ -180,7 +179,7 @@ def subject_figures(
     return ledger.subjects(OpinionFigures, members=members, teams=teams)
 
 
-def subtree_members(user: AbstractBaseUser | AnonymousUser, unit: OrgUnit, *, search: str = "") -> QuerySet[Member]:
+def subtree_members(user: AnyUser, unit: OrgUnit, *, search: str = "") -> QuerySet[Member]:
     members = scope_for(user).filter(
         Member.objects.filter(campaign_id=unit.campaign_id, unit__path__startswith=unit.path)
     )
@@ -191,7 +190,7 @@ def subtree_members(user: AbstractBaseUser | AnonymousUser, unit: OrgUnit, *, se
     return members.select_related("unit").order_by("unit__path", "name", "pk")
 
 
-def subtree_teams(user: AbstractBaseUser | AnonymousUser, unit: OrgUnit) -> QuerySet[LeadershipTeam]:
+def subtree_teams(user: AnyUser, unit: OrgUnit) -> QuerySet[LeadershipTeam]:
     teams = scope_for(user).filter(
         LeadershipTeam.objects.filter(campaign_id=unit.campaign_id, unit__path__startswith=unit.path)
     )

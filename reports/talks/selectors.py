@@ -18,11 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, SupervisoryTeam
-from campaign.scoping import outermost_paths, scope_for
+from campaign.scoping import AnyUser, outermost_paths, scope_for
 from reports.ledger import figures as ledger
 from reports.ledger.figures import Figures, Row
 from reports.models import LedgerLevel, LedgerRow
@@ -119,7 +118,7 @@ def _talk_rows(*args: Any, **filters: Any) -> QuerySet[LedgerRow]:
     return ledger.rows(TalkFigures, *args, **filters)
 
 
-def county_talks(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> TalkFigures:
+def county_talks(user: AnyUser, campaign: Campaign) -> TalkFigures:
     """The county's talk figures as the user may see them: the county rows for those who
     see the campaign whole, otherwise the unit rows of the user's subtrees summed."""
     return ledger.county(TalkFigures, user, campaign)
@@ -181,7 +180,7 @@ def summary_totals(campaign: Campaign, units: QuerySet[OrgUnit], *, fold: bool) 
 # --- A unit's page: its branches and its members ---------------------------------------
 
 
-def subtree_branches(user: AbstractBaseUser | AnonymousUser, unit: OrgUnit) -> QuerySet[OrgUnit]:
+def subtree_branches(user: AnyUser, unit: OrgUnit) -> QuerySet[OrgUnit]:
     branches = OrgUnit.objects.filter(campaign_id=unit.campaign_id, kind=OrgUnitKind.BRANCH)
     branches = (
         branches.filter(pk=unit.pk) if unit.kind == OrgUnitKind.BRANCH else branches.filter(path__startswith=unit.path)
@@ -209,9 +208,7 @@ def branch_talks(branches: Iterable[OrgUnit]) -> dict[int, TalkFigures]:
     return {pk: TalkFigures.from_rows(per_branch[pk]) for pk in ids}
 
 
-def subtree_members(
-    user: AbstractBaseUser | AnonymousUser, unit: OrgUnit, *, search: str = "", below_quota: bool = False
-) -> QuerySet[Member]:
+def subtree_members(user: AnyUser, unit: OrgUnit, *, search: str = "", below_quota: bool = False) -> QuerySet[Member]:
     """The members of an organisation's subtree (a branch: its members) the user may
     see; ``below_quota``: only those whose member rows say they do not meet it."""
     members = Member.objects.filter(campaign_id=unit.campaign_id)
@@ -247,13 +244,11 @@ class ReviewProgress:
     total: TalkFigures
 
 
-def visible_teams(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> QuerySet[SupervisoryTeam]:
+def visible_teams(user: AnyUser, campaign: Campaign) -> QuerySet[SupervisoryTeam]:
     return scope_for(user).filter(SupervisoryTeam.objects.filter(campaign=campaign)).order_by("-level", "pk")
 
 
-def review_progress(
-    user: AbstractBaseUser | AnonymousUser, campaign: Campaign, teams: Iterable[SupervisoryTeam]
-) -> ReviewProgress:
+def review_progress(user: AnyUser, campaign: Campaign, teams: Iterable[SupervisoryTeam]) -> ReviewProgress:
     """Cards reviewed, awaiting, returned and flagged in the units each team supervises
     (and everything below them), summed from the unit rows the user may see by path
     prefix. Three queries: the teams' units, the unit rows of the cards, and nothing
