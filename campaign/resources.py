@@ -45,7 +45,17 @@ from campaign.models import (
     TeamKind,
 )
 from core.excel import cell_text, chinese, content_response, import_sheet, text_cell
-from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader, Table, join_list, normalise_name, split_list
+from core.importing import (
+    ChoiceWidget,
+    Column,
+    Format,
+    SpreadsheetReader,
+    Table,
+    join_list,
+    normalise_name,
+    read_cell,
+    split_list,
+)
 
 # --- The format ---------------------------------------------------------------
 
@@ -339,7 +349,7 @@ class OrgResource(resources.ModelResource):
             if column is None and cell_text(header):
                 raise ValueError(FORMAT.unknown_column(self.format_kind, cell_text(header)))
             headers.append(column.key if column else "")
-        rows = [tuple(cell_text(v) for v in row) for row in dataset]
+        rows = [tuple(read_cell(v) for v in row) for row in dataset]
         dataset.wipe()
         dataset.headers = [*headers, LINE]
         for number, row in enumerate(rows, start=2):
