@@ -26,11 +26,15 @@ from campaign.models import (
     SupervisoryTeam,
 )
 from campaign.scoping import rule_for, scope_for
+from core.forms import ModelForm
 
 
 class ScopedAdmin(SimpleHistoryAdmin):
     """Admin whose rows and choice lists are those the user's scope allows, with
-    history (who, when, what changed) on every object."""
+    history (who, when, what changed) on every object. Its form (and a ``form`` set on
+    a subclass must derive from it) cleans the input of every text field."""
+
+    form = ModelForm
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope_for(request.user).filter(super().get_queryset(request))
@@ -124,6 +128,7 @@ class OrgImportExportMixin(ImportExportMixin):
 
 
 class StageInline(admin.TabularInline):
+    form = ModelForm  # the input of every text field cleaned (core.forms)
     model = Stage
     extra = 0
 
@@ -138,6 +143,7 @@ class CampaignAdmin(ScopedAdmin):
 
 
 class StepInline(admin.TabularInline):
+    form = ModelForm  # the input of every text field cleaned (core.forms)
     model = Step
     extra = 0
 
@@ -185,6 +191,7 @@ class LeadershipTeamAdmin(OrgImportExportMixin, ScopedAdmin):
 
 
 class SupervisorInline(admin.TabularInline):
+    form = ModelForm  # the input of every text field cleaned (core.forms)
     model = Supervisor
     extra = 0
     autocomplete_fields = ["user"]

@@ -14,6 +14,7 @@ from campaign.models import OrgUnit, OrgUnitKind, Rank, SupervisoryLevel, TeamKi
 from campaign.resources import KIND_LABELS, KINDS
 from campaign.scoping import AnyUser, scope_for
 from campaign.services import UPLOAD_EXTENSIONS, upload_extension
+from core.forms import Form
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise
@@ -23,7 +24,7 @@ def _blank(choices: Iterable[tuple[str, _StrOrPromise]]) -> list[tuple[str, _Str
     return [("", _("All"))] + list(choices)
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
 
@@ -51,7 +52,7 @@ class SupervisoryTeamFilterForm(SearchForm):
     level = forms.ChoiceField(label=_("Level"), required=False, choices=_blank(SupervisoryLevel.choices))
 
 
-class OrgImportForm(forms.Form):
+class OrgImportForm(Form):
     """The spreadsheet to import: its kind of file, size and first bytes are checked here;
     its rows by the dry run."""
 

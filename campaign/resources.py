@@ -46,7 +46,17 @@ from campaign.models import (
 )
 from campaign.scoping import AnyUser
 from core.excel import cell_text, chinese, content_response, import_sheet, text_cell
-from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader, Table, join_list, normalise_name, split_list
+from core.importing import (
+    ChoiceWidget,
+    Column,
+    Format,
+    SpreadsheetReader,
+    Table,
+    join_list,
+    normalise_name,
+    read_cell,
+    split_list,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -346,7 +356,7 @@ class OrgResource(resources.ModelResource, Generic[M]):
             if column is None and cell_text(header):
                 raise ValueError(FORMAT.unknown_column(self.format_kind, cell_text(header)))
             headers.append(column.key if column else "")
-        rows = [tuple(cell_text(v) for v in row) for row in dataset]
+        rows = [tuple(read_cell(v) for v in row) for row in dataset]
         dataset.wipe()
         dataset.headers = [*headers, LINE]
         for number, row in enumerate(rows, start=2):

@@ -18,6 +18,12 @@ The two layouts of a download:
   record and the total at the foot (``ListColumn``); ``content_response`` sends it.
 
 The import format (what reads back) is written with ``import_sheet``.
+
+Every text written, whatever the layout, first loses the characters no workbook can hold
+(a control character such as U+0001: openpyxl refuses the cell, and the whole download
+would fail) and the invisible ones ``core.text`` strips from input (a bidi override):
+``printable``. Text stored before input was cleaned, or written around the forms, thus
+cannot break a download.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.text import strip_unsafe
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A text cell starting with one of these would be run by a spreadsheet: as a formula
 # (= + - @, and the full-width forms some spreadsheets read as the same), as a DDE
@@ -61,6 +69,14 @@ _CSV_NEEDS_ESCAPE = re.compile("'*" + _PREFIX_CLASS)
 # --- The formula guard ----------------------------------------------------------------
 
 
+def printable(value: Any) -> Any:
+    """A value as a cell (or a CSV file) may hold it: a text without the characters of
+    ``core.text.strip_unsafe`` (among them every character openpyxl's
+    ``ILLEGAL_CHARACTERS_RE`` refuses); anything else as it is. Before the formula
+    guard: a text's first character is what is left after stripping."""
+    return strip_unsafe(value) if isinstance(value, str) else value
+
+
 def is_formula(value: Any) -> bool:
     """Whether a spreadsheet would run ``value`` rather than show it."""
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
@@ -69,6 +85,7 @@ def is_formula(value: Any) -> bool:
 def apostrophe(value: Any) -> Any:
     """A value as a cell may hold it, with any would-be formula turned into text by a
     leading apostrophe (what the office layout shows)."""
+    value = printable(value)
     return "'" + value if is_formula(value) else value
 
 
@@ -85,14 +102,16 @@ def text_cell(sheet: Any, value: Any) -> WriteOnlyCell | None:
     """Every value is text. Text that a spreadsheet would run as a formula is stored as
     a plain string with Excel's quote prefix: shown and re-imported exactly as written,
     never evaluated."""
-    text = cell_text(value) if not isinstance(value, str) else value
+    text = printable(cell_text(value) if not isinstance(value, str) else value)
     if text == "":
         return None
     return guard(WriteOnlyCell(sheet, value=text))
 
 
 def csv_text(text: str) -> str:
-    """Text for a CSV cell, with a formula neutralised (see ``_CSV_ESCAPED``)."""
+    """Text for a CSV cell, without what ``printable`` strips, with a formula
+    neutralised (see ``_CSV_ESCAPED``)."""
+    text = printable(text)
     return "'" + text if _CSV_NEEDS_ESCAPE.match(text) else text
 
 
@@ -224,7 +243,9 @@ def _save(book: Workbook) -> IO[bytes]:
 
 
 def response(book: Workbook, filename: str) -> FileResponse:
-    return FileResponse(_save(book), as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX)
+    # A file name is made of names: of the characters a header should not carry, too.
+    name = printable(filename)
+    return FileResponse(_save(book), as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX)
 
 
 # --- A list page as a table -------------------------------------------------------------
@@ -242,7 +263,7 @@ def _list_cell(sheet: Any, value: Any) -> WriteOnlyCell | None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return WriteOnlyCell(sheet, value=value)
-    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
+    text = value.isoformat() if isinstance(value, datetime.date) else printable(str(value))
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
     return guard(cell)
@@ -259,13 +280,13 @@ def workbook(title: str, columns: Sequence[ListColumn], rows: Iterable[Any], *, 
     sheet.freeze_panes = "A3"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = 9  # A4
-    title_cell = guard(WriteOnlyCell(sheet, value=title))
+    title_cell = guard(WriteOnlyCell(sheet, value=printable(title)))
     title_cell.font = Font(bold=True, size=14)
     sheet.append([title_cell])
     bold = Font(bold=True)
     headers = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
+        cell = WriteOnlyCell(sheet, value=printable(column.header))
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         headers.append(cell)
@@ -284,7 +305,7 @@ def workbook(title: str, columns: Sequence[ListColumn], rows: Iterable[Any], *, 
 
 def content_response(content: bytes, filename: str) -> HttpResponse:
     reply = HttpResponse(content, content_type=XLSX)
-    reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}.xlsx"
+    reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(printable(filename), safe='')}.xlsx"
     return reply
 
 
@@ -301,7 +322,7 @@ def import_sheet(book: Workbook, title: str, headers: Iterable[str], widths: Ite
     bold = Font(bold=True)
     cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
+        cell = WriteOnlyCell(sheet, value=printable(header))
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)

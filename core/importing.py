@@ -37,6 +37,7 @@ from import_export import widgets
 from openpyxl import load_workbook
 
 from core.excel import cell_text, chinese, csv_untext
+from core.text import clean_text
 
 # Cells that list several codes or names may separate them with any of these.
 LIST_SEPARATORS = re.compile(r"[,，、;；\n]")
@@ -117,6 +118,14 @@ class Format:
 
 
 # --- Cells ------------------------------------------------------------------------
+
+
+def read_cell(value: Any) -> str:
+    """A cell as the text an import stores: ``cell_text``, then cleaned of invisible
+    characters as a typed text is (``core.text.clean_text``). Every cell may hold line
+    breaks (Alt+Enter in Excel), so it is cleaned as multiline text; a one-line column
+    that gets several lines is the column's business, as before."""
+    return clean_text(cell_text(value), multiline=True)
 
 
 def normalise_name(text: Any) -> str:
@@ -366,7 +375,7 @@ class Table:
 
 def _rows(values: Iterator[Iterable[Any]], table: Table) -> Iterator[tuple[int, dict[str, str]]]:
     for number, raw in enumerate(values, start=2):
-        texts = [cell_text(v) for v in raw]
+        texts = [read_cell(v) for v in raw]
         if not any(texts):
             continue
         yield number, {key: texts[i] if i < len(texts) else "" for i, key in enumerate(table.keys) if key}
@@ -379,7 +388,7 @@ def _csv_rows(reader: Iterator[list[str]], table: Table, *, apostrophes: bool) -
     width = len(table.keys)
     try:
         for number, raw in enumerate(reader, start=2):
-            texts = [value.strip() for value in raw]
+            texts = [clean_text(value.strip(), multiline=True) for value in raw]
             if not any(texts):
                 continue
             if len(texts) < width:
@@ -472,7 +481,7 @@ class SpreadsheetReader:
             # Some programs write a wrong size into the file; read what is really there.
             sheet.reset_dimensions()
             values = sheet.iter_rows(values_only=True)
-            headers = [cell_text(v) for v in next(values, ())]
+            headers = [read_cell(v) for v in next(values, ())]
             while headers and not headers[-1]:
                 headers.pop()
             named = self.format.kind_for_sheet(sheet.title)
@@ -503,7 +512,7 @@ class SpreadsheetReader:
         delimiter = max(",;\t", key=first_line.count)
         reader = csv.reader(self._text, delimiter=delimiter)
         try:
-            headers = [cell_text(v) for v in next(reader, [])]
+            headers = [read_cell(v) for v in next(reader, [])]
         except (csv.Error, UnicodeDecodeError):
             raise FileError(not_a_spreadsheet()) from None
         while headers and not headers[-1]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.admin import ScopedAdmin
 from campaign.scoping import scope_for
+from core.forms import ModelForm
 from opinions import services
 from opinions.models import Opinion, SolicitationEvent, SourceGroup
 from opinions.services import Target
@@ -36,7 +37,7 @@ def sees_submitter(request: HttpRequest, obj: Opinion | None = None) -> bool:
 # --- Events ---------------------------------------------------------------------
 
 
-class ServiceCheckedForm(forms.ModelForm):
+class ServiceCheckedForm(ModelForm):
     """A model form that runs the service's checks in ``clean()``, each message at its
     field, so that a wrong record shows the form again instead of failing on save."""
 

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from campaign.models import TargetCategory
-from core.excel import CHUNK, content_response, guard, workbook
+from core.excel import CHUNK, content_response, guard, printable, workbook
 from core.excel import ListColumn as Column
 from opinions.feedback_selectors import Sheet, TargetRow, list_category, target_rows
 from opinions.models import Aspect, FeedbackList
@@ -88,7 +88,7 @@ def sheet_workbook(sheet: Sheet) -> bytes:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
 
-    ws.append([sheet.title])
+    ws.append([printable(sheet.title)])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
     guard(ws["A1"])
     ws["A1"].font = Font(bold=True, size=16)
@@ -105,7 +105,7 @@ def sheet_workbook(sheet: Sheet) -> bytes:
             cell.alignment = wrap
         content = ws.cell(row=ws.max_row, column=2)
         # Stored as text, never read as a formula, whatever the wording starts with.
-        content.value = item.text
+        content.value = printable(item.text)
         content.data_type = "s"
         guard(content)
     ws.append([])

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, OrgUnit, OrgUnitKind, TargetCategory
 from campaign.scoping import scope_for
+from core.forms import Form
 from opinions import feedback_selectors as fs
 from opinions.feedback import DOWN, UP
 from opinions.models import Aspect, FeedbackList, Opinion, ReleaseBatch
@@ -37,7 +38,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class FeedbackFilterForm(forms.Form):
+class FeedbackFilterForm(Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
     unit = forms.ModelChoiceField(label=_("Unit"), required=False, queryset=OrgUnit.objects.none())
     category = forms.ChoiceField(label=_("Category"), required=False, choices=_blank(TargetCategory.choices))
@@ -63,7 +64,7 @@ class FeedbackFilterForm(forms.Form):
         return fs.FeedbackFilters.from_data(self.cleaned_data)
 
 
-class TargetFilterForm(forms.Form):
+class TargetFilterForm(Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
     unit = forms.ModelChoiceField(label=_("Unit"), required=False, queryset=OrgUnit.objects.none())
     category = forms.ChoiceField(label=_("Category"), required=False, choices=_blank(TargetCategory.choices))
@@ -80,7 +81,7 @@ class TargetFilterForm(forms.Form):
         return fs.TargetFilters.from_data(self.cleaned_data)
 
 
-class StartForm(forms.Form):
+class StartForm(Form):
     """Open (or create) the list of one target, named by its token ("member:12")."""
 
     target = forms.CharField(max_length=40)
@@ -91,7 +92,7 @@ class OpinionChoiceField(forms.ModelMultipleChoiceField):
         return obj.text
 
 
-class FeedbackItemForm(forms.Form):
+class FeedbackItemForm(Form):
     text = forms.CharField(
         label=_("Feedback in the office's own words"),
         max_length=MAX_TEXT,
@@ -114,15 +115,15 @@ class FeedbackItemForm(forms.Form):
         self.fields["opinions"].queryset = choices
 
 
-class WordingForm(forms.Form):
+class WordingForm(Form):
     confirmed = forms.BooleanField(label=_("I have consolidated the wording of this list"), required=False)
 
 
-class MoveForm(forms.Form):
+class MoveForm(Form):
     direction = forms.ChoiceField(choices=[(UP, _("Up")), (DOWN, _("Down"))])
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(Form):
     lists = forms.ModelMultipleChoiceField(
         label=_("Lists"),
         queryset=FeedbackList.objects.none(),
@@ -138,7 +139,7 @@ class ReleaseForm(forms.Form):
         self.fields["lists"].queryset = choices
 
 
-class SignForm(forms.Form):
+class SignForm(Form):
     confirmed = forms.BooleanField(
         label=_("I have read the list above and sign for it."),
         required=False,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind, TargetCategory
 from campaign.scoping import scope_for
+from core.forms import Form
 from opinions import selectors
 from opinions.models import (
     Aspect,
@@ -60,7 +61,7 @@ def _units_for_filter(user: Any, campaign: Campaign | None) -> Any:
 # --- Lists ----------------------------------------------------------------------
 
 
-class OpinionFilterForm(forms.Form):
+class OpinionFilterForm(Form):
     """The filters of the opinion list and the sorting page. The names are the GET
     parameters other pages link with (ledger pages drill down through them)."""
 
@@ -142,7 +143,7 @@ class OpinionFilterForm(forms.Form):
         ]
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     unit = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=OrgUnit.objects.none())
     channel = forms.ChoiceField(label=_("Kind"), required=False, choices=_blank(Channel.choices))
@@ -164,7 +165,7 @@ class EventFilterForm(forms.Form):
 # --- Events ---------------------------------------------------------------------
 
 
-class EventForm(forms.Form):
+class EventForm(Form):
     """A solicitation event. Which figures apply depends on its kind: a forum counts
     attendance and attendee groups, a questionnaire round its forms, a box the boxes
     set; the page groups them so."""
@@ -255,7 +256,7 @@ class TargetFieldsMixin:
         return selectors.resolve_target(self.user, self.campaign, token or name)
 
 
-class OpinionForm(TargetFieldsMixin, forms.Form):
+class OpinionForm(TargetFieldsMixin, Form):
     """Edit one opinion (its target included)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=OpinionKind.choices)
@@ -316,7 +317,7 @@ class OpinionForm(TargetFieldsMixin, forms.Form):
 # --- Batch entry ----------------------------------------------------------------
 
 
-class BatchHeadingForm(forms.Form):
+class BatchHeadingForm(Form):
     """What the rows of one batch share: the event, or the channel and the date."""
 
     event = forms.ModelChoiceField(
@@ -361,7 +362,7 @@ class BatchHeadingForm(forms.Form):
         return cleaned
 
 
-class BatchRowForm(TargetFieldsMixin, forms.Form):
+class BatchRowForm(TargetFieldsMixin, Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=OpinionKind.choices, initial=OpinionKind.OPINION)
     target = forms.CharField(label=_("Target"), required=False, max_length=200)
     target_token = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -428,7 +429,7 @@ BatchRowFormSet = formset_factory(
 SET_ASPECT, REASSIGN, MOVE_STATUS, MERGE = "aspect", "reassign", "status", "merge"
 
 
-class SortForm(TargetFieldsMixin, forms.Form):
+class SortForm(TargetFieldsMixin, Form):
     """One bulk action over the opinions ticked on the sorting page."""
 
     action = forms.ChoiceField(

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaign.models import Campaign
 from campaign.net import client_ip
+from core.forms import Form
 from opinions import public
 from opinions.models import Aspect, OpinionKind
 from opinions.services import MAX_TEXT, Target
@@ -27,7 +28,7 @@ from opinions.services import MAX_TEXT, Target
 # --- Forms ---------------------------------------------------------------------------------
 
 
-class PublicOpinionForm(forms.Form):
+class PublicOpinionForm(Form):
     target = forms.ChoiceField(
         label=_("Whom is your opinion about?"),
         error_messages={
@@ -134,7 +135,7 @@ class PublicOpinionForm(forms.Form):
         )
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(Form):
     code = forms.CharField(
         label=_("Receipt code"),
         max_length=64,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaign.admin import ScopedAdmin
+from core.forms import ModelForm
 from reviews.models import AnalysisDocument, DocumentVersion, Review, RoutingRule
 from reviews.services import routing_rule_save
 
@@ -14,6 +15,7 @@ from reviews.services import routing_rule_save
 class VersionInline(admin.TabularInline):
     """Versions are written once by the workflow; the admin shows them, never edits them."""
 
+    form = ModelForm  # the input of every text field cleaned (core.forms)
     model = DocumentVersion
     fields = ["number", "word_count", "submitted_at", "submitted_by"]
     readonly_fields = fields

@@ -5,6 +5,10 @@ whose heading precedes them. An upload is refused before anything is decompresse
 it is not a zip holding word/document.xml, if it is too large, or if its parts would
 expand to far more than the upload (a zip bomb). Writing produces a minimal package
 (document, styles, relationships) that Word and WPS open.
+
+What is read is cleaned as typed text is (``core.text.clean_text``); what is written loses
+the characters XML cannot hold (``core.text.strip_unsafe``), so that a text stored with a
+control character still downloads as a document Word opens.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from xml.sax.saxutils import escape
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core.text import clean_text, strip_unsafe
 from reviews.models import SECTION_FIELDS, Section
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -130,7 +135,7 @@ def read_docx(data: bytes) -> dict[str, str]:
                 % {"headings": "、".join(words[0] for _name, words in HEADING_WORDS)}
             }
         )
-    return {name: "\n".join(lines) for name, lines in sections.items()}
+    return {name: clean_text("\n".join(lines), multiline=True) for name, lines in sections.items()}
 
 
 # --- Writing ---------------------------------------------------------------------
@@ -173,7 +178,7 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 def _paragraph(text: str, style: str | None = None) -> str:
     props = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
-    return f'<w:p>{props}<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>'
+    return f'<w:p>{props}<w:r><w:t xml:space="preserve">{escape(strip_unsafe(text))}</w:t></w:r></w:p>'
 
 
 def write_docx(*, title: str, sections: Mapping[str, str]) -> bytes:

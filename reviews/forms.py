@@ -8,11 +8,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form, ModelForm
 from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, Section
 from reviews.services import COMPARISONS
 
 
-class DocumentForm(forms.ModelForm):
+class DocumentForm(ModelForm):
     class Meta:
         model = AnalysisDocument
         fields = [*SECTION_FIELDS, *COMPARISONS]
@@ -31,7 +32,7 @@ class DocumentForm(forms.ModelForm):
         return [self[name] for name in COMPARISONS]
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=_("Decision"), choices=Decision.choices, widget=forms.RadioSelect)
     problems_accurate = forms.BooleanField(label=_("Problems accurate"), required=False)
@@ -60,11 +61,11 @@ class DecisionForm(forms.Form):
         return [self["problems_accurate"], self["causes_accurate"], self["direction_accurate"]]
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(Form):
     reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     file = forms.FileField(label=_("Word document (.docx)"))
 
     def clean_file(self) -> Any:

@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from campaign.admin import ScopedAdmin
+from core.forms import ModelForm
 from talks.models import Talk, TalkReview
 
 
@@ -29,6 +30,7 @@ class ReadOnlyScopedAdmin(ScopedAdmin):
 
 
 class TalkReviewInline(admin.TabularInline):
+    form = ModelForm  # the input of every text field cleaned (core.forms)
     model = TalkReview
     fields = ["decision", "comment", "reviewer_name", "decided_at"]
     readonly_fields = fields

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Member, OrgUnit
 from campaign.scoping import scope_for
+from core.forms import Form
 from talks import card_selectors as selectors
 from talks.models import CardDecision, CardState, Relation, Talk, TalkKind
 from talks.services import FIELDS, analysis_stage
@@ -72,7 +73,7 @@ def resolve_member(members: QuerySet[Member], value: str, *, field: str) -> Memb
     raise ValidationError({field: gettext("No member you may name is called “%(name)s”.") % {"name": value}})
 
 
-class CardForm(forms.Form):
+class CardForm(Form):
     """One talk card. A member logs his or her own talks: the first person is fixed
     (``first_fixed``); a secretary or the office chooses the first person among the
     members in reach. The other person is any member of the campaign, or someone
@@ -215,7 +216,7 @@ class CardForm(forms.Form):
         return [self[name] for name in ("talked_on", "place", "topics", "member_problems", "other_problems", "agreed")]
 
 
-class CardFilterForm(forms.Form):
+class CardFilterForm(Form):
     """The register's filters; the names are the GET parameters."""
 
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
@@ -239,7 +240,7 @@ class CardFilterForm(forms.Form):
         return selectors.CardFilters.from_data(self.cleaned_data)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=CardDecision.choices, widget=forms.RadioSelect)
     comment = forms.CharField(
         label=_("Comment"),

@@ -19,6 +19,7 @@ from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.selectors import current_campaign_for
 from campaign.views import require
 from core import excel as exports
+from core.forms import Form
 from core.pages import PAGE_SIZE
 from talks import plan_exports
 from talks.models import TalkKind
@@ -27,7 +28,7 @@ from talks.plan import PAIR_KINDS, PlanFilters, TalkPlan, plan_units, talk_plan
 MEMBERS_PAGE = "members_page"
 
 
-class PlanFilterForm(forms.Form):
+class PlanFilterForm(Form):
     committee = forms.ModelChoiceField(
         label=gettext_lazy("Party committee"), required=False, queryset=OrgUnit.objects.none()
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from urllib.parse import urlsplit
+import zipfile
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
@@ -237,3 +239,96 @@ def test_a_command_export_runs_no_formula(poisoned, tmp_path, command, arguments
     call_command(command, str(path), *arguments)
     content = path.read_bytes()
     assert check_csv(content) if out.endswith(".csv") else check_xlsx(content)
+
+
+# --- Text stored with invisible characters --------------------------------------------
+
+# What a row may hold when it was stored before input was cleaned (core.text), or written
+# around the forms: a control character, which openpyxl refuses (the whole download
+# failed) and no XML may hold, and the right-to-left override, which disguises text.
+INVISIBLE = ("\x01", "\u202e")
+
+
+@pytest.fixture
+def hidden(poisoned):
+    """The poisoned records with the invisible characters before every free text, so
+    that what is left once they are stripped is a would-be formula still to neutralise."""
+    prefix = "".join(INVISIBLE)
+    for model, fields in FREE_TEXT.items():
+        for name in fields:
+            rows = model._default_manager.filter(**{f"{name}__gt": ""})
+            rows.update(**{name: Concat(Value(prefix), F(name))})
+    assert Opinion.objects.filter(text__startswith=prefix).exists()
+    return poisoned
+
+
+def check_visible(texts) -> None:
+    for text in texts:
+        assert not any(character in text for character in INVISIBLE), f"exported as stored: {text!r}"
+
+
+def xlsx_texts(content: bytes):
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    for sheet in book.worksheets:
+        yield sheet.title
+        for row in sheet.iter_rows():
+            yield from (cell.value for cell in row if isinstance(cell.value, str))
+
+
+@pytest.mark.parametrize(("name", "record", "query"), PAGES, ids=[f"{n}{q}" for n, _r, q in PAGES])
+def test_a_page_export_strips_invisible_characters_already_stored(hidden, login, name, record, query):
+    world = hidden.world
+    pk = {"unit": world.unit.pk, "member": world.member.pk, "list": FeedbackItem.objects.get().feedback_list_id}
+    url = reverse(name, args=[pk[record]] if record else []) + query
+    response = login(world.users["admin"]).get(url)
+    content = body(response)
+    check_visible([unquote(response.get("Content-Disposition", ""))])
+    if "format=csv" in query:
+        assert check_csv(content)
+        check_visible([content.decode("utf-8-sig")])
+    else:
+        assert check_xlsx(content)
+        check_visible(xlsx_texts(content))
+
+
+def test_the_general_ledger_job_strips_invisible_characters_already_stored(
+    hidden, login, django_capture_on_commit_callbacks
+):
+    client = login(hidden.world.users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:opinion_ledger_export"))
+    job = ExportJob.objects.get(pk=resolve(urlsplit(response["Location"]).path).kwargs["pk"])
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE
+    content = body(client.get(reverse("reports:export_job_download", args=[job.pk])))
+    assert check_xlsx(content)
+    check_visible(xlsx_texts(content))
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments", "out"),
+    [
+        ("export_org", ["--campaign", "demo"], "org.xlsx"),
+        ("export_opinions", [], "opinions.xlsx"),
+        ("export_opinions", ["--what", "opinions"], "opinions.csv"),
+    ],
+)
+def test_a_command_export_strips_invisible_characters_already_stored(hidden, tmp_path, command, arguments, out):
+    path = tmp_path / out
+    call_command(command, str(path), *arguments)
+    content = path.read_bytes()
+    if out.endswith(".csv"):
+        check_visible([content.decode("utf-8-sig")])
+    else:
+        check_visible(xlsx_texts(content))
+
+
+def test_the_document_download_strips_invisible_characters_already_stored(hidden, login):
+    world = hidden.world
+    document = AnalysisDocument.objects.get(member=world.member)
+    response = login(world.users["admin"]).get(reverse("reviews:document_docx", args=[document.pk]))
+    check_visible([unquote(response["Content-Disposition"])])
+    with zipfile.ZipFile(io.BytesIO(body(response))) as archive:
+        root = ET.fromstring(archive.read("word/document.xml"))  # XML that Word opens
+    check_visible(root.itertext())
+    assert any("对照党章查找差距" in text for text in root.itertext())

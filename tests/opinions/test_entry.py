@@ -114,6 +114,12 @@ def test_a_secretary_enters_a_forums_opinions_in_one_go(world, targets, forum, s
     assert followed.context["heading"]["event"].value() == str(forum.pk)
 
 
+def test_invisible_characters_in_a_batch_row_are_not_stored(world, targets, forum, secretary):
+    rows = [{"token": f"member:{targets.ordinary_member.pk}", "text": "会议\x01太多\u202e，\r\n文山会海"}]
+    assert secretary.post(reverse(ENTRY), batch(heading_for(world, forum), rows)).status_code == 302
+    assert Opinion.objects.get().text == "会议太多，\n文山会海"
+
+
 def test_channel_and_date_stand_for_an_event(world, targets, secretary):
     rows = [{"token": f"member:{targets.ordinary_member.pk}", "text": "意见箱里的意见"}]
     heading = {"channel": Channel.SUGGESTION_BOX, "received_on": "2026-03-05", "recording_unit": str(world.unit.pk)}

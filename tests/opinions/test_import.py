@@ -195,6 +195,20 @@ def test_english_headers_and_labels_in_a_workbook_import_too(world, targets):
     )
 
 
+def test_invisible_characters_in_an_imported_row_are_not_stored(world, targets):
+    code = targets.ordinary_member.number
+    data = csv_bytes([ZH, row(text="会议\x01太多\u202e，\r\n文山会海", ttype="党员", code=f"\u202e{code}\x01")])
+    report = run(world, data)
+    assert report.ok, messages(report)
+    opinion = Opinion.objects.get()
+    assert (opinion.text, opinion.target_member) == ("会议太多，\n文山会海", targets.ordinary_member)
+    # A workbook cannot hold a control character; a bidi override or isolate it can.
+    sheet = [ZH, row(text="\u2066班子\u202e团结\u2069", ttype="党员", code=code, target="")]
+    report = run(world, xlsx({"意见": sheet}), "opinions.xlsx")
+    assert report.ok, messages(report)
+    assert Opinion.objects.filter(text="班子团结").exists()
+
+
 def test_a_dry_run_counts_the_rows_and_writes_nothing(world, targets):
     data = csv_bytes([ZH, *[row(ttype="党员", code=targets.ordinary_member.number)] * 3])
     report = run(world, data, dry_run=True)

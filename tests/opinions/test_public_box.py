@@ -278,6 +278,29 @@ def test_a_described_target_waits_for_the_office_with_no_category(client, box: B
     assert opinion.ledger_unit is None
 
 
+def test_invisible_characters_pasted_into_the_box_are_not_stored(client, box: Box) -> None:
+    # A control character made every export fail; the right-to-left override disguises text.
+    response = submit(
+        client,
+        box,
+        target="other",
+        target_text="县医院\x01的\u202e挂号窗口",
+        text="第一段\x01\r\n\u202e第二段\ufeff",
+        name="王\u202e大爷\x02",
+        contact="\x01138",
+    )
+    assert response.status_code == 200
+    opinion = Opinion.objects.get()
+    assert (opinion.target_text, opinion.text) == ("县医院的挂号窗口", "第一段\n第二段")
+    assert (opinion.submitter_name, opinion.submitter_contact) == ("王大爷", "138")
+
+
+def test_a_text_of_nothing_but_invisible_characters_is_no_text(client, box: Box) -> None:
+    response = client.post(box.url, form_data(target="other", target_text="某局", text="\x01\u202e"))
+    assert "Write your opinion or suggestion." in response.content.decode()
+    assert not Opinion.objects.exists()
+
+
 def test_a_standing_committee_member_is_counted_as_one(client, box: Box) -> None:
     submit(client, box, target=f"member-{box.secretary_of_county.pk}", kind=OpinionKind.OPINION)
     opinion = Opinion.objects.get()

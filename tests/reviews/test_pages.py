@@ -70,6 +70,15 @@ def test_autosave_keeps_the_draft_and_answers_json(world, login) -> None:
     assert document.causes == "自动保存的原因分析。" and document.compared_theory
 
 
+def test_invisible_characters_in_a_section_are_not_stored(world, login) -> None:
+    client = login(world.users["member"])
+    response = client.post(reverse("reviews:autosave"), {"causes": "原因\x01分析\u202e。\r\n第二段"})
+    assert response.status_code == 200
+    assert AnalysisDocument.objects.get(member=world.member).causes == "原因分析。\n第二段"
+    client.post(reverse("reviews:my_document"), {"problems_ideals": "\u2066理想\x0b信念\u2069", "action": "save"})
+    assert AnalysisDocument.objects.get(member=world.member).problems_ideals == "理想信念"
+
+
 def test_autosave_after_the_session_ended_answers_403_json(db, client) -> None:
     response = client.post(reverse("reviews:autosave"), {"causes": "不会丢失"})
     assert response.status_code == 403

@@ -89,6 +89,14 @@ def test_member_logs_a_talk_by_typing_the_full_name(cards: Cards, login) -> None
     assert Talk.objects.get().other_member == cards.colleague
 
 
+def test_invisible_characters_on_a_card_are_not_stored(cards: Cards, login) -> None:
+    changes = {"place": "党员\x01活动室", "topics": "工作\u202e作风", "agreed": "互相\x02监督\r\n再谈"}
+    response = login(cards.users["member"]).post(NEW, card_post(cards, **changes))
+    assert response.status_code == 302
+    talk = Talk.objects.get()
+    assert (talk.place, talk.topics, talk.agreed) == ("党员活动室", "工作作风", "互相监督\n再谈")
+
+
 def test_a_talk_with_the_public_ignores_the_member_box(cards: Cards, login) -> None:
     data = card_post(
         cards,
