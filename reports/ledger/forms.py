@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.scoping import AnyUser, scope_for
+from core.forms import Form as CleanForm
 from reports.ledger.figures import summary_units
 
 
-class SummaryFilterForm(forms.Form):
+class SummaryFilterForm(CleanForm):
     committee = forms.ModelChoiceField(label=_("Party committee"), required=False, queryset=OrgUnit.objects.none())
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 

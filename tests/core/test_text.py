@@ -113,19 +113,12 @@ def _subclasses(cls):
         yield from _subclasses(sub)
 
 
-# Forms that only filter a page (nothing they read is stored or exported). The reports
-# app is being reorganised (issue 11); its filter forms can move to core.forms after.
-FILTER_ONLY = {"reports"}
-
-
 def test_every_form_of_the_project_cleans_its_text():
     modules = set(_project_modules())
     forgotten = [
         f"{form.__module__}.{form.__qualname__}"
         for form in set(_subclasses(forms.BaseForm))
-        if form.__module__ in modules
-        and form.__module__.split(".")[0] not in FILTER_ONLY
-        and not issubclass(form, CleanTextMixin)
+        if form.__module__ in modules and not issubclass(form, CleanTextMixin)
     ]
     assert not forgotten, f"derive these from core.forms.Form or ModelForm: {forgotten}"
 
