@@ -28,17 +28,26 @@ def is_public_box(request: HttpRequest) -> bool:
     return request.path.startswith(_box_prefix())
 
 
+def _switches_language_on_the_box(request: HttpRequest) -> bool:
+    # The language switch on a box page posts to Django's set_language, back to the box.
+    from django.urls import reverse
+
+    if request.method != "POST" or request.path != reverse("set_language"):
+        return False
+    return str(request.POST.get("next", "")).startswith(_box_prefix())
+
+
 class PublicBoxWithoutSession:
-    """Before ``SessionMiddleware``: a box request does not bring its session cookie
-    along, so the session is neither read nor saved, and the user is anonymous on
-    every box page. The browser keeps its cookie (nothing is deleted: the session
-    middleware only clears a cookie it was sent)."""
+    """Before ``SessionMiddleware``: a box request (and the language switch on a box
+    page) does not bring its session cookie along, so the session is neither read nor
+    saved, and the user is anonymous on every box page. The browser keeps its cookie
+    (nothing is deleted: the session middleware only clears a cookie it was sent)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_public_box(request):
+        if is_public_box(request) or _switches_language_on_the_box(request):
             request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
         return self.get_response(request)
 

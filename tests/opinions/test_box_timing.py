@@ -380,12 +380,16 @@ def test_a_logged_in_citizen_keeps_his_session_untouched_and_unextended(box: Box
         citizen.get(box.url),
         citizen.post(box.url, form(box)),
         citizen.post(reverse("public:receipt"), {"code": "0000000000000000"}),
+        citizen.post(reverse("set_language"), {"language": "en", "next": box.url}),
     ):
         assert "sessionid" not in response.cookies
     assert Session.objects.values_list("session_key", "expire_date", "session_data").get() == before
     # The session still works elsewhere: the box did not log him out.
     assert citizen.get(reverse("opinions:opinion_list")).status_code in (200, 403)
     assert citizen.cookies["sessionid"].value == before[0]
+    # Elsewhere the session is renewed as before (SESSION_SAVE_EVERY_REQUEST).
+    citizen.post(reverse("set_language"), {"language": "en", "next": reverse("campaign:home")})
+    assert Session.objects.values_list("expire_date", flat=True).get() > before[1]
 
 
 # --- The cache down --------------------------------------------------------------------------
