@@ -94,6 +94,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public box never reads or saves a session (see the module).
+    "opinions.public_middleware.PublicBoxWithoutSession",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,6 +175,9 @@ CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULE: dict = {
     # Roll-ups whose message was lost (no broker at the time, a worker killed) are sent again.
     "ledgers-resend-outbox": {"task": "reports.resend_outbox", "schedule": crontab(minute="*")},
+    # The public box's batch: records the submissions of the days before today (a no-op
+    # after the day's first run; hourly so that a missed run is made up within the hour).
+    "box-flush": {"task": "opinions.flush_box", "schedule": crontab(minute=7)},
     # Every night: recount every ledger figure from source, record and repair any drift.
     "ledgers-reconcile": {"task": "reports.reconcile_all", "schedule": crontab(hour=2, minute=30)},
 }
@@ -332,11 +337,16 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_public_box": {"()": "opinions.public_middleware.PublicBoxRequestsNotLogged"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Request lines are not logged: the public box must leave no trace of who wrote.
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Nor the warnings about its pages (a refused flood, a CSRF failure): each one
+        # would date a submission (docs/privacy.md).
+        "django.request": {"filters": ["no_public_box"]},
+        "django.security.csrf": {"filters": ["no_public_box"]},
     },
 }
 

@@ -7,6 +7,8 @@ Nothing here records who submitted an opinion beyond what the submitter typed.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -259,6 +261,40 @@ class Opinion(models.Model):
     @property
     def counts_in_ledger(self) -> bool:
         return self.merged_into_id is None
+
+
+class BoxSubmission(models.Model):
+    """A public box submission held until the day's batch records it as an opinion
+    (``opinions.public.box_flush``). Nothing here can place it in time or order: the
+    key is random, the date has no time, there is no history, no outbox row and no
+    timestamp, and the batch writes the opinions of whole past days in shuffled order."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    received_on = models.DateField(_("received on"))
+    kind = models.CharField(_("kind"), max_length=20, choices=OpinionKind.choices)
+    text = models.TextField(_("content"), max_length=4000)
+    aspect = models.CharField(_("aspect"), max_length=20, choices=Aspect.choices, blank=True)
+    # PROTECT, as for a recorded opinion: a target with opinions waiting is not deleted.
+    target_team = models.ForeignKey(
+        LeadershipTeam, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    target_member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    target_text = models.CharField(_("target as described"), max_length=200, blank=True)
+    submitter_name = models.CharField(_("submitter's name"), max_length=100, blank=True)
+    submitter_contact = models.CharField(_("submitter's contact"), max_length=100, blank=True)
+    receipt_hash = models.CharField(max_length=128, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("held box submission")
+        verbose_name_plural = _("held box submissions")
+        # Read by day only (the batch); never listed in order of arrival.
+        indexes = [models.Index(fields=["received_on"], name="box_submission_day")]
+
+    def __str__(self) -> str:
+        return self.text[:40]
 
 
 class FeedbackList(models.Model):

@@ -4,9 +4,21 @@ A submission keeps only what the citizen typed. The receipt code is shown once a
 stored as a keyed hash (HMAC with ``settings.RECEIPT_PEPPER``): 16 digits could be
 tried one by one against a plain hash taken from a copy of the database, not against a
 keyed one. The rate limits count per address in the cache under a keyed hash whose key
-changes every day, and every count expires within minutes; the address itself is never
-written anywhere. Opinions from the box carry the date only, and their history the
-midnight of that date.
+changes every day, in windows fixed to the clock; the address itself is never written
+anywhere.
+
+Nothing may place a submission in time finer than its day (docs/privacy.md). So the
+box request only writes a held row (``BoxSubmission``: a random key, the date, what
+was typed) and nothing else: no opinion, no history, no outbox row, no roll-up, no log
+line. The day's batch (``box_flush``) records the held submissions of the days *before
+today* as opinions, in shuffled order, in one transaction with one announcement, their
+history dated at the midnight of their day. Whenever the batch runs (Celery beat every
+hour, ``manage.py flush_box``, or the next time someone opens the list of opinions), it
+runs after the whole of each day it records: sequential ids and the roll-up's time then
+say which day, never when in it.
+
+The cache may be down: the counts then fall back to this process's memory (the
+embedded default's behaviour), and the box still saves or refuses with a message.
 """
 
 from __future__ import annotations
@@ -15,23 +27,36 @@ import contextlib
 import datetime
 import hashlib
 import hmac
+import math
+import random
 import re
 import secrets
+import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from campaign.models import COUNTY_FOUR_TEAMS, Campaign, LeadershipTeam, Member, Rank, TeamKind
-from opinions.models import Channel, Opinion, OpinionStatus
-from opinions.services import Target, opinion_create
+from opinions.models import BoxSubmission, Channel, Opinion, OpinionStatus
+from opinions.services import Target, one_announcement, opinion_check, opinion_create
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis is a requirement; locmem needs none
+    RedisError = OSError  # type: ignore[misc,assignment]
 
 RECEIPT_DIGITS = 16
 OTHER_TARGET = "other"
@@ -158,8 +183,10 @@ def receipt_hash(code: str) -> str:
 
 
 class PublicStatus(models.TextChoices):
-    """The four words a submitter sees; the office's six statuses map onto them."""
+    """The words a submitter sees: the office's six statuses map onto the last four;
+    "received" is a submission held for the day's batch."""
 
+    RECEIVED = "received", pgettext_lazy("public status", "Received")
     RECORDED = "recorded", _("Recorded")
     FED_BACK = "fed_back", _("Fed back")
     IN_RECTIFICATION = "rectifying", _("In rectification")
@@ -171,6 +198,9 @@ class PublicStatus(models.TextChoices):
 
 
 _STATUS_EXPLANATIONS = {
+    PublicStatus.RECEIVED: _(
+        "Your opinion has been received. It is recorded together with the day's other opinions after the day ends."
+    ),
     PublicStatus.RECORDED: _(
         "Your opinion has been recorded. The county office will pass it on to the person or team it concerns."
     ),
@@ -195,26 +225,60 @@ PUBLIC_STATUS: dict[str, PublicStatus] = {
 def receipt_status(*, code: str) -> PublicStatus | None:
     """The public status word of the opinion with this receipt code, or None for a code
     that is malformed or unknown (the caller says the same for both). An opinion merged
-    into another follows the one it was merged into."""
+    into another follows the one it was merged into; a submission still held for the
+    day's batch is "received"."""
     digits = receipt_code_normalise(code)
     if digits is None:
         return None
+    digest = receipt_hash(digits)
     opinion = (
-        Opinion.objects.filter(receipt_hash=receipt_hash(digits))
+        Opinion.objects.filter(receipt_hash=digest)
         .select_related("merged_into")
         .only("status", "merged_into__status")
         .first()
     )
     if opinion is None:
+        if BoxSubmission.objects.filter(receipt_hash=digest).exists():
+            return PublicStatus.RECEIVED
         return None
     current = opinion.merged_into or opinion
     return PUBLIC_STATUS[current.status]
 
 
+# --- The cache, and what happens when it is down -----------------------------------------
+
+# The errors of a cache that cannot be reached (Django's Redis backend raises redis-py's).
+CACHE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+# This process's own counts, used while the shared cache cannot be reached: the limits
+# then hold per process, as they do in the embedded default, rather than not at all.
+_LOCAL_CACHE = LocMemCache("canvass-box-fallback", {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+_T = TypeVar("_T")
+
+
+def _with_cache(operation: Callable[[BaseCache], _T]) -> _T:
+    """Run ``operation`` on the shared cache, or on this process's memory if the shared
+    cache cannot be reached. Nothing is logged here: a line written during a box request
+    would date a submission (the hourly batch says when the cache is unreachable)."""
+    try:
+        return operation(cache)
+    except CACHE_ERRORS:
+        return operation(_LOCAL_CACHE)
+
+
+def cache_reachable() -> bool:
+    try:
+        cache.get("box:health")
+    except CACHE_ERRORS:
+        return False
+    return True
+
+
 # --- One submission per form ----------------------------------------------------------
 
-# A form token lives as long as a citizen may take to write; a resent form within that
-# time is recognised and not recorded twice.
+# A form token lives at least as long as a citizen may take to write; a resent form
+# within that time is recognised and not recorded twice.
 ONCE_SECONDS = 6 * 60 * 60
 
 
@@ -228,6 +292,13 @@ def form_once_valid(token: str) -> bool:
 
 def _once_key(token: str) -> str:
     return "box:once:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _once_timeout() -> int:
+    """Seconds until ONCE_SECONDS past the coming midnight: every token used on one day
+    expires at the same moment, so that its time to live tells the day, not the time."""
+    tomorrow = today() + datetime.timedelta(days=1)
+    return math.ceil(_midnight(tomorrow).timestamp() + ONCE_SECONDS - time.time())
 
 
 class AlreadySent(Exception):
@@ -250,8 +321,8 @@ class Submission:
 
 @contextlib.contextmanager
 def _nobody_in_history() -> Iterator[None]:
-    """Hide the request from simple-history while the box writes: a citizen who also
-    has an account and is logged in must not become the history's author."""
+    """Hide any request from simple-history while the batch writes: whoever's page load
+    ran it must not become the history's author."""
     context = HistoricalRecords.context
     request = getattr(context, "request", None)
     if request is not None:
@@ -271,40 +342,129 @@ def _fresh_receipt() -> tuple[str, str]:
     while True:  # a clash is a one in 10^16 event per stored code; never twice
         code = receipt_code_new()
         digest = receipt_hash(code)
-        if not Opinion.objects.filter(receipt_hash=digest).exists():
+        if not (
+            Opinion.objects.filter(receipt_hash=digest).exists()
+            or BoxSubmission.objects.filter(receipt_hash=digest).exists()
+        ):
             return code, digest
 
 
 def public_opinion_submit(*, campaign: Campaign, submission: Submission, once: str) -> str:
-    """Record a citizen's opinion; return its receipt code, which is stored only as a
-    hash. Raises AlreadySent for a form sent before, ValidationError for bad input
-    (nothing is written then)."""
+    """Hold a citizen's opinion for the day's batch; return its receipt code, which is
+    stored only as a hash. Raises AlreadySent for a form sent before, ValidationError
+    for bad input (nothing is written then).
+
+    One row is written and nothing else: no opinion, history, outbox row, task or log
+    line, any of which would carry the time of the request."""
     key = _once_key(once)
-    if not cache.add(key, 1, timeout=ONCE_SECONDS):
+    if not _with_cache(lambda c: c.add(key, 1, timeout=_once_timeout())):
         raise AlreadySent
     day = today()
-    code, digest = _fresh_receipt()
+    target = submission.target
+    target_text = submission.target_text if target.obj is None else ""
     try:
-        with _nobody_in_history():
-            opinion_create(
-                actor=None,
-                campaign=campaign,
-                kind=submission.kind,
-                text=submission.text,
-                channel=Channel.ONLINE,
-                received_on=day,
-                history_date=_midnight(day),
-                target=submission.target,
-                target_text=submission.target_text if submission.target.obj is None else "",
-                aspect=submission.aspect,
-                submitter_name=submission.name,
-                submitter_contact=submission.contact,
-                receipt_hash=digest,
-            )
+        # The opinion's own checks, now, so that the batch records what was accepted.
+        opinion_check(
+            campaign=campaign,
+            kind=submission.kind,
+            text=submission.text,
+            channel=Channel.ONLINE,
+            received_on=day,
+            target=target,
+            target_text=target_text,
+            aspect=submission.aspect,
+            submitter_name=submission.name,
+            submitter_contact=submission.contact,
+        )
+        code, digest = _fresh_receipt()
+        BoxSubmission.objects.create(
+            campaign=campaign,
+            received_on=day,
+            kind=submission.kind,
+            text=submission.text.strip(),
+            aspect=submission.aspect,
+            target_team=target.team,
+            target_member=target.member,
+            target_text=target_text,
+            submitter_name=submission.name,
+            submitter_contact=submission.contact,
+            receipt_hash=digest,
+        )
     except BaseException:
-        cache.delete(key)  # nothing was recorded: the same form may be sent again
+        _with_cache(lambda c: c.delete(key))  # nothing was held: the same form may be sent again
         raise
     return code
+
+
+# --- The day's batch -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    recorded: int
+    # Held submissions the opinion's checks now refuse (the campaign's dates changed
+    # since, say): they stay held, and each batch says how many.
+    refused: int
+
+
+def box_flush_due(*, before: datetime.date | None = None) -> bool:
+    """Whether submissions of a day before ``before`` (today) wait for the batch."""
+    return BoxSubmission.objects.filter(received_on__lt=before or today()).exists()
+
+
+def box_flush(*, before: datetime.date | None = None) -> FlushResult:
+    """Record as opinions the held submissions of the days before ``before`` (today),
+    in shuffled order, in one transaction with one announcement per campaign, each
+    opinion's history dated at the midnight of its day and by nobody. Never a
+    submission of today: however often and whenever it runs, the batch comes after the
+    whole of every day it records. Safe to run twice at once: a row another batch is
+    recording is skipped (PostgreSQL), or the second batch fails and records nothing."""
+    before = before or today()
+    with transaction.atomic(), _nobody_in_history(), one_announcement():
+        held = list(
+            BoxSubmission.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(received_on__lt=before)
+            .select_related("campaign", "target_team__unit", "target_member__unit")
+        )
+        random.SystemRandom().shuffle(held)
+        ready: list[BoxSubmission] = []
+        for item in held:
+            try:
+                opinion_check(
+                    campaign=item.campaign,
+                    kind=item.kind,
+                    text=item.text,
+                    channel=Channel.ONLINE,
+                    received_on=item.received_on,
+                    target=Target(team=item.target_team, member=item.target_member),
+                    target_text=item.target_text,
+                    aspect=item.aspect,
+                    submitter_name=item.submitter_name,
+                    submitter_contact=item.submitter_contact,
+                )
+            except ValidationError:
+                continue
+            ready.append(item)
+        deleted, _by_model = BoxSubmission.objects.filter(pk__in=[item.pk for item in ready]).delete()
+        if deleted != len(ready):  # another batch took some: let it record them all
+            raise transaction.TransactionManagementError("Another box batch is recording these submissions.")
+        for item in ready:
+            opinion_create(
+                actor=None,
+                campaign=item.campaign,
+                kind=item.kind,
+                text=item.text,
+                channel=Channel.ONLINE,
+                received_on=item.received_on,
+                history_date=_midnight(item.received_on),
+                target=Target(team=item.target_team, member=item.target_member),
+                target_text=item.target_text,
+                aspect=item.aspect,
+                submitter_name=item.submitter_name,
+                submitter_contact=item.submitter_contact,
+                receipt_hash=item.receipt_hash,
+            )
+    return FlushResult(recorded=len(ready), refused=len(held) - len(ready))
 
 
 # --- Rate limits -----------------------------------------------------------------------------
@@ -336,13 +496,22 @@ def address_fingerprint(address: str, *, on: datetime.date | None = None) -> str
 
 def rate_limit_allow(*, address: str, limit: Limit, on: datetime.date | None = None) -> bool:
     """Count one request from ``address`` and say whether it is within ``limit``. The
-    count lives in the cache under the address's daily fingerprint and expires
-    ``limit.seconds`` after the first request of the window."""
-    key = f"box:rate:{limit.bucket}:{address_fingerprint(address, on=on)}"
-    cache.add(key, 0, timeout=limit.seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window begins
-        cache.add(key, 1, timeout=limit.seconds)
-        count = 1
-    return count <= limit.count
+    count lives in the cache under the address's daily fingerprint, in a window fixed
+    to the clock (every ``limit.seconds`` from midnight UTC), and expires at the
+    window's end: its time to live says which window, not when the first request came.
+    With the cache down the count is this process's own."""
+    now = time.time()
+    window = int(now // limit.seconds)
+    key = f"box:rate:{limit.bucket}:{window}:{address_fingerprint(address, on=on)}"
+    # Whole seconds, rounded up: Redis keeps whole seconds, and 0 would mean "expire now".
+    timeout = math.ceil((window + 1) * limit.seconds - now)
+
+    def count(backend: BaseCache) -> int:
+        backend.add(key, 0, timeout=timeout)
+        try:
+            return backend.incr(key)
+        except ValueError:  # expired between add and incr: a new window begins
+            backend.add(key, 1, timeout=timeout)
+            return 1
+
+    return _with_cache(count) <= limit.count

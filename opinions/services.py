@@ -155,7 +155,7 @@ def _announce(campaign_id: int, subjects: Iterable[Subject]) -> None:
 
 
 @contextmanager
-def _one_announcement() -> Iterator[None]:
+def one_announcement() -> Iterator[None]:
     """Gather the announcements of the writes inside into one per campaign, sent only
     if they all succeed (the transaction around them is rolled back otherwise)."""
     if _PENDING.get() is not None:
@@ -226,6 +226,36 @@ def _new_opinion(
     )
     opinion.full_clean()
     return opinion
+
+
+def opinion_check(
+    *,
+    campaign: Campaign,
+    kind: str,
+    text: str,
+    channel: str,
+    received_on: datetime.date,
+    target: Target,
+    target_text: str = "",
+    aspect: str = "",
+    submitter_name: str = "",
+    submitter_contact: str = "",
+) -> None:
+    """Raise the ValidationError that ``opinion_create`` would raise for these fields
+    (without an actor: the public's), writing nothing."""
+    _new_opinion(
+        actor=None,
+        campaign=campaign,
+        kind=kind,
+        text=text,
+        channel=channel,
+        received_on=received_on,
+        target=target,
+        target_text=target_text,
+        aspect=aspect,
+        submitter_name=submitter_name,
+        submitter_contact=submitter_contact,
+    )
 
 
 @transaction.atomic
@@ -519,7 +549,7 @@ def _excerpt(text: str, length: int = 20) -> str:
 @transaction.atomic
 def opinions_bulk_transition(*, actor: Any, opinions: Iterable[Opinion], to: str) -> int:
     """Move many opinions to a status; all or nothing."""
-    with _one_announcement():
+    with one_announcement():
         return len(_each(opinions, lambda opinion: opinion_transition(actor=actor, opinion=opinion, to=to)))
 
 
@@ -528,7 +558,7 @@ def opinions_bulk_set_aspect(*, actor: Any, opinions: Iterable[Opinion], aspect:
     """Classify many opinions under one aspect; all or nothing."""
     if aspect not in Aspect.values:
         raise ValidationError({"aspect": _("Choose an aspect from the list.")})
-    with _one_announcement():
+    with one_announcement():
         return len(_each(opinions, lambda opinion: opinion_update(actor=actor, opinion=opinion, aspect=aspect)))
 
 
@@ -537,7 +567,7 @@ def opinions_bulk_reassign(*, actor: Any, opinions: Iterable[Opinion], target: T
     """Give many opinions one target (re-deriving category and ledger unit); all or nothing."""
     if target.obj is None:
         raise ValidationError({"target": _("Choose the target to give the opinions.")})
-    with _one_announcement():
+    with one_announcement():
         return len(_each(opinions, lambda opinion: opinion_update(actor=actor, opinion=opinion, target=target)))
 
 

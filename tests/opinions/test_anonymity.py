@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from campaign.models import ChangeOutbox, Rank, TeamKind
 from opinions import public
-from opinions.models import Opinion
+from opinions.models import BoxSubmission, Opinion
 from tests import factories as f
 from tests.conftest import World
 
@@ -156,13 +156,14 @@ def visit_as_a_citizen(client: Client, world: World) -> dict[str, int]:
 
 @pytest.mark.parametrize("proxies", [0, 1], ids=["direct", "behind-a-proxy"])
 def test_no_canary_from_the_request_is_stored_logged_or_cached(
-    open_world: World, settings, caplog, capfd, proxies: int
+    open_world: World, settings, caplog, capfd, proxies: int, whole_window
 ) -> None:
     settings.TRUSTED_PROXY_COUNT = proxies
     caplog.set_level(logging.DEBUG)
     client = Client(enforce_csrf_checks=True)
     client.cookies["tracker"] = "cookie-canary-93"
 
+    outbox_before = ChangeOutbox.objects.count()
     # The SQL is logged too (at DEBUG), so a canary in any statement would show.
     with CaptureQueriesContext(connection) as queries:
         statuses = visit_as_a_citizen(client, open_world)
@@ -180,12 +181,18 @@ def test_no_canary_from_the_request_is_stored_logged_or_cached(
     }
     # What the citizen typed is stored (the first, the described one, and the two posts of
     # the flood still within the limit, which the bot's post shares): the scan below looks
-    # at real rows.
+    # at real rows, held for the day's batch and then recorded by it.
+    assert BoxSubmission.objects.filter(submitter_name="热心群众", submitter_contact="城东").count() == 4
+    assert ChangeOutbox.objects.count() == outbox_before  # the batch announces, not the request
+    held = list(stored_values())
+    assert public.box_flush(before=timezone.localdate() + datetime.timedelta(days=1)).recorded == 4
     assert Opinion.objects.filter(submitter_name="热心群众", submitter_contact="城东").count() == 4
-    assert ChangeOutbox.objects.exists()
-    assert any("Too Many Requests" in record.getMessage() for record in caplog.records)
+    assert ChangeOutbox.objects.count() > outbox_before
+    # The refusal of the flood is not logged either: the line would date the posts before it.
+    assert not any("Too Many Requests" in record.getMessage() for record in caplog.records)
 
     # The scan below reads every table; these hold rows from the visit, these others exist.
+    assert "opinions_boxsubmission" in {where.split(".")[0] for where, _text in held}
     scanned = {where.split(".")[0] for where, _text in stored_values()}
     assert {"opinions_opinion", "opinions_historicalopinion", "campaign_changeoutbox"} <= scanned
     tables = set(connection.introspection.table_names())
@@ -193,6 +200,7 @@ def test_no_canary_from_the_request_is_stored_logged_or_cached(
 
     found = []
     everything = [
+        *held,
         *stored_values(),
         *cached_values(),
         *(("log", record.getMessage()) for record in caplog.records),
@@ -267,6 +275,7 @@ def _render_the_list(world: World, leader, submit) -> bytes:
     with transaction.atomic():
         cache.clear()
         submit()
+        public.box_flush(before=timezone.localdate() + datetime.timedelta(days=1))
         by_text = {opinion.text: opinion for opinion in Opinion.objects.filter(target_member=leader)}
         assert len(by_text) == len(RAW)
         feedback_list = FeedbackList.objects.get(target_member=leader)
