@@ -20,12 +20,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from campaign.models import Campaign
 from campaign.services import upload_discard, upload_extension, upload_open, upload_stash
 from core.importing import ImportReport
+from core.uploads import upload_refusal
 
 
 def _nothing(*args: Any) -> dict[str, Any]:
@@ -47,13 +47,11 @@ class ImportFlow:
     context: Callable[[HttpRequest, Campaign], dict[str, Any]] = field(default=_nothing)
 
     def page(self, request: HttpRequest, campaign: Campaign) -> HttpResponse:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-            # Refused before Django reads the body, so that an oversized upload never lands on disk.
-            messages.error(
-                request,
-                _("The file is too large; the largest accepted is %(limit)s.") % {"limit": filesizeformat(limit)},
-            )
+        # A body larger than the cap by its Content-Length never gets here (the view is
+        # decorated with core.uploads.upload_limit); one cut off while it streamed does.
+        refusal = upload_refusal(request) if request.method == "POST" else None
+        if refusal:
+            messages.error(request, refusal)
             return self.render(request, campaign, self.form_class(), None)
         if request.method == "POST" and "confirm" in request.POST:
             return self.confirm(request, campaign)

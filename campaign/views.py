@@ -22,6 +22,7 @@ from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, SupervisoryTeam
 from campaign.scoping import get_object_for_user, scope_for
 from core.pages import paginate
+from core.uploads import upload_limit
 
 
 def require(request: HttpRequest, action: str) -> None:
@@ -226,6 +227,8 @@ ORG_IMPORT = ImportFlow(
 )
 
 
+# The import pages' cap on a file is DATA_UPLOAD_MAX_MEMORY_SIZE (UPLOAD_MAX_BYTES).
+@upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
 def org_import(request: HttpRequest) -> HttpResponse:
     """Upload → dry run (bad rows, or what would be created and updated) → confirm

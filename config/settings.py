@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "opinions.public_middleware.PublicBoxWithoutSession",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body (the CSRF check reads a POST's fields): refuses an
+    # oversized one from its Content-Length, in the user's language.
+    "core.uploads.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -318,8 +321,35 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = BASE_DIR / "media"
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# --- Request bodies and uploads ---------------------------------------------
+# Every body has a cap, by kind; core.uploads enforces them (the proxy in front must cap
+# bodies too: README, "Behind a reverse proxy").
+# A spreadsheet to import, and the fields of any form (Django counts the non-file part
+# of a body against DATA_UPLOAD_MAX_MEMORY_SIZE; the import pages take it as their cap).
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# A Word document uploaded into the self-analysis editor.
+DOCX_UPLOAD_MAX_BYTES = envint("DOCX_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Any request at all: a larger Content-Length is answered 413 before the body is read,
+# and a body streamed without one is cut off here. The default leaves room for the
+# largest upload and its form around it.
+REQUEST_MAX_BYTES = envint(
+    "REQUEST_MAX_BYTES", max(UPLOAD_MAX_BYTES, DOCX_UPLOAD_MAX_BYTES) + 1024 * 1024, minimum=1024
+)
+# Files up to this size are held in memory while a request is read; larger ones go to a
+# temporary file (never beyond the caps above).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    # First, so that it counts every byte before the others store it.
+    "core.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# The largest form, the opinions' batch entry, posts about 910 fields (150 rows of six).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000, minimum=100)
+# Every upload form takes one file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # --- Import/export ----------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     background jobs, histories, workflows. It imports no other app of the project."""
 
     name = "core"
+
+    def ready(self) -> None:
+        from core import checks  # noqa: F401 (registers the system checks)

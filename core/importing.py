@@ -19,6 +19,7 @@ a label.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime
 import io
@@ -27,7 +28,10 @@ import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
+from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import translation
@@ -373,12 +377,26 @@ class Table:
                 )
 
 
+@contextlib.contextmanager
+def _reading_workbook() -> Iterator[None]:
+    """openpyxl reads a workbook's XML as it is asked for (a sheet's rows as they are
+    iterated): a part that is damaged, or refused by defusedxml, is the file's fault and
+    is reported as such, not answered with a 500."""
+    try:
+        yield
+    except DefusedXmlException:
+        raise FileError(unsafe_xml()) from None
+    except (ParseError, zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, TypeError):
+        raise FileError(not_a_spreadsheet()) from None
+
+
 def _rows(values: Iterator[Iterable[Any]], table: Table) -> Iterator[tuple[int, dict[str, str]]]:
-    for number, raw in enumerate(values, start=2):
-        texts = [read_cell(v) for v in raw]
-        if not any(texts):
-            continue
-        yield number, {key: texts[i] if i < len(texts) else "" for i, key in enumerate(table.keys) if key}
+    with _reading_workbook():
+        for number, raw in enumerate(values, start=2):
+            texts = [read_cell(v) for v in raw]
+            if not any(texts):
+                continue
+            yield number, {key: texts[i] if i < len(texts) else "" for i, key in enumerate(table.keys) if key}
 
 
 def _csv_rows(reader: Iterator[list[str]], table: Table, *, apostrophes: bool) -> Iterator[tuple[int, dict[str, str]]]:
@@ -464,16 +482,31 @@ class SpreadsheetReader:
                 % {"size": unpacked // (1 << 20) or 1}
             )
 
+    def _check_no_dtd(self) -> None:
+        """Refuse a workbook any of whose XML parts declares a DTD. Excel never writes
+        one; entities declared in it are how XML bombs and file disclosures work.
+        openpyxl parses through defusedxml, which refuses entities but lets a bare
+        DOCTYPE pass; this refuses them all, in any encoding the part declares."""
+        self.source.seek(0)
+        try:
+            with zipfile.ZipFile(self.source) as archive:
+                for info in archive.infolist():
+                    if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                        with archive.open(info) as part:
+                            if xml_declares_dtd(part):
+                                raise FileError(unsafe_xml())
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError):
+            raise FileError(not_a_spreadsheet()) from None
+
     def _xlsx_tables(self) -> list[Table]:
         self.source.seek(0)
         if self.source.read(4) != b"PK\x03\x04":
             raise FileError(not_a_spreadsheet())
         self._check_unpacked_size()
+        self._check_no_dtd()
         self.source.seek(0)
-        try:
+        with _reading_workbook():
             self._workbook = load_workbook(self.source, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-            raise FileError(not_a_spreadsheet()) from None
         sheets = self._workbook.worksheets
         tables = []
         for sheet in sheets:
@@ -481,7 +514,8 @@ class SpreadsheetReader:
             # Some programs write a wrong size into the file; read what is really there.
             sheet.reset_dimensions()
             values = sheet.iter_rows(values_only=True)
-            headers = [read_cell(v) for v in next(values, ())]
+            with _reading_workbook():
+                headers = [read_cell(v) for v in next(values, ())]
             while headers and not headers[-1]:
                 headers.pop()
             named = self.format.kind_for_sheet(sheet.title)
@@ -558,6 +592,55 @@ def _csv_encoding(source: IO[bytes]) -> tuple[str, int]:
 
 def not_a_spreadsheet() -> str:
     return _("This file is not a spreadsheet that can be read; upload an .xlsx workbook or a .csv file.")
+
+
+def unsafe_xml() -> str:
+    return _(
+        "This workbook contains XML declarations (a DTD or entities) that Excel never writes; it was refused as "
+        "unsafe. Open it in Excel and save it again as .xlsx."
+    )
+
+
+class _Found(Exception):
+    pass
+
+
+# An XML part's prolog (before its root element) longer than this is refused unread.
+_PROLOG_LIMIT = 64 * 1024
+
+
+def xml_declares_dtd(stream: IO[bytes]) -> bool:
+    """Whether the XML in ``stream`` declares a DTD (<!DOCTYPE …>) before its root
+    element, in whatever encoding it is written (expat reads the declaration and the
+    byte-order mark). Reads only the prolog: it stops at the root element's start.
+    A prolog longer than any honest file's is taken as a declaration; malformed XML is
+    left to the parser that reads the part."""
+    parser = expat.ParserCreate()
+    seen: list[str] = []
+
+    def doctype(*args: Any) -> None:
+        seen.append("dtd")
+        raise _Found
+
+    def root(*args: Any) -> None:
+        seen.append("root")
+        raise _Found
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    read = 0
+    try:
+        while read <= _PROLOG_LIMIT:
+            chunk = stream.read(4096)
+            parser.Parse(chunk, not chunk)
+            if not chunk:
+                return False
+            read += len(chunk)
+    except _Found:
+        return seen == ["dtd"]
+    except expat.ExpatError:
+        return False
+    return True
 
 
 def chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -30,6 +29,7 @@ from campaign.services import upload_extension
 from campaign.views import require
 from core.importing import describe_columns
 from core.jobs import progress_response
+from core.uploads import upload_limit, upload_refusal
 from opinions import imports, resources, tasks
 from opinions.models import ImportJob
 
@@ -47,6 +47,7 @@ def _campaign(request: HttpRequest) -> Campaign | None:
     return current_campaign_for(request.user)
 
 
+@upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
 def import_page(request: HttpRequest) -> HttpResponse:
     require(request, "opinions.import")
@@ -57,12 +58,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     form = ImportForm()
     if request.method == "POST":
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-            # Refused before Django reads the body, so that an oversized upload never lands on disk.
-            messages.error(
-                request,
-                _("The file is too large; the largest accepted is %(limit)s.") % {"limit": filesizeformat(limit)},
-            )
+        # A body larger than the cap by its Content-Length never gets here (upload_limit);
+        # one cut off while it streamed does.
+        refusal = upload_refusal(request)
+        if refusal:
+            messages.error(request, refusal)
         else:
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid():

@@ -17,16 +17,18 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping
-from xml.etree import ElementTree as ET
+from xml.etree.ElementTree import ParseError
 from xml.sax.saxutils import escape
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.text import clean_text, strip_unsafe
 from reviews.models import SECTION_FIELDS, Section
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_DOCUMENT_XML_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_UNCOMPRESSED = 40 * 1024 * 1024
 MAX_RATIO = 100  # text XML compresses 5–20×; a bomb, hundreds or thousands of times
@@ -59,11 +61,14 @@ def _section_of_heading(text: str) -> str | None:
     return None
 
 
+def too_large() -> ValidationError:
+    limit = settings.DOCX_UPLOAD_MAX_BYTES
+    return ValidationError({"file": _("The file is larger than %(mb)d MB.") % {"mb": max(1, limit // (1024 * 1024))}})
+
+
 def _check_package(data: bytes) -> zipfile.ZipFile:
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}}
-        )
+    if len(data) > settings.DOCX_UPLOAD_MAX_BYTES:
+        raise too_large()
     not_docx = ValidationError({"file": _("This is not a Word document (.docx); save it as .docx and try again.")})
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise not_docx
@@ -105,12 +110,15 @@ def read_docx(data: bytes) -> dict[str, str]:
         xml = _read_limited(archive, "word/document.xml", MAX_DOCUMENT_XML_BYTES)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
         raise ValidationError({"file": _("The Word document is damaged and cannot be read.")}) from None
-    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
-        # Word never writes these; entity tricks are how XML bombs work.
-        raise ValidationError({"file": _("The Word document contains declarations Word never writes; refused.")})
     try:
-        root = ET.fromstring(xml)
-    except ET.ParseError:
+        # Word never writes a DTD, and entities are how XML bombs work: any DOCTYPE is
+        # refused, in whatever encoding the part declares (a byte search misses UTF-16).
+        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise ValidationError(
+            {"file": _("The Word document contains declarations Word never writes; refused.")}
+        ) from None
+    except (ParseError, ValueError):  # ValueError: an encoding the parser does not read
         raise ValidationError({"file": _("The Word document is damaged and cannot be read.")}) from None
 
     sections: dict[str, list[str]] = {name: [] for name in SECTION_FIELDS}

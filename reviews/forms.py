@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import Form, ModelForm
-from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, Section
+from reviews.models import (
+    COMMENT_MAX_CHARS,
+    REASON_MAX_CHARS,
+    SECTION_COMMENT_MAX_CHARS,
+    SECTION_FIELDS,
+    AnalysisDocument,
+    Decision,
+    Section,
+)
 from reviews.services import COMPARISONS
 
 
@@ -39,7 +47,10 @@ class DecisionForm(Form):
     causes_accurate = forms.BooleanField(label=_("Causes accurate"), required=False)
     direction_accurate = forms.BooleanField(label=_("Direction accurate"), required=False)
     overall_comment = forms.CharField(
-        label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Overall comment"),
+        required=False,
+        max_length=COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -48,6 +59,7 @@ class DecisionForm(Form):
             self.fields[f"comment_{name}"] = forms.CharField(
                 label=_("Comment on “%(section)s”") % {"section": Section(name).label},
                 required=False,
+                max_length=SECTION_COMMENT_MAX_CHARS,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
 
@@ -62,7 +74,9 @@ class DecisionForm(Form):
 
 
 class ReopenForm(Form):
-    reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for reopening"), max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class UploadForm(Form):
@@ -73,6 +87,15 @@ class UploadForm(Form):
         if not upload.name.lower().endswith(".docx"):
             raise ValidationError(_("Choose a .docx file (Word 2007 or later)."))
         return upload
+
+
+def error_text(form: forms.Form) -> str:
+    """The form's errors in one line, each after its field's label (for a message or JSON)."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        parts.extend(f"{label}: {error}" if label else str(error) for error in errors)
+    return " ".join(parts)
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -30,6 +32,16 @@ class Section(models.TextChoices):
 
 
 SECTION_FIELDS: tuple[str, ...] = tuple(Section.values)
+
+# The longest a section may be, in characters. The minimums are 3,000 and 5,000 words
+# for the whole document (about as many characters in Chinese), some 700 a section;
+# 20,000 lets one section carry four times the whole leader's minimum, and bounds what
+# a version, its history and its diff can cost (seven sections: 140,000 characters).
+SECTION_MAX_CHARS = 20_000
+# A reviewer's overall comment, a comment on one section, the office's reason for reopening.
+COMMENT_MAX_CHARS = 5_000
+SECTION_COMMENT_MAX_CHARS = 2_000
+REASON_MAX_CHARS = 2_000
 
 
 class DocumentState(models.TextChoices):
@@ -96,13 +108,13 @@ class AnalysisDocument(models.Model):
     )
     state = models.CharField(_("state"), max_length=20, choices=DocumentState.choices, default=DocumentState.DRAFT)
 
-    problems_ideals = models.TextField(Section.IDEALS.label, blank=True)
-    problems_purpose = models.TextField(Section.PURPOSE.label, blank=True)
-    problems_discipline = models.TextField(Section.DISCIPLINE.label, blank=True)
-    problems_ideology = models.TextField(Section.IDEOLOGY.label, blank=True)
-    problems_work_style = models.TextField(Section.WORK_STYLE.label, blank=True)
-    causes = models.TextField(Section.CAUSES.label, blank=True)
-    direction = models.TextField(Section.DIRECTION.label, blank=True)
+    problems_ideals = models.TextField(Section.IDEALS.label, blank=True, max_length=SECTION_MAX_CHARS)
+    problems_purpose = models.TextField(Section.PURPOSE.label, blank=True, max_length=SECTION_MAX_CHARS)
+    problems_discipline = models.TextField(Section.DISCIPLINE.label, blank=True, max_length=SECTION_MAX_CHARS)
+    problems_ideology = models.TextField(Section.IDEOLOGY.label, blank=True, max_length=SECTION_MAX_CHARS)
+    problems_work_style = models.TextField(Section.WORK_STYLE.label, blank=True, max_length=SECTION_MAX_CHARS)
+    causes = models.TextField(Section.CAUSES.label, blank=True, max_length=SECTION_MAX_CHARS)
+    direction = models.TextField(Section.DIRECTION.label, blank=True, max_length=SECTION_MAX_CHARS)
     # Kept with the text by the services, so lists and progress never count words again.
     word_count = models.PositiveIntegerField(_("words"), default=0)
 
@@ -138,7 +150,7 @@ class AnalysisDocument(models.Model):
 
     submitted_at = models.DateTimeField(_("last submitted"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
-    reopened_reason = models.TextField(_("reason for reopening"), blank=True)
+    reopened_reason = models.TextField(_("reason for reopening"), blank=True, max_length=REASON_MAX_CHARS)
     updated_at = models.DateTimeField(_("last saved"), auto_now=True)
 
     history = HistoricalRecords()
@@ -149,6 +161,17 @@ class AnalysisDocument(models.Model):
         ordering = ["member__unit__path", "member__name"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "member"], name="one_document_per_member"),
+            # The services refuse longer text with a message; the database holds to it too.
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(name), SECTION_MAX_CHARS), name=f"document_{name}_length"
+                )
+                for name in SECTION_FIELDS
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("reopened_reason"), REASON_MAX_CHARS),
+                name="document_reopened_reason_length",
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "state"], name="document_campaign_state"),
@@ -210,7 +233,7 @@ class Review(models.Model):
         DocumentVersion, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("version reviewed")
     )
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
-    overall_comment = models.TextField(_("overall comment"), blank=True)
+    overall_comment = models.TextField(_("overall comment"), blank=True, max_length=COMMENT_MAX_CHARS)
     section_comments = models.JSONField(_("comments by section"), default=dict, blank=True)
     problems_accurate = models.BooleanField(_("problems accurate"), default=False)
     causes_accurate = models.BooleanField(_("causes accurate"), default=False)
@@ -238,6 +261,10 @@ class Review(models.Model):
         ordering = ["document", "decided_at"]
         constraints = [
             models.UniqueConstraint(fields=["version"], name="one_decision_per_version"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("overall_comment"), COMMENT_MAX_CHARS),
+                name="review_overall_comment_length",
+            ),
             models.CheckConstraint(
                 condition=Q(decision="return")
                 | Q(problems_accurate=True, causes_accurate=True, direction_accurate=True),

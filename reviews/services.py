@@ -31,8 +31,12 @@ from campaign.models import (
 from core.workflow import Workflow
 from reviews.models import (
     AWAITING_STATES,
+    COMMENT_MAX_CHARS,
     DEFAULT_ROUTES,
+    REASON_MAX_CHARS,
+    SECTION_COMMENT_MAX_CHARS,
     SECTION_FIELDS,
+    SECTION_MAX_CHARS,
     AnalysisDocument,
     Decision,
     DocumentState,
@@ -45,6 +49,10 @@ from reviews.models import (
 from reviews.wordcount import count_words
 
 SOURCE = "documents"
+# The change reason of a draft's history record: the saves of one draft (the editor
+# autosaves every few seconds) share one record, overwritten, rather than each adding a
+# copy of the whole text; the versions are kept on submission.
+DRAFT_SAVE = "draft"
 
 # The one table of allowed moves: (state, action) → next state.
 # Lazy: the refusal below is made in the language of the request, not of the import.
@@ -249,18 +257,61 @@ def document_save(
     unknown = set(sections) - set(SECTION_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown section: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    too_long: dict[str, str] = {}
     for name, text in sections.items():
-        setattr(document, name, (text or "").replace("\r\n", "\n"))
+        text = (text or "").replace("\r\n", "\n")
+        if len(text) > SECTION_MAX_CHARS:
+            too_long[name] = _("“%(section)s” has %(length)d characters; at most %(max)d are allowed.") % {
+                "section": Section(name).label,
+                "length": len(text),
+                "max": SECTION_MAX_CHARS,
+            }
+        setattr(document, name, text)
+    if too_long:
+        raise ValidationError(too_long)
     for name, value in (comparisons or {}).items():
         if name in COMPARISONS:
             setattr(document, name, bool(value))
     was_written = document.word_count > 0
     document.word_count = sum(count_words(text) for text in document.sections().values())
-    document.save()
+    _save_draft(document, user)
     if was_written != (document.word_count > 0):
         # The one figure a draft moves ("written"); the autosave's other saves move none.
         announce_change(campaign_id=document.campaign_id, unit_ids=[document.member.unit_id], source=SOURCE)
     return document
+
+
+def _save_draft(document: AnalysisDocument, user: Any) -> None:
+    """Save the draft, keeping ONE history record for it: the author's previous save of
+    the same draft, if that is the latest record, is overwritten; otherwise (the first
+    save, or the first after a submission or a return) a record is added."""
+    # django-simple-history reads these attributes and adds save_without_historical_record
+    # to the model at class creation, where the stubs cannot see them.
+    history_user = user if getattr(user, "is_authenticated", False) else None
+    document._history_user = history_user  # type: ignore[attr-defined]
+    last = document.history.first()
+    if (
+        last is not None
+        and last.history_change_reason == DRAFT_SAVE
+        and last.history_user_id == getattr(history_user, "pk", None)
+        and last.state == document.state
+    ):
+        document.save_without_historical_record()  # type: ignore[attr-defined]
+        for field in AnalysisDocument._meta.concrete_fields:
+            setattr(last, field.attname, getattr(document, field.attname))
+        last.history_date = timezone.now()
+        last.save()
+    else:
+        document._change_reason = DRAFT_SAVE  # type: ignore[attr-defined]
+        document.save()
+
+
+def _check_length(errors: dict[str, Any], field: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        errors[field] = _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
+            "length": len(text),
+            "max": limit,
+        }
 
 
 @transaction.atomic
@@ -346,6 +397,12 @@ def document_decide(
     comments = {name: text.strip() for name, text in (section_comments or {}).items() if name in SECTION_FIELDS}
     comments = {name: text for name, text in comments.items() if text}
     overall_comment = overall_comment.strip()
+    too_long: dict[str, Any] = {}
+    _check_length(too_long, "overall_comment", overall_comment, COMMENT_MAX_CHARS)
+    for name, text in comments.items():
+        _check_length(too_long, f"comment_{name}", text, SECTION_COMMENT_MAX_CHARS)
+    if too_long:
+        raise ValidationError(too_long)
     if decision == Decision.APPROVE:
         missing = [
             field
@@ -395,6 +452,10 @@ def document_reopen(*, document: AnalysisDocument, reason: str) -> AnalysisDocum
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for reopening the document.")})
+    too_long: dict[str, Any] = {}
+    _check_length(too_long, "reason", reason, REASON_MAX_CHARS)
+    if too_long:
+        raise ValidationError(too_long)
     transition(document, "reopen")
     document.reopened_reason = reason
     document.approved_at = None

@@ -21,10 +21,11 @@ from campaign.models import Member
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.uploads import upload_limit, upload_refusal
 from reviews import selectors, services
 from reviews.diff import diff_versions
-from reviews.docx import read_docx, write_docx
-from reviews.forms import DecisionForm, DocumentForm, ReopenForm, UploadForm, apply_errors
+from reviews.docx import read_docx, too_large, write_docx
+from reviews.forms import DecisionForm, DocumentForm, ReopenForm, UploadForm, apply_errors, error_text
 from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Section
 
 
@@ -95,7 +96,10 @@ def autosave(request: HttpRequest) -> JsonResponse:
     document = services.document_get_or_create(member=scope.member)
     form = DocumentForm(request.POST, instance=document)
     if not form.is_valid():
-        return JsonResponse({"error": "invalid", "message": _("The text could not be read.")}, status=400)
+        # A section over its length, say: the page shows why the draft was not saved.
+        return JsonResponse(
+            {"error": "invalid", "message": error_text(form) or _("The text could not be read.")}, status=400
+        )
     try:
         document = services.document_save(
             document=document, user=request.user, sections=form.sections(), comparisons=form.comparisons()
@@ -107,6 +111,7 @@ def autosave(request: HttpRequest) -> JsonResponse:
     )
 
 
+@upload_limit("DOCX_UPLOAD_MAX_BYTES")
 @login_required
 @require_POST
 def upload(request: HttpRequest) -> HttpResponse:
@@ -115,6 +120,9 @@ def upload(request: HttpRequest) -> HttpResponse:
     document = services.document_get_or_create(member=member)
     form = UploadForm(request.POST, request.FILES)
     try:
+        if upload_refusal(request):
+            # Cut off while it streamed in: never read past the cap.
+            raise too_large()
         if not form.is_valid():
             raise ValidationError(" ".join(str(e) for errors in form.errors.values() for e in errors))
         sections = read_docx(form.cleaned_data["file"].read())
@@ -215,7 +223,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_object_for_user(request.user, AnalysisDocument.objects.select_related("member"), pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose approve or return, and say which version you read."))
+        if set(form.errors) <= {"decision", "version"}:
+            messages.error(request, _("Choose approve or return, and say which version you read."))
+        else:
+            messages.error(request, error_text(form))
         return redirect(_detail_url(document))
     try:
         review = services.document_decide(
@@ -248,7 +259,11 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReopenForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(_("Give the reason for reopening the document."))
+            raise ValidationError(
+                error_text(form)
+                if form.data.get("reason", "").strip()
+                else _("Give the reason for reopening the document.")
+            )
         services.document_reopen(document=document, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, _error_text(error))

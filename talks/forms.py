@@ -21,7 +21,15 @@ from campaign.models import Campaign, Member, OrgUnit
 from campaign.scoping import scope_for
 from core.forms import Form
 from talks import card_selectors as selectors
-from talks.models import CardDecision, CardState, Relation, Talk, TalkKind
+from talks.models import (
+    CARD_COMMENT_MAX_CHARS,
+    CARD_TEXT_MAX_CHARS,
+    CardDecision,
+    CardState,
+    Relation,
+    Talk,
+    TalkKind,
+)
 from talks.services import FIELDS, analysis_stage
 
 TOKEN = re.compile(r"^member:(\d{1,18})$")
@@ -96,14 +104,27 @@ class CardForm(Form):
     outsider_relation = forms.ChoiceField(label=_("Relation"), required=False, choices=_blank(Relation.choices, "—"))
     talked_on = forms.DateField(label=_("Date"), widget=DateInput())
     place = forms.CharField(label=_("Place"), required=False, max_length=200)
-    topics = forms.CharField(label=_("Topics"), widget=forms.Textarea(attrs={"rows": 3}))
+    topics = forms.CharField(
+        label=_("Topics"), max_length=CARD_TEXT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
     member_problems = forms.CharField(
-        label=_("Problems the member raised"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Problems the member raised"),
+        required=False,
+        max_length=CARD_TEXT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     other_problems = forms.CharField(
-        label=_("Problems the other raised"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Problems the other raised"),
+        required=False,
+        max_length=CARD_TEXT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    agreed = forms.CharField(label=_("What was agreed"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    agreed = forms.CharField(
+        label=_("What was agreed"),
+        required=False,
+        max_length=CARD_TEXT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     OUTSIDER_FIELDS = ("outsider_name", "outsider_role", "outsider_relation")
 
@@ -245,6 +266,7 @@ class ReviewForm(Form):
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
+        max_length=CARD_COMMENT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when you return the card: say what the recorder should revise."),
     )

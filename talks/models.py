@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -49,6 +51,13 @@ class CardState(models.TextChoices):
 AWAITING_REVIEW = frozenset({CardState.RECORDED, CardState.REVISED})
 # A card returned this many times is flagged to the office.
 FLAG_AFTER_RETURNS = 2
+# The longest text of each thing said on a card, and of a reviewer's comment, in
+# characters: a talk is summed up on one sheet of paper (the register's box holds a few
+# hundred characters); 5,000 leaves room for a long talk and bounds what a card, its
+# history and its exports can cost.
+CARD_TEXT_MAX_CHARS = 5_000
+CARD_COMMENT_MAX_CHARS = 2_000
+CARD_TEXT_FIELDS = ("topics", "member_problems", "other_problems", "agreed")
 
 
 def pair_key(member_id: int, other_member_id: int | None, outsider_name: str = "") -> str:
@@ -82,10 +91,10 @@ class Talk(models.Model):
 
     talked_on = models.DateField(_("date"))
     place = models.CharField(_("place"), max_length=200, blank=True)
-    topics = models.TextField(_("topics"))
-    member_problems = models.TextField(_("problems the member raised"), blank=True)
-    other_problems = models.TextField(_("problems the other raised"), blank=True)
-    agreed = models.TextField(_("what was agreed"), blank=True)
+    topics = models.TextField(_("topics"), max_length=CARD_TEXT_MAX_CHARS)
+    member_problems = models.TextField(_("problems the member raised"), blank=True, max_length=CARD_TEXT_MAX_CHARS)
+    other_problems = models.TextField(_("problems the other raised"), blank=True, max_length=CARD_TEXT_MAX_CHARS)
+    agreed = models.TextField(_("what was agreed"), blank=True, max_length=CARD_TEXT_MAX_CHARS)
 
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -121,6 +130,13 @@ class Talk(models.Model):
                 condition=Q(kind="public", other_member__isnull=True)
                 | (~Q(kind="public") & Q(other_member__isnull=False)),
                 name="talk_kind_matches_other_person",
+            ),
+            # The services refuse longer text with a message; the database holds to it too.
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(name), CARD_TEXT_MAX_CHARS), name=f"talk_{name}_length"
+                )
+                for name in CARD_TEXT_FIELDS
             ),
         ]
         indexes = [
@@ -166,7 +182,7 @@ class TalkReview(models.Model):
 
     talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("talk card"))
     decision = models.CharField(_("decision"), max_length=10, choices=CardDecision.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=CARD_COMMENT_MAX_CHARS)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -185,6 +201,9 @@ class TalkReview(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(decision="adequate") | ~Q(comment=""), name="returned_card_has_a_comment"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("comment"), CARD_COMMENT_MAX_CHARS), name="talk_review_comment_length"
             ),
         ]
 

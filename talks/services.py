@@ -24,6 +24,8 @@ from campaign.scoping import Scope, scope_for
 from core.workflow import Workflow
 from talks.models import (
     AWAITING_REVIEW,
+    CARD_COMMENT_MAX_CHARS,
+    CARD_TEXT_MAX_CHARS,
     CardDecision,
     CardState,
     Relation,
@@ -201,6 +203,13 @@ def _text(value: Any) -> str:
     return str(value or "").replace("\r\n", "\n").strip()
 
 
+def _too_long(text: str, limit: int) -> str:
+    return _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
+        "length": len(text),
+        "max": limit,
+    }
+
+
 def check_card(*, user: Any, campaign: Campaign, data: Mapping[str, Any], talk: Talk | None = None) -> dict[str, Any]:
     """The card's fields, checked and put in order (for a leading cadre's talk with the
     head of a unit in his or her charge, the cadre first), or a ValidationError with a
@@ -261,6 +270,9 @@ def check_card(*, user: Any, campaign: Campaign, data: Mapping[str, Any], talk: 
         refuse("talked_on", date_problem)
     if not cleaned["topics"]:
         refuse("topics", _("Write down what the talk was about."))
+    for name in _MULTI_LINE:
+        if len(cleaned[name]) > CARD_TEXT_MAX_CHARS:
+            refuse(name, _too_long(cleaned[name], CARD_TEXT_MAX_CHARS))
 
     people_ok = not any(name in errors for name in ("member", "other_member", "kind"))
     if people_ok and member is not None and other is not None:
@@ -435,6 +447,8 @@ def card_review(*, user: Any, talk: Talk, decision: str, comment: str = "") -> T
         )
     if decision == CardDecision.RETURN and not comment:
         raise ValidationError({"comment": _("Say what the recorder should revise.")})
+    if len(comment) > CARD_COMMENT_MAX_CHARS:
+        raise ValidationError({"comment": _too_long(comment, CARD_COMMENT_MAX_CHARS)})
     transition(talk, decision)
     review = TalkReview.objects.create(
         talk=talk,

@@ -26,9 +26,9 @@ from opinions import public
 from opinions.models import BoxSubmission, Channel, Opinion, OpinionKind
 from opinions.services import Target, opinion_create
 from opinions.tasks import flush_box
-from reports.models import LedgerState
 from reports.ledger.reconcile import ledger_compare
 from reports.ledger.rollup import ledger_rollup_full
+from reports.models import LedgerState
 from tests import factories as f
 from tests.conftest import World
 from tests.opinions.test_anonymity import cached_values

@@ -171,9 +171,7 @@ def test_an_upload_not_named_docx_is_refused(world, login) -> None:
 
 
 def test_a_too_large_upload_is_refused(world, login, settings) -> None:
-    from reviews import docx
-
-    big = b"PK" + b"\0" * (docx.MAX_UPLOAD_BYTES + 10)
+    big = b"PK" + b"\0" * (settings.DOCX_UPLOAD_MAX_BYTES + 10)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
     response = login(world.users["member"]).post(
         reverse("reviews:upload"), {"file": SimpleUploadedFile("x.docx", big)}, follow=True
