@@ -912,7 +912,9 @@ def _copy(cursor: Any, table: str, columns: list[str], lines: list[str]) -> None
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     statement = f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
     if hasattr(cursor, "copy_expert"):  # psycopg2
-        cursor.copy_expert(statement, data, size=1 << 20)
+        # The buffer size passed by position: with DEBUG on, Django's CursorDebugWrapper
+        # takes copy_expert's extra arguments by position only.
+        cursor.copy_expert(statement, data, 1 << 20)
     else:  # psycopg 3
         with cursor.copy(statement) as copy:
             copy.write(data.getvalue())
