@@ -190,7 +190,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "ledgers-resend-outbox": {"task": "reports.resend_outbox", "schedule": crontab(minute="*")},
     # Every night: recount every ledger figure from source, record and repair any drift.
     "ledgers-reconcile": {"task": "reports.reconcile_all", "schedule": crontab(hour=2, minute=30)},
+    # Imports and exports whose worker died are sent again (or failed) well within a
+    # minute, not when the broker's visibility timeout (an hour) hands their message on.
+    "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
 }
+# A running job's task writes a heartbeat several times in this many seconds; a job
+# whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 40, minimum=10)
 
 # --- Cache ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#caches
