@@ -142,8 +142,23 @@ try:
 except Exception as exc:  # dj-database-url raises several types for a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL could not be read: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a lock rather than fail at once when the dev server and a command overlap.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Wait up to 20 s for another writer rather than fail at once.
+            "timeout": 20,
+            # Take the write lock when a transaction begins. A transaction that began
+            # reading and then writes cannot wait for the lock (SQLite would deadlock),
+            # so it fails with "database is locked" at once, whatever the timeout: most
+            # of a burst of concurrent public-box submissions did. Begun IMMEDIATE, it
+            # queues for the lock within the timeout instead.
+            "transaction_mode": "IMMEDIATE",
+            # WAL: readers no longer block the writer nor the writer the readers (pages
+            # keep loading during an import). synchronous=NORMAL is safe with WAL (a
+            # power cut may lose the last commits, never corrupt the file) and spares a
+            # disk flush per commit. Both are no-ops on the in-memory test database.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     # `make test-fast` keeps the SQLite test database in this file between runs
     # (pytest --reuse-db); otherwise tests use a database in memory.
     if os.environ.get("CANVASS_TEST_DB_FILE"):
@@ -183,7 +198,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "box-flush": {"task": "opinions.flush_box", "schedule": crontab(minute=7)},
     # Every night: recount every ledger figure from source, record and repair any drift.
     "ledgers-reconcile": {"task": "reports.reconcile_all", "schedule": crontab(hour=2, minute=30)},
+    # Imports and exports whose worker died are sent again (or failed) well within a
+    # minute, not when the broker's visibility timeout (an hour) hands their message on.
+    "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
 }
+# A running job's task writes a heartbeat several times in this many seconds; a job
+# whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 40, minimum=10)
 
 # --- Cache ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#caches

@@ -1,5 +1,5 @@
-"""Background jobs (``core.models.Job``): claiming one, and its progress as the
-progress bar reads it.
+"""Background jobs (``core.models.Job``): claiming one, its heartbeat, what becomes of
+one whose worker died, and its progress as the progress bar reads it.
 
 Any job with ``status``, ``get_status_display()``, ``running``, ``rows_done``,
 ``rows_total`` and ``percent`` can be polled by ``static/js/progress.js`` through a view
@@ -8,11 +8,31 @@ that returns ``progress_response(job, url)``.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import functools
+import logging
+import threading
+from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection
+from celery import current_app
+from django.apps import apps
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import F, Q, QuerySet
 from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
+
+from core.models import Job
+
+logger = logging.getLogger(__name__)
+
+# A job whose worker died is sent again this many times, then failed.
+RESTARTS = 1
 
 
 def claim_job(namespace: int, job_id: int) -> bool:
@@ -25,6 +45,101 @@ def claim_job(namespace: int, job_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [namespace, job_id])
         return bool(cursor.fetchone()[0])
+
+
+def heartbeat_interval() -> float:
+    """Seconds between two heartbeats: several within JOB_STALE_SECONDS, so that a
+    late one or two do not make a living job look dead."""
+    return max(1.0, settings.JOB_STALE_SECONDS / 6)
+
+
+def stale_before() -> datetime.datetime:
+    """A running job whose last heartbeat is older than this has lost its worker."""
+    return timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_SECONDS)
+
+
+def alive(jobs: QuerySet[Any]) -> QuerySet[Any]:
+    """The jobs not known to have lost their worker: waiting for a task (no heartbeat
+    yet) or with a recent heartbeat. Asking again for the same work joins one of these;
+    a stale job is left to ``jobs_sweep_stale``."""
+    return jobs.filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__gte=stale_before()))
+
+
+@contextlib.contextmanager
+def job_heartbeat(model: type[Job], job_id: int) -> Iterator[None]:
+    """While the block runs (a task working on the job), keep the job's
+    ``heartbeat_at`` fresh: straight away, then on PostgreSQL every
+    ``heartbeat_interval()`` from a thread, on a connection of its own so that the beats
+    are seen while the task's own transaction is still open. The thread beats as long as
+    the process lives, however long a step of the work takes without reporting progress
+    (a workbook being saved, an import's commit); a worker killed with SIGKILL stops
+    beating, which is how ``jobs_sweep_stale`` tells it from a slow one.
+
+    On SQLite a second connection cannot write while the task's transaction holds the
+    write lock, so there is only the first beat; there the sweep cannot take a running
+    job for dead either, since its own writes wait for that lock."""
+    # ``status`` is a field of each concrete job model, which the stubs cannot see here.
+    running = model._default_manager.filter(pk=job_id, status__in=model.RUNNING)  # type: ignore[misc]
+    running.update(heartbeat_at=timezone.now())
+    if connection.vendor != "postgresql":
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(heartbeat_interval()):
+                try:
+                    running.update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    # A missed beat only makes the job look older; the next may pass.
+                    logger.warning("Heartbeat of %s %s failed", model.__name__, job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{model._meta.label_lower}-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def job_models() -> list[type[Job]]:
+    return [model for model in apps.get_models() if issubclass(model, Job)]
+
+
+def jobs_sweep_stale() -> dict[str, int]:
+    """Every running job whose heartbeat stopped (its worker was killed: the broker
+    would hand its message to another worker only after its visibility timeout, an
+    hour) is sent to its task again, up to ``RESTARTS`` times; after that (a job that
+    kills its worker each time, running out of memory say) it is failed with a message.
+    Each change is made only if the job is still as it was read, so a job that finished
+    or beat meanwhile is left alone. Returns how many were restarted and failed."""
+    restarted = failed = 0
+    for model in job_models():
+        # ``status`` is a field of each concrete job model, which the stubs cannot see here.
+        stale = model._default_manager.filter(status__in=model.RUNNING, heartbeat_at__lt=stale_before())  # type: ignore[misc]
+        for job in stale:
+            unchanged = model._default_manager.filter(pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at)  # type: ignore[misc]
+            if job.restarts < RESTARTS:
+                # No heartbeat until the task starts again: a job waiting in the queue is not stale.
+                if unchanged.update(heartbeat_at=None, restarts=F("restarts") + 1):
+                    logger.warning("%s %s lost its worker; sent again", model.__name__, job.pk)
+                    transaction.on_commit(functools.partial(_send, model.TASK, job.pk))
+                    restarted += 1
+            elif unchanged.update(**job.failure(_("The job stopped unexpectedly; please try again."))):
+                logger.warning("%s %s lost its worker again; failed", model.__name__, job.pk)
+                with contextlib.suppress(OSError):
+                    default_storage.delete(job.path)
+                failed += 1
+    return {"restarted": restarted, "failed": failed}
+
+
+def _send(task_name: str, job_id: int) -> None:
+    autodiscover_modules("tasks")  # registers the apps' tasks, wherever this runs
+    current_app.tasks[task_name].delay(job_id)
 
 
 def progress_response(job: Any, url: str) -> JsonResponse:

@@ -59,7 +59,7 @@ from core.importing import (
     split_list,
 )
 from core.importing import not_a_date as _not_a_date
-from core.jobs import claim_job
+from core.jobs import claim_job, job_heartbeat
 from opinions import services
 from opinions.models import EventLevel, ImportJob, Opinion, SolicitationEvent, SourceGroup
 from opinions.resources import (
@@ -912,7 +912,9 @@ def _copy(cursor: Any, table: str, columns: list[str], lines: list[str]) -> None
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     statement = f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
     if hasattr(cursor, "copy_expert"):  # psycopg2
-        cursor.copy_expert(statement, data, size=1 << 20)
+        # The buffer size passed by position: with DEBUG on, Django's CursorDebugWrapper
+        # takes copy_expert's extra arguments by position only.
+        cursor.copy_expert(statement, data, 1 << 20)
     else:  # psycopg 3
         with cursor.copy(statement) as copy:
             copy.write(data.getvalue())
@@ -969,7 +971,12 @@ def import_job_confirm(*, job: ImportJob, user: Any) -> ImportJob:
     if job.user_id != user.pk:
         raise PermissionDenied
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-        status=ImportJob.Status.IMPORTING, rows_done=0, finished_at=None
+        # A new run of the task: the check's heartbeat and restarts do not count against it.
+        status=ImportJob.Status.IMPORTING,
+        rows_done=0,
+        finished_at=None,
+        heartbeat_at=None,
+        restarts=0,
     )
     if not updated:
         raise ValidationError(_("This import is not waiting for confirmation."))
@@ -986,7 +993,8 @@ def import_job_run(*, job_id: int) -> None:
     running one job at once. An unexpected error is logged and leaves the job failed
     (with nothing imported), so that its page stops waiting."""
     try:
-        _run(job_id)
+        with job_heartbeat(ImportJob, job_id):
+            _run(job_id)
     except Exception:
         logger.exception("Import job %s failed", job_id)
         job = ImportJob.objects.filter(pk=job_id).first()

@@ -8,6 +8,7 @@ Nothing here records who submitted an opinion beyond what the submitter typed.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -406,6 +407,7 @@ class ImportJob(Job):
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
 
     RUNNING = (Status.CHECKING, Status.IMPORTING)
+    TASK = "opinions.run_import_job"
 
     class Meta:
         verbose_name = _("import")
@@ -415,3 +417,10 @@ class ImportJob(Job):
         constraints = [
             models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="import_job_done_le_total")
         ]
+
+    def failure(self, message: str) -> dict[str, Any]:
+        """Failed, with ``message`` as the one problem the job's page lists."""
+        from core.importing import RowError  # the import framework, needed only here
+
+        error = RowError(sheet=self.filename, row=0, column="", message=message)
+        return {**super().failure(message), "error_count": 1, "errors": [error.as_dict()]}

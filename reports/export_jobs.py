@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from campaign.models import Campaign, OrgUnit
 from campaign.scoping import AnyUser, scope_for
-from core.jobs import claim_job
+from core.jobs import alive, claim_job, job_heartbeat
 from opinions.models import Opinion
 from reports.models import ExportJob
 from reports.opinions import exports
@@ -55,20 +55,21 @@ def export_job_create(*, user: User, campaign: Campaign, unit: OrgUnit | None, l
     """Ask for the general ledger of opinions of ``campaign`` as ``user`` sees it
     (narrowed to ``unit``'s subtree if given). The caller enqueues ``run_export_job``
     on commit. The same export already waiting or being written is returned instead of
-    a second one."""
+    a second one, unless its worker died (no recent heartbeat)."""
     scope = scope_for(user)
     if not scope.can("ledgers.export") or not scope.filter(Campaign.objects.filter(pk=campaign.pk)).exists():
         raise PermissionDenied
     if unit is not None and not scope.filter(OrgUnit.objects.filter(pk=unit.pk, campaign=campaign)).exists():
         raise PermissionDenied
-    pending = ExportJob.objects.filter(
+    asked = ExportJob.objects.filter(
         user=user,
         campaign=campaign,
         kind=ExportJob.Kind.OPINION_LEDGER,
         unit=unit,
         language=language,
         status__in=[ExportJob.Status.WAITING, ExportJob.Status.RUNNING],
-    ).first()
+    )
+    pending = alive(asked).first()
     if pending is not None:
         return pending
     _purge(user)
@@ -127,7 +128,8 @@ def export_job_run(*, job_id: int) -> None:
     after its worker died writes the file afresh. An unexpected error is logged and
     leaves the job failed, so that its page stops waiting."""
     try:
-        _run(job_id)
+        with job_heartbeat(ExportJob, job_id):
+            _run(job_id)
     except Exception:
         logger.exception("Export job %s failed", job_id)
         job = ExportJob.objects.filter(pk=job_id).first()

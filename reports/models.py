@@ -252,6 +252,7 @@ class ExportJob(Job):
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
 
     RUNNING = (Status.WAITING, Status.RUNNING)
+    TASK = "reports.run_export_job"
 
     class Meta:
         verbose_name = _("export")

@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
@@ -161,6 +162,25 @@ def test_a_csv_with_chinese_headers_records_opinions_with_category_and_unit_deri
     # (None: the general ledger's bucket of opinions with no target yet.)
     announced = list(ChangeOutbox.objects.filter(source="opinions").values_list("unit_id", flat=True))
     assert sorted(announced, key=str) == sorted([world.unit.pk, world.other_unit.pk, None], key=str)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite inserts the rows")
+def test_the_copy_path_works_with_debug_on(world, targets, settings):
+    """DEBUG wraps every cursor in Django's CursorDebugWrapper, whose copy_expert takes
+    no keyword arguments: the import failed with a TypeError on a development server."""
+    settings.DEBUG = True
+    forced = connection.force_debug_cursor
+    connection.force_debug_cursor = True  # the wrapper whatever DEBUG was when the connection opened
+    try:
+        data = csv_bytes([ZH, row(ttype="党员", code=targets.county_leader.number), row(target="城关镇的路灯管理")])
+        report = run(world, data, user=world.users["office"])
+        copies = [query["sql"] for query in connection.queries if query["sql"].startswith("COPY ")]
+    finally:
+        connection.force_debug_cursor = forced
+    assert report.ok, messages(report)
+    assert Opinion.objects.count() == 2
+    assert Opinion.history.filter(history_type="+").count() == 2
+    assert copies, "the rows went through COPY, logged by the debug cursor"
 
 
 def test_english_headers_and_labels_in_a_workbook_import_too(world, targets):

@@ -1,0 +1,13 @@
+"""Celery tasks of the toolbox: thin wrappers that call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core import jobs
+
+
+@shared_task(name="core.sweep_stale_jobs")
+def sweep_stale_jobs() -> dict[str, int]:
+    """Send again, or fail, the jobs whose worker died (``core.jobs.jobs_sweep_stale``)."""
+    return jobs.jobs_sweep_stale()
