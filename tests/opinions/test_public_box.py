@@ -305,6 +305,7 @@ def test_invisible_characters_pasted_into_the_box_are_not_stored(client, box: Bo
         contact="\x01138",
     )
     assert response.status_code == 200
+    assert record_held() == 1
     opinion = Opinion.objects.get()
     assert (opinion.target_text, opinion.text) == ("县医院的挂号窗口", "第一段\n第二段")
     assert (opinion.submitter_name, opinion.submitter_contact) == ("王大爷", "138")
