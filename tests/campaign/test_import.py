@@ -498,9 +498,14 @@ def test_command_prints_bad_rows_and_exits_1(world, tmp_path):
     assert not Member.objects.filter(number="C1").exists()
 
 
-def test_command_exit_status_is_1_when_run_from_the_shell(world, tmp_path):
+def test_command_exit_status_is_1_when_run_from_the_shell(world, tmp_path, monkeypatch):
     path = write(tmp_path, "org.xlsx", member_rows(world, ["C1", "", world.unit.code, "", "", "", ""]))
     from django.core.management import ManagementUtility
+    from django.db import connections
+
+    # A command run from the shell closes every connection when it ends; here that would
+    # close the module's transaction, which holds the world the next tests read.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     stderr = io.StringIO()
     with pytest.raises(SystemExit) as exited:
