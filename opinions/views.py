@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError
-from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,8 +39,6 @@ from opinions.forms import (
 from opinions.models import Aspect, Opinion, OpinionStatus, SolicitationEvent
 from opinions.services import TRANSITIONS, BatchError, OpinionRow
 
-logger = logging.getLogger(__name__)
-
 # --- Opinions -------------------------------------------------------------------
 
 
@@ -58,22 +53,11 @@ def _opinion_rows(request: HttpRequest) -> tuple[OpinionFilterForm, Any, Campaig
     return form, opinions, campaign
 
 
-def _run_box_batch() -> None:
-    """The public box's batch, where no Celery beat runs it (the embedded default): past
-    days only, so that when it runs says nothing about any submission. Another batch
-    running at the same moment wins; this page then shows what it recorded next time."""
-    if not public.box_flush_due():
-        return
-    try:
-        public.box_flush()
-    except (DatabaseError, TransactionManagementError):
-        logger.warning("Public box: the batch met another one; it runs again on the next page load.")
-
-
 @login_required
 def opinion_list(request: HttpRequest) -> HttpResponse:
     require(request, "opinions.view")
-    _run_box_batch()
+    # Where no Celery beat runs the public box's batch (the embedded default).
+    public.box_flush_if_due()
     form, opinions, campaign = _opinion_rows(request)
     scope = scope_for(request.user)
     context = {
