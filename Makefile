@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 EMBEDDED := DEBUG=1
 
-.PHONY: run test test-fast setup migrate lint format check migrations-check messages bench clean
+.PHONY: proof run test test-fast setup migrate lint format check migrations-check messages bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ TEST_WORKERS ?= auto
 T ?= tests
 test-fast: setup
 	CANVASS_TEST_DB_FILE=$(abspath $(VENV))/test-db.sqlite3 $(BIN)/python -m pytest --reuse-db -n 0 $(T)
+
+# The proof suite (issue 11 §5): sweeps, fuzzing and journeys, too long for `make test`.
+# The chaos and load benches have their own targets (bench/README.md).
+proof: setup
+	$(BIN)/python -m pytest -m proof -n $(TEST_WORKERS) $(PYTEST_ARGS) tests/proof
 
 # mypy checks the files pyproject's [tool.mypy] names (campaign, core, reports) and what
 # they import; the other apps join that list as they are typed.
