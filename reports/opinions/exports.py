@@ -2,8 +2,9 @@
 
 Every sheet: a title row across the table, the headers below it (Chinese under zh-hans,
 English under en), the rows, totals at the foot, printed A4 landscape with the headers
-repeated on every page. Every text cell is neutralised: a text that a spreadsheet would
-read as a formula (= + - @, a tab or a carriage return first) gets a leading apostrophe.
+repeated on every page, each row as tall as its wrapped text. Every text cell is
+neutralised: a text that a spreadsheet would read as a formula is typed as text with
+Excel's quote prefix (``core.excel``), which is not printed.
 
 The headers and titles are the office's paper format, spelt out here in both languages
 (as in ``campaign.resources``) rather than looked up in the catalogue. Choice labels come
