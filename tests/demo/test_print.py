@@ -20,10 +20,11 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from campaign.models import Member, OrgUnit
+from campaign.models import Member, OrgUnit, OrgUnitKind
 from opinions.models import Opinion
 from reports.ledger.rollup import ledger_rollup_full
 from reports.models import ExportJob
+from reports.opinions.selectors import subtree_figures
 from talks.models import Talk
 from tests.conftest import need
 from tests.demo.helpers import fresh_user
@@ -129,3 +130,20 @@ def test_the_long_text_and_the_guarded_formula_print_as_written(exports):
     assert squeeze(LONG) in printed
     assert squeeze(FORMULA) in printed
     assert squeeze("'" + FORMULA) not in printed  # the guard is a cell's type, not a printed apostrophe
+
+
+def test_every_units_sub_ledger_totals_equal_its_figures_and_the_ledger(seeded):
+    """Every unit of the demo: the sub-ledger's foot equals its own statistics sheet and
+    the ledger's figure for the unit's subtree (opinions about a unit as a whole included)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(fresh_user("office"))
+    units = OrgUnit.objects.filter(campaign=seeded.campaign).exclude(kind=OrgUnitKind.BRANCH).order_by("pk")
+    for unit in units:
+        book = openpyxl.load_workbook(
+            io.BytesIO(body(client.get(reverse("reports:unit_ledger_export", args=[unit.pk]))))
+        )
+        sheet, figures = book.worksheets
+        foot = list(sheet.iter_rows(values_only=True))[-1]
+        statistics = list(figures.iter_rows(values_only=True))[-1]
+        assert foot[6] == statistics[2] == subtree_figures(unit).total, unit.name
+    assert units.count() > 80
