@@ -366,6 +366,20 @@ def test_a_code_shared_by_two_kinds_of_target_needs_the_target_type(world, targe
     assert Opinion.objects.get().target_unit == world.unit
 
 
+def test_a_code_whose_name_contradicts_it_is_refused_naming_both(world, targets):
+    member = targets.ordinary_member
+    data = csv_bytes([ZH, row(ttype="党员", code=member.number, target="另一个人")])
+    with translation.override("en"):
+        report = run(world, data)
+    assert report.error_count == 1 and report.errors[0].column == "对象代码"
+    assert report.errors[0].message == f"The code {member.number} is {member.name}, not 另一个人."
+    assert not Opinion.objects.exists()
+    # The same name, written with other spaces (full-width or none), agrees.
+    spaced = "\u3000".join(member.name)
+    assert run(world, csv_bytes([ZH, row(ttype="党员", code=member.number, target=spaced)])).ok
+    assert Opinion.objects.get().target_member == member
+
+
 def test_a_row_without_any_target_is_refused(world):
     data = csv_bytes([ZH, row(), row(ttype="党员")])
     with translation.override("en"):
