@@ -84,7 +84,9 @@ def count_subtree_members(units: Iterable[OrgUnit]) -> list[OrgUnit]:
     for campaign_id, place, n in places:
         counted.setdefault(campaign_id, []).append((place, n))
     for unit in units:
-        unit.member_count = sum(n for place, n in counted.get(unit.campaign_id, ()) if place.startswith(unit.path))
+        unit.member_count = sum(  # type: ignore[attr-defined]  # an annotation of the page, like a queryset's
+            n for place, n in counted.get(unit.campaign_id, ()) if place.startswith(unit.path)
+        )
     return units
 
 
