@@ -36,6 +36,10 @@ from talks.services import FIELDS, analysis_stage
 TOKEN = re.compile(r"^member:(\d{1,18})$")
 NUMBER_TOKEN = re.compile(r"^number:(.{1,40})$")
 PERSON_HELP = _("Type part of a name and choose from the list; without the list, type the full name.")
+OTHER_HELP_FOR_MEMBER = _(
+    "The list holds the people of your unit, your teams and the units in your charge; "
+    "for anyone else, type his or her number exactly."
+)
 
 
 def _blank(choices: list[tuple[str, Any]], label: Any = None) -> list[tuple[str, Any]]:
@@ -176,6 +180,8 @@ class CardForm(Form):
             # with the card's form (the HTML form attribute).
             self.fields["member"].widget.attrs.update({"form": "card-form", "autofocus": True})
         self._autocomplete("other_member", selectors.OTHER)
+        if not selectors.logs_for_others(user, campaign):
+            self.fields["other_member"].help_text = OTHER_HELP_FOR_MEMBER
         stage = analysis_stage(campaign)
         if stage is not None:
             self.fields["talked_on"].widget.attrs.update(

@@ -120,6 +120,12 @@ def test_the_card_form_still_takes_the_circle_by_name_and_token(cards: Cards, lo
     assert Talk.objects.get().other_member == cards.colleague
 
 
+def test_the_form_tells_a_member_how_to_name_someone_else(cards: Cards, login) -> None:
+    page = login(cards.users["member"]).get(NEW).content.decode()
+    assert "type his or her number exactly" in page
+    assert "type his or her number exactly" not in login(cards.users["secretary"]).get(NEW).content.decode()
+
+
 def test_a_secretary_still_names_anyone(cards: Cards, login) -> None:
     client = login(cards.users["secretary"])
     data = card_post(cards, member_token=f"member:{cards.member.pk}", other_member_token=f"member:{cards.outsider.pk}")
