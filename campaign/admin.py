@@ -94,13 +94,15 @@ class ScopedAdmin(SimpleHistoryAdmin):
         except (ValueError, ValidationError):
             return False
 
+    def _history_refused(self, request: HttpRequest, object_id: str) -> bool:
+        outside = not scope_for(request.user).is_admin and not self._in_reach(request, object_id)
+        return outside or self._ever_about_user(request, object_id)
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
         # simple_history falls back to the history of any object at all (to show a
         # deleted object's): outside the user's scope that is "not found", as in
         # change_view; deleted objects' history stays with the administrator.
-        if (not scope_for(request.user).is_admin and not self._in_reach(request, object_id)) or self._ever_about_user(
-            request, object_id
-        ):
+        if self._history_refused(request, object_id):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         return super().history_view(request, object_id, extra_context)
 
@@ -109,9 +111,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
     ) -> HttpResponse:
         # simple_history looks the version up unscoped, and a POST reverts the object
         # with no check beyond the view permission.
-        if (not scope_for(request.user).is_admin and not self._in_reach(request, object_id)) or self._ever_about_user(
-            request, object_id
-        ):
+        if self._history_refused(request, object_id):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if request.method == "POST" and not self.has_change_permission(request):
             raise PermissionDenied
