@@ -31,6 +31,7 @@ from campaign.models import (
 )
 from campaign.scoping import get_object_for_user, scope_for
 from opinions.models import FeedbackItem, FeedbackList, Opinion
+from opinions.selectors import with_submitter_shown
 
 Status = FeedbackList.Status
 SHOWN_TO_TARGET = (Status.RELEASED, Status.SIGNED)
@@ -214,7 +215,9 @@ def items_for_office(user: Any, feedback_list: FeedbackList) -> list[FeedbackIte
     """The items of a list in order, each with the raw opinions behind it that the
     user may see (never those about the user himself, except for the office) and the
     number of all of them."""
-    visible = scope_for(user).filter(Opinion.objects.all()).select_related("event", "recording_unit")
+    visible = with_submitter_shown(user, scope_for(user).filter(Opinion.objects.all())).select_related(
+        "event", "recording_unit"
+    )
     return list(
         feedback_list.items.annotate(opinion_total=Count("opinions"))
         .prefetch_related(Prefetch("opinions", queryset=visible.order_by("received_on", "pk"), to_attr="visible"))
@@ -238,12 +241,8 @@ def opinions_to_consolidate(
     opinions = Opinion.objects.filter(about, campaign=feedback_list.campaign_id, merged_into__isnull=True).exclude(
         pk__in=taken.values("opinion_id")
     )
-    return (
-        scope_for(user)
-        .filter(opinions)
-        .select_related("event", "recording_unit")
-        .order_by("aspect", "received_on", "pk")
-    )
+    visible = scope_for(user).filter(opinions).select_related("event", "recording_unit")
+    return with_submitter_shown(user, visible.order_by("aspect", "received_on", "pk"))
 
 
 # --- Targets awaiting feedback ------------------------------------------------------
