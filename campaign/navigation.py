@@ -174,7 +174,12 @@ GROUPS: tuple[Group, ...] = (
         pages=("reviews:document_detail", "reviews:document_diff"),
     ),
     # The stages to come: their entries go here when they land.
-    _group("meetings", pgettext_lazy("menu group", "Meetings")),
+    _group(
+        "meetings",
+        pgettext_lazy("menu group", "Meetings"),
+        Entry("meetings:meeting_list", _("Meetings"), can("meetings.view"), pages=("meetings:meeting_detail",)),
+        Entry("meetings:readiness", _("Readiness of meetings"), can("meetings.readiness")),
+    ),
     _group("lookback", pgettext_lazy("menu group", "Look-back")),
     _group("rectification", pgettext_lazy("menu group", "Rectification")),
     _group(
