@@ -52,7 +52,9 @@ class TeamMeetingFactory(MeetingFactory):
     unit = factory.SelfAttribute("team.unit")
 
 
-def signed_list(*, member: Member | None = None, team: LeadershipTeam | None = None, status: str = "signed") -> FeedbackList:
+def signed_list(
+    *, member: Member | None = None, team: LeadershipTeam | None = None, status: str = "signed"
+) -> FeedbackList:
     """An opinion about the target and its feedback list in ``status`` (built directly)."""
     target = member or team
     assert target is not None
@@ -126,7 +128,12 @@ def bulk_ready(campaign: Campaign, members: Sequence[Member], teams: Sequence[Le
     bulk_talks(
         campaign,
         [
-            {"member": m, "other_member": None, "outsider_name": f"群众{next(_serial)}", "outsider_relation": "resident"}
+            {
+                "member": m,
+                "other_member": None,
+                "outsider_name": f"群众{next(_serial)}",
+                "outsider_relation": "resident",
+            }
             for m in members
         ],
     )

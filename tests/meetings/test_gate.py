@@ -116,7 +116,10 @@ def test_the_verdict_per_attendee_and_condition_equals_a_plain_computation(world
     branch = f.OrgUnitFactory(campaign=world.campaign, kind="branch", parent=world.unit)
     members = [
         f.MemberFactory(
-            campaign=world.campaign, unit=world.unit, branch=branch, rank=rng.choice([Rank.ORDINARY, Rank.SECTION_CADRE])
+            campaign=world.campaign,
+            unit=world.unit,
+            branch=branch,
+            rank=rng.choice([Rank.ORDINARY, Rank.SECTION_CADRE]),
         )
         for _ in range(7)
     ]
@@ -190,7 +193,10 @@ def test_the_document_turns_to_met_when_its_reviewer_approves_it_through_the_rev
     doc = reviews.document_get_or_create(member=zhang)
     reviews.document_save(document=doc, user=zhang.user, sections=sections_of(3000), comparisons=ALL_CONFIRMED)
     reviews.document_submit(document=doc, user=zhang.user)
-    assert _cell(meeting, zhang, Condition.DOCUMENT).missing[0].text == "The self-analysis of 张三INSIDE awaits its review."
+    assert (
+        _cell(meeting, zhang, Condition.DOCUMENT).missing[0].text
+        == "The self-analysis of 张三INSIDE awaits its review."
+    )
     reviews.document_decide(
         document=doc,
         user=leader.user,
