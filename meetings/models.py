@@ -114,9 +114,9 @@ class Meeting(models.Model):
 
     @property
     def subject_name(self) -> str:
-        if self.team_id:
+        if self.team_id and self.team is not None:
             return self.team.name
-        return self.branch.name if self.branch_id else ""
+        return self.branch.name if self.branch_id and self.branch is not None else ""
 
     @property
     def is_open(self) -> bool:

@@ -18,8 +18,10 @@ from django.db import transaction
 from campaign.events import records_changed
 from meetings import tasks
 
-# The sources whose records the gate reads; the meetings' own changes are left out.
-GATE_SOURCES = frozenset({"opinions", "feedback", "talks", "documents"})
+# The sources whose changes can move a gate: feedback lists, talk cards (and the team
+# seats and charges the talks announce for the organisation), documents. A new opinion
+# alone moves none (a list is needed), nor do the meetings' own changes.
+GATE_SOURCES = frozenset({"feedback", "talks", "documents"})
 
 
 def records_changed_received(

@@ -106,6 +106,10 @@ def follow_up_candidates(meeting: Meeting, attendees: Sequence[Member]) -> list[
     return sorted(found.values(), key=lambda c: (c.member.name, c.member.pk))
 
 
+def _aspect_label(value: str) -> str:
+    return str(feedback_selectors.ASPECTS(value).label) if value in feedback_selectors.ASPECTS.values else value
+
+
 # --- One meeting's page -------------------------------------------------------------------
 
 
@@ -158,6 +162,10 @@ def meeting_page(user: Any, meeting: Meeting) -> MeetingPage:
     criticisms = list(
         Criticism.objects.filter(meeting=meeting).select_related("from_member", "to_member", "problem").order_by("pk")
     )
+    for criticism in criticisms:
+        criticism.aspect_label = _aspect_label(criticism.aspect)  # type: ignore[attr-defined]
+    for record in selfs.values():
+        record.aspect_labels = [_aspect_label(a) for a in record.aspects]  # type: ignore[attr-defined]
     notes: dict[int, list[FollowUpNote]] = {}
     for note in FollowUpNote.objects.filter(meeting=meeting).order_by("noted_at", "pk"):
         notes.setdefault(note.member_id, []).append(note)

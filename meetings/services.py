@@ -287,14 +287,14 @@ def meetings_follow_gate(*, campaign_id: int) -> int:
     """Bring every open meeting of a campaign in step with its gate (after another
     stage announced a change); returns how many moved. A fixed number of queries for
     the gate, one save per meeting that moves."""
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
-        return 0
     meetings = list(
         Meeting.objects.select_for_update(of=("self",))
-        .filter(campaign=campaign, state__in=[State.PLANNED, State.READY])
-        .select_related("team", "branch", "unit")
+        .filter(campaign_id=campaign_id, state__in=[State.PLANNED, State.READY])
+        .select_related("campaign", "team", "branch", "unit")
     )
+    if not meetings:
+        return 0
+    campaign = meetings[0].campaign
     verdicts = gates.evaluate(campaign, meetings, links=False)
     moved = 0
     for meeting in meetings:

@@ -163,3 +163,35 @@ def test_the_pages_speak_chinese(world, login, meeting, people, settings):
     assert "尚未征求对李四INSIDE的意见。" in text
     text = client.get(reverse("meetings:readiness"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "会议准备情况" in text
+
+
+def test_what_was_said_is_recorded_through_the_pages_and_shown(world, login, meeting, people):
+    zhang, li = people
+    settle(people)
+    talk(zhang, li)
+    client = login(world.users["secretary"])
+    data = {"held_on": "2026-03-21", f"attendance_{zhang.pk}": "present", f"attendance_{li.pk}": "present"}
+    assert client.post(reverse("meetings:meeting_hold", args=[meeting.pk]), data).status_code == 302
+    response = client.post(
+        reverse("meetings:self_criticism", args=[meeting.pk]),
+        {"member": zhang.pk, "summary": "理论学习不深入", "aspects": ["ideals", "work"]},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("meetings:criticism_new", args=[meeting.pk]),
+        {"from_member": zhang.pk, "to_member": li.pk, "aspect": "work", "content": "下基层调研不够"},
+    )
+    assert response.status_code == 302
+    text = client.get(reverse("meetings:meeting_detail", args=[meeting.pk])).content.decode()
+    assert "理论学习不深入" in text
+    assert "Ideals and beliefs、Work style" in text
+    assert "下基层调研不够" in text
+    assert "Mark to rectify" in text
+    # The supervisor adds a follow-up note; he records nothing said at the meeting.
+    supervisor = login(world.users["supervisor"])
+    response = supervisor.post(
+        reverse("meetings:follow_up_note", args=[meeting.pk]), {"member": li.pk, "observation": "已制定整改措施"}
+    )
+    assert response.status_code == 302
+    assert supervisor.get(reverse("meetings:criticism_new", args=[meeting.pk])).status_code == 403
+    assert "已制定整改措施" in supervisor.get(reverse("meetings:meeting_detail", args=[meeting.pk])).content.decode()

@@ -327,3 +327,14 @@ def test_the_appraisal_can_add_follow_up_candidates(world, held, people):
     finally:
         selectors.FOLLOW_UP_SOURCES.remove(low_appraisal)
     assert [(c.member, c.reasons) for c in page.follow_up] == [(zhang, ["评议结果为基本合格"])]
+
+
+def test_the_municipal_team_supervises_the_standing_committee_and_the_units_team_the_rest(world, meeting):
+    from campaign.models import SupervisoryLevel, TeamKind
+    from tests.meetings.factories import TeamMeetingFactory
+
+    municipal = f.SupervisoryTeamFactory(campaign=world.campaign, name="市督导组", level=SupervisoryLevel.MUNICIPAL)
+    city = f.SupervisorFactory(team=municipal, name="市督导员")
+    standing = f.LeadershipTeamFactory(campaign=world.campaign, unit=world.county, kind=TeamKind.STANDING_COMMITTEE)
+    assert services.expected_supervisors(TeamMeetingFactory(team=standing)) == [city]
+    assert [s.name for s in services.expected_supervisors(meeting)] == ["督导组长"]
