@@ -282,6 +282,15 @@ def _follow(meeting: Meeting, user: Any = None, verdict: gates.Gate | None = Non
     _announce(meeting)
 
 
+def campaigns_with_open_meetings() -> list[int]:
+    return list(
+        Meeting.objects.filter(state__in=[State.PLANNED, State.READY])
+        .order_by("campaign_id")
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+
+
 @transaction.atomic
 def meetings_follow_gate(*, campaign_id: int) -> int:
     """Bring every open meeting of a campaign in step with its gate (after another

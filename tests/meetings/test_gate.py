@@ -244,3 +244,16 @@ def test_the_gate_costs_the_same_queries_for_one_meeting_or_many(world, django_a
     assert all(v.ready for v in verdicts.values())
     with django_assert_max_num_queries(12):
         gates.evaluate(world.campaign, meetings[:1])
+
+
+def test_the_hourly_safety_net_puts_every_campaign_in_step(world, meeting, people):
+    from meetings import tasks
+
+    zhang, li = people
+    settle(people)
+    talk(zhang, li)  # built directly: nothing announced, the stored state lags
+    assert meeting.state == MeetingState.PLANNED
+    assert tasks.follow_all_gates() == 1
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.READY
+    assert tasks.follow_all_gates() == 0
