@@ -53,7 +53,7 @@ SPECIMENS = {"meetings.meeting": _meetings, "meetings.criticism": _criticisms}
 
 
 def rows() -> dict[str, Row]:
-    from tests.matrix import ADMIN, LOGGED_IN, OFFICE, SECRETARY, SUPERVISOR, Expect, Row
+    from tests.matrix import _ADMIN_ONLY, ADMIN, DENIED, LOGGED_IN, OFFICE, SECRETARY, STAFF, SUPERVISOR, Expect, Row
 
     meeting = {"model": "meetings.meeting"}
     page = {"model": "meetings.meeting", "target": lambda obj: {}, "scoped": False}
@@ -76,4 +76,10 @@ def rows() -> dict[str, Row]:
         "meetings:criticism_rectify": Row(model="meetings.criticism", allowed=managers, method="post", ok=Expect(302)),
         "meetings:readiness": Row(allowed=readers, shows="机关支部INSIDE", **page),
         "meetings:readiness_export": Row(allowed=readers, xlsx=True, shows="机关支部INSIDE", **page),
+        # The admin shows meetings; nobody adds or deletes one there (the services keep
+        # the gate, the transitions and the announcements).
+        "admin:meetings_meeting_add": Row(allowed=STAFF, ok=DENIED, **_ADMIN_ONLY),
+        "admin:meetings_meeting_delete": Row(
+            allowed=STAFF, target=lambda obj: {"object_id": obj.pk}, ok=DENIED, outside=DENIED, **meeting, **_ADMIN_ONLY
+        ),
     }
