@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Imports and exports whose worker died are sent again (or failed) well within a
     # minute, not when the broker's visibility timeout (an hour) hands their message on.
     "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
+    # Meetings whose state missed a change of the gate (a lost message) are put in step.
+    "meetings-follow-gates": {"task": "meetings.follow_all_gates", "schedule": crontab(minute=17)},
 }
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
