@@ -174,7 +174,20 @@ GROUPS: tuple[Group, ...] = (
         pages=("reviews:document_detail", "reviews:document_diff"),
     ),
     # The stages to come: their entries go here when they land.
-    _group("meetings", pgettext_lazy("menu group", "Meetings")),
+    _group(
+        "meetings",
+        pgettext_lazy("menu group", "Meetings"),
+        Entry("appraisal:vote", _("Appraisal ballot"), can("appraisal.vote")),
+        Entry(
+            "appraisal:window_list",
+            _("Democratic appraisal"),
+            can("appraisal.view"),
+            pages=("appraisal:window_detail", "appraisal:paper_entry"),
+        ),
+        Entry("appraisal:results", _("Appraisal results"), can("appraisal.view")),
+        Entry("appraisal:flagged", _("Flagged in the appraisal"), can("appraisal.view")),
+        Entry("appraisal:settings", _("Appraisal settings"), can("appraisal.settings")),
+    ),
     _group("lookback", pgettext_lazy("menu group", "Look-back")),
     _group("rectification", pgettext_lazy("menu group", "Rectification")),
     _group(
