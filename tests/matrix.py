@@ -598,3 +598,9 @@ from tests.talks import progress_matrix as talks_progress_matrix  # noqa: E402
 
 MATRIX.update(talks_progress_matrix.rows())
 SPECIMENS.update(talks_progress_matrix.SPECIMENS)
+
+# The democratic appraisal (meetings/appraisal/views.py, public_views.py).
+from tests.meetings import appraisal_matrix  # noqa: E402
+
+MATRIX.update(appraisal_matrix.rows())
+SPECIMENS.update(appraisal_matrix.SPECIMENS)

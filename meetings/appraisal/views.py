@@ -94,13 +94,13 @@ def window_open(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "appraisal.manage")
     branch = get_object_for_user(request.user, OrgUnit.objects.filter(kind=OrgUnitKind.BRANCH), pk=pk)
     try:
-        window = services.window_open(user=request.user, campaign=branch.campaign, branch=branch)
+        services.window_open(user=request.user, campaign=branch.campaign, branch=branch)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return redirect("appraisal:window_list")
-    messages.success(request, _("Voting is open in %(branch)s.") % {"branch": branch})
-    return redirect("appraisal:window_detail", pk=window.pk)
+    else:
+        messages.success(request, _("Voting is open in %(branch)s.") % {"branch": branch})
+    return redirect("appraisal:window_list")
 
 
 @login_required
