@@ -55,7 +55,7 @@ def vote(request: HttpRequest) -> HttpResponse:
         return render(request, "meetings/appraisal/vote.html", context)
     others = selectors.branch_members(window.campaign_id, window.branch_id).exclude(pk=member.pk)
     teams = selectors.branch_teams(window.campaign_id, window.branch)
-    form = BallotForm(request.POST or None, members=others, teams=teams)
+    form = BallotForm(request.POST if request.method == "POST" else None, members=others, teams=teams)
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         try:
@@ -164,7 +164,12 @@ def paper_entry(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = PaperSheet.objects.filter(window=window).select_related("entered_by", "confirmed_by").first()
     members = selectors.branch_members(window.campaign_id, window.branch_id)
     teams = selectors.branch_teams(window.campaign_id, window.branch)
-    form = PaperSheetForm(request.POST or None, initial=_sheet_initial(sheet), members=members, teams=teams)
+    form = PaperSheetForm(
+        request.POST if request.method == "POST" else None,
+        initial=_sheet_initial(sheet),
+        members=members,
+        teams=teams,
+    )
     context: dict[str, Any] = {
         "window": window,
         "sheet": sheet,
@@ -248,7 +253,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
     require(request, "appraisal.settings")
     campaign = _campaign(request)
     current = selectors.settings_for(campaign)
-    form = SettingsForm(request.POST or None, initial=forms_initial(current))
+    form = SettingsForm(request.POST if request.method == "POST" else None, initial=forms_initial(current))
     if request.method == "POST" and form.is_valid():
         try:
             services.settings_update(user=request.user, campaign=campaign, data=form.cleaned_data)
