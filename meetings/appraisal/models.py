@@ -27,6 +27,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
@@ -121,7 +122,7 @@ class AppraisalSettings(models.Model):
 
 class WindowState(models.TextChoices):
     OPEN = "open", _("Open for voting")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("voting", "Closed")
 
 
 class AppraisalWindow(models.Model):
