@@ -29,9 +29,9 @@ from meetings.appraisal.models import (
 from tests import factories as f
 from tests.conftest import World
 from tests.meetings.appraisal_factories import (
+    branch_with_voters,
     bulk_ballots,
     bulk_paper,
-    branch_with_voters,
     random_ratings,
 )
 
