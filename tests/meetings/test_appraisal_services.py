@@ -5,12 +5,13 @@ nothing written."""
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaign.models import LeadershipTeam, OrgUnitKind
 from meetings.appraisal import selectors, services
@@ -405,3 +406,34 @@ def test_the_counts_for_the_ledger(s: Setup) -> None:
     assert selectors.appraisal_counts(s.world.campaign, within=s.world.other_unit) == selectors.AppraisalCounts(
         0, 0, 0, 0
     )
+
+
+def test_every_refusal_is_translated(s: Setup) -> None:
+    """The bad inputs of the issue, in Chinese: each message is the catalogue's."""
+    cast(s, 0)
+    sheet = services.sheet_save(user=s.secretary, window=s.window, present=1, member_counts={}, team_counts={})
+    refusals = [
+        (cast, {"s": s, "i": 0}),  # twice
+        (
+            services.ballot_cast,  # from outside the branch
+            {"user": s.world.users["member"], "window": s.window, "member_ratings": {}, "team_ratings": {}},
+        ),
+        (
+            services.sheet_save,  # over the members present
+            {
+                "user": s.secretary,
+                "window": s.window,
+                "present": 1,
+                "member_counts": _counts(s, m1=(1, 1, 0, 0)),
+                "team_counts": {},
+            },
+        ),
+        (services.sheet_confirm, {"user": s.secretary, "sheet": sheet}),  # the same teller
+    ]
+    with translation.override("zh-hans"):
+        messages = [refused(call, **kwargs) for call, kwargs in refusals]
+        close(s)
+        messages.append(refused(cast, s=s, i=1))  # outside the window
+    for message in messages:
+        assert re.search(r"[\u4e00-\u9fff]", message), message
+        assert not re.search(r"[A-Za-z]{4,}", message.replace("INSIDE", "")), message
