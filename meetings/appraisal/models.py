@@ -4,9 +4,10 @@ A branch's members rate each other (excellent / qualified / basically qualified 
 unqualified) and the leadership team of their unit (satisfied / basically satisfied /
 dissatisfied); the public rates any team of the campaign. Two ways in:
 
-- online, in the branch's voting window (``AppraisalWindow``). A ballot (``Ballot`` and
-  its marks) names no voter. Who has voted is recorded apart (``VoterRecord``), so that
-  no one votes twice; nothing joins the two. Every ballot row has a random key (uuid4,
+- online, in the branch's voting window (``AppraisalWindow``). A ballot (``Ballot``, and
+  its marks, which are not even linked to it) names no voter. Who has voted is recorded
+  apart (``VoterRecord``), so that no one votes twice; nothing joins the two. Every
+  ballot row has a random key (uuid4,
   never a sequence), no time finer than its day, no history, no outbox row, no log
   line. When the window closes its ballots are written again in shuffled order with
   fresh keys, so that not even the database's own placement of rows (PostgreSQL's ctid
@@ -190,7 +191,8 @@ class VoterRecord(models.Model):
 
 
 class Ballot(models.Model):
-    """One online ballot: a random key, its window, its day. No voter, no time."""
+    """That one online ballot was cast in a window on a day: a random key, the window,
+    the day. No voter, no time, and no link from its marks (see ``MemberMark``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     window = models.ForeignKey(AppraisalWindow, on_delete=models.CASCADE, related_name="+")
@@ -205,19 +207,19 @@ class Ballot(models.Model):
 
 
 class MemberMark(models.Model):
-    """One ballot's rating of one member (a member left blank is not marked)."""
+    """One rating of one member on some ballot of the window (a member left blank is not
+    marked). Deliberately not linked to its ballot: the marks of one ballot, kept
+    together, would say whom it left out — and a voter never rates himself or herself,
+    so the one member missing from a ballot's marks would name its voter."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="member_marks")
+    window = models.ForeignKey(AppraisalWindow, on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     rating = models.CharField(_("rating"), max_length=20, choices=MemberRating.choices)
 
     class Meta:
         verbose_name = _("rating of a member")
         verbose_name_plural = _("ratings of members")
-        constraints = [
-            models.UniqueConstraint(fields=["ballot", "member"], name="appraisal_member_marked_once"),
-        ]
         indexes = [models.Index(fields=["member", "rating"], name="appraisal_mark_member")]
 
     def __str__(self) -> str:
@@ -225,12 +227,13 @@ class MemberMark(models.Model):
 
 
 class TeamMark(models.Model):
-    """One rating of a leadership team's satisfaction: on a member's ballot, or from the
-    public (no ballot; the campaign and the day only)."""
+    """One rating of a leadership team's satisfaction: on some member's ballot of the
+    window (not linked to the ballot either), or from the public (no window; the
+    campaign and the day only)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, null=True, blank=True, related_name="team_marks")
+    window = models.ForeignKey(AppraisalWindow, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     team = models.ForeignKey(LeadershipTeam, on_delete=models.CASCADE, related_name="+")
     rating = models.CharField(_("rating"), max_length=20, choices=TeamRating.choices)
     cast_on = models.DateField(_("cast on"))
@@ -238,11 +241,6 @@ class TeamMark(models.Model):
     class Meta:
         verbose_name = _("rating of a team")
         verbose_name_plural = _("ratings of teams")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ballot", "team"], condition=Q(ballot__isnull=False), name="appraisal_team_marked_once"
-            ),
-        ]
         indexes = [models.Index(fields=["team", "rating"], name="appraisal_mark_team")]
 
     def __str__(self) -> str:
@@ -250,7 +248,7 @@ class TeamMark(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.ballot_id is None
+        return self.window_id is None
 
 
 class SheetState(models.TextChoices):

@@ -254,7 +254,7 @@ def _closed(prefix: str) -> Q:
 def member_tallies(member_ids: Iterable[int] | None = None, *, campaign: Campaign) -> dict[int, MemberTally]:
     """Each member's tally (online ballots and confirmed paper counts of closed windows),
     in two queries. ``member_ids`` None: every member of the campaign rated."""
-    marks = MemberMark.objects.filter(_closed("ballot__window__"), ballot__window__campaign=campaign)
+    marks = MemberMark.objects.filter(_closed("window__"), window__campaign=campaign)
     paper = PaperMemberCount.objects.filter(
         _closed("sheet__window__"), sheet__window__campaign=campaign, sheet__state=SheetState.CONFIRMED
     )
@@ -289,8 +289,8 @@ def team_tallies(
     of closed windows) and from the public (once the public rating has closed): three
     queries."""
     settings = settings or settings_for(campaign)
-    online = TeamMark.objects.filter(campaign=campaign, ballot__isnull=False, ballot__window__state=WindowState.CLOSED)
-    public = TeamMark.objects.filter(campaign=campaign, ballot__isnull=True)
+    online = TeamMark.objects.filter(campaign=campaign, window__isnull=False, window__state=WindowState.CLOSED)
+    public = TeamMark.objects.filter(campaign=campaign, window__isnull=True)
     paper = PaperTeamCount.objects.filter(
         _closed("sheet__window__"), sheet__window__campaign=campaign, sheet__state=SheetState.CONFIRMED
     )

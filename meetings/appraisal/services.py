@@ -4,7 +4,8 @@ citizen's rating of a team. Each inside ``transaction.atomic``; bad input raises
 ``ValidationError`` with a translated message and nothing is written.
 
 What a ballot may carry is the point of the models' docstring: casting writes a voting
-record (who) and a ballot (what) that nothing joins, each keyed by uuid4, the ballot
+record (who), and a ballot and its marks (what, the marks not even linked to the ballot)
+that nothing joins to the record, each keyed by uuid4, the ballot
 dated by its day only, and nothing else at all — no history, no outbox row, no log
 line, no message naming the ballot. Closing a window writes its ballots again in
 shuffled order under fresh keys.
@@ -13,7 +14,6 @@ shuffled order under fresh keys.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -146,26 +146,22 @@ def window_close(*, user: Any, window: AppraisalWindow) -> AppraisalWindow:
 
 def _reshuffle(window: AppraisalWindow) -> None:
     shuffle = random.SystemRandom().shuffle
-    ballots = list(Ballot.objects.filter(window=window).values_list("pk", "cast_on"))
-    member_marks = list(
-        MemberMark.objects.filter(ballot__window=window).values_list("ballot_id", "member_id", "rating")
-    )
-    team_marks = list(
-        TeamMark.objects.filter(ballot__window=window).values_list("ballot_id", "team_id", "rating", "cast_on")
-    )
-    fresh = {old: uuid.uuid4() for old, _day in ballots}
-    shuffle(ballots)
-    shuffle(member_marks)
-    shuffle(team_marks)
+    days = list(Ballot.objects.filter(window=window).values_list("cast_on", flat=True))
+    member_marks = list(MemberMark.objects.filter(window=window).values_list("member_id", "rating"))
+    team_marks = list(TeamMark.objects.filter(window=window).values_list("team_id", "rating", "cast_on"))
+    for rows in (days, member_marks, team_marks):
+        shuffle(rows)
     Ballot.objects.filter(window=window).delete()
-    Ballot.objects.bulk_create([Ballot(id=fresh[old], window=window, cast_on=day) for old, day in ballots])
+    MemberMark.objects.filter(window=window).delete()
+    TeamMark.objects.filter(window=window).delete()
+    Ballot.objects.bulk_create([Ballot(window=window, cast_on=day) for day in days], batch_size=1000)
     MemberMark.objects.bulk_create(
-        [MemberMark(ballot_id=fresh[b], member_id=m, rating=r) for b, m, r in member_marks], batch_size=1000
+        [MemberMark(window=window, member_id=m, rating=r) for m, r in member_marks], batch_size=1000
     )
     TeamMark.objects.bulk_create(
         [
-            TeamMark(campaign_id=window.campaign_id, ballot_id=fresh[b], team_id=t, rating=r, cast_on=day)
-            for b, t, r, day in team_marks
+            TeamMark(campaign_id=window.campaign_id, window=window, team_id=t, rating=r, cast_on=day)
+            for t, r, day in team_marks
         ],
         batch_size=1000,
     )
@@ -225,13 +221,13 @@ def ballot_cast(
         except IntegrityError:
             raise ValidationError(_("You have already voted in this window; each member votes once.")) from None
         day = today()
-        ballot = Ballot.objects.create(window=locked, cast_on=day)
-        marks = [MemberMark(ballot=ballot, member_id=pk, rating=r) for pk, r in member_ratings.items()]
+        Ballot.objects.create(window=locked, cast_on=day)
+        marks = [MemberMark(window=locked, member_id=pk, rating=r) for pk, r in member_ratings.items()]
         random.SystemRandom().shuffle(marks)
         MemberMark.objects.bulk_create(marks)
         TeamMark.objects.bulk_create(
             [
-                TeamMark(campaign_id=locked.campaign_id, ballot=ballot, team_id=pk, rating=r, cast_on=day)
+                TeamMark(campaign_id=locked.campaign_id, window=locked, team_id=pk, rating=r, cast_on=day)
                 for pk, r in team_ratings.items()
             ]
         )
@@ -342,4 +338,4 @@ def public_rating_submit(*, campaign: Campaign, team: LeadershipTeam | None, rat
         raise ValidationError({"team": _("Choose a leadership team from the list.")})
     if rating not in TeamRating.values:
         raise ValidationError({"rating": _("Choose how satisfied you are.")})
-    TeamMark.objects.create(campaign=campaign, ballot=None, team=team, rating=rating, cast_on=today())
+    TeamMark.objects.create(campaign=campaign, window=None, team=team, rating=rating, cast_on=today())

@@ -87,11 +87,10 @@ def bulk_ballots(
     records, rows, member_marks, team_marks = [], [], [], []
     for voter, members, teams in ballots:
         records.append(VoterRecord(window=window, member=voter))
-        ballot = Ballot(window=window, cast_on=day)
-        rows.append(ballot)
-        member_marks += [MemberMark(ballot=ballot, member_id=pk, rating=r) for pk, r in members.items()]
+        rows.append(Ballot(window=window, cast_on=day))
+        member_marks += [MemberMark(window=window, member_id=pk, rating=r) for pk, r in members.items()]
         team_marks += [
-            TeamMark(campaign_id=window.campaign_id, ballot=ballot, team_id=pk, rating=r, cast_on=day)
+            TeamMark(campaign_id=window.campaign_id, window=window, team_id=pk, rating=r, cast_on=day)
             for pk, r in teams.items()
         ]
     VoterRecord.objects.bulk_create(records, batch_size=500)

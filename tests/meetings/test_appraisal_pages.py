@@ -226,7 +226,7 @@ def test_the_public_rates_a_team_without_a_session(world: World, public_open, lo
     answer = client.post(url, _rating(public_open))
     assert 'id="thanks"' in answer.content.decode()
     mark = TeamMark.objects.get()
-    assert (mark.team, mark.rating, mark.ballot_id, mark.cast_on) == (
+    assert (mark.team, mark.rating, mark.window_id, mark.cast_on) == (
         public_open,
         "satisfied",
         None,
