@@ -225,13 +225,15 @@ def results(request: HttpRequest) -> HttpResponse:
     form, search = _search(request)
     page = paginate(request, selectors.rated_members_in_reach(request.user, campaign, search=search))
     page.object_list = selectors.member_rows(page.object_list, campaign=campaign, rules=rules)
-    team_page = paginate(request, selectors.teams_in_reach(request.user, campaign))
     context = {
         "campaign": campaign,
         "form": form,
         "page": page,
         "rules": rules,
-        "team_rows": selectors.team_rows(team_page.object_list, campaign=campaign, settings=settings, rules=rules),
+        # Every team in reach (a county has about a hundred), in three queries.
+        "team_rows": selectors.team_rows(
+            selectors.teams_in_reach(request.user, campaign), campaign=campaign, settings=settings, rules=rules
+        ),
         "public_over": selectors.public_rating_is_over(settings),
     }
     return render(request, "meetings/appraisal/results.html", context)

@@ -7,6 +7,7 @@ outbox row, no log line."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Iterator
@@ -15,13 +16,16 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import connection, models
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from campaign.models import LeadershipTeam, Member, OrgUnitKind
-from meetings.appraisal import services
-from meetings.appraisal.models import Ballot, MemberMark, TeamMark, VoterRecord
+from meetings.appraisal import public, services
+from meetings.appraisal.models import AppraisalSettings, Ballot, MemberMark, TeamMark, VoterRecord
 from tests import factories as f
 from tests.conftest import World
 
@@ -167,3 +171,29 @@ def test_a_closed_window_keeps_no_trace_of_the_order_ballots_came_in(branch, wor
     assert MemberMark.objects.filter(member=voter, rating="qualified").count() == 4
     assert TeamMark.objects.filter(team=team, rating="basic", window=window).count() == 4
     assert VoterRecord.objects.filter(window=window).count() == 4
+
+
+def test_a_public_rating_keeps_nothing_of_the_citizen(world: World, caplog) -> None:
+    cache.clear()
+    today = timezone.localdate()
+    AppraisalSettings.objects.create(
+        campaign=world.campaign, public_opens_on=today, public_closes_on=today + datetime.timedelta(days=1)
+    )
+    team = LeadershipTeam.objects.get(campaign=world.campaign, unit=world.unit)
+    canaries = ("198.51.100.99", "CanaryAgent-rating-7")
+    before = snapshot()
+    caplog.set_level(logging.DEBUG)
+    answer = Client().post(
+        reverse("appraisal_public:rate", args=[world.campaign.slug]),
+        {"team": str(team.pk), "rating": "dissatisfied", "website": "", "once": public.form_once_new()},
+        REMOTE_ADDR=canaries[0],
+        HTTP_USER_AGENT=canaries[1],
+    )
+    assert 'id="thanks"' in answer.content.decode()
+    rows = list(changed(before, snapshot()))
+    assert [table for table, _row in rows] == [TeamMark._meta.db_table]
+    assert set(rows[0][1]) == {"id", "campaign_id", "window_id", "team_id", "rating", "cast_on"}
+    assert rows[0][1]["window_id"] == "None" and rows[0][1]["cast_on"] == str(today)
+    logged = [r.getMessage() for r in caplog.records if r.name != "django.db.backends"]
+    assert not [c for c in canaries for line in logged if c in line] and not logged
+    cache.clear()
