@@ -184,7 +184,7 @@ GROUPS: tuple[Group, ...] = (
             can("appraisal.view"),
             pages=("appraisal:window_detail", "appraisal:paper_entry"),
         ),
-        Entry("appraisal:results", _("Appraisal results"), can("appraisal.view")),
+        Entry("appraisal:results", _("Appraisal results"), can("appraisal.view"), pages=("appraisal:results_export",)),
         Entry("appraisal:flagged", _("Flagged in the appraisal"), can("appraisal.view")),
         Entry("appraisal:settings", _("Appraisal settings"), can("appraisal.settings")),
     ),

@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("windows/<int:pk>/paper/", views.paper_entry, name="paper_entry"),
     path("windows/<int:pk>/paper/confirm/", views.paper_confirm, name="paper_confirm"),
     path("results/", views.results, name="results"),
+    path("results/export/", views.results_export, name="results_export"),
     path("flagged/", views.flagged, name="flagged"),
     path("settings/", views.settings_edit, name="settings"),
 ]

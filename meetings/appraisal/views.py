@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,8 +21,9 @@ from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core import excel
 from core.pages import PAGE_SIZE, paginate
-from meetings.appraisal import selectors, services
+from meetings.appraisal import exports, selectors, services
 from meetings.appraisal.forms import BallotForm, PaperSheetForm, SearchForm, SettingsForm, apply_errors, forms_initial
 from meetings.appraisal.models import PaperSheet
 
@@ -230,6 +232,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rules": rules,
+        "export_url": reverse("appraisal:results_export"),
         # Every team in reach (a county has about a hundred), in three queries.
         "team_rows": selectors.team_rows(
             selectors.teams_in_reach(request.user, campaign), campaign=campaign, settings=settings, rules=rules
@@ -237,6 +240,21 @@ def results(request: HttpRequest) -> HttpResponse:
         "public_over": selectors.public_rating_is_over(settings),
     }
     return render(request, "meetings/appraisal/results.html", context)
+
+
+@login_required
+@require_GET
+def results_export(request: HttpRequest) -> HttpResponse:
+    """The results list as shown (the same search), every page of it, as a workbook."""
+    require(request, "appraisal.view")
+    campaign = _campaign(request)
+    rules = selectors.Rules.of(selectors.settings_for(campaign))
+    _form, search = _search(request)
+    rows = selectors.member_rows(
+        selectors.rated_members_in_reach(request.user, campaign, search=search), campaign=campaign, rules=rules
+    )
+    title = f"{_('Appraisal results')} · {campaign.name}"
+    return excel.content_response(exports.results_workbook(title, rows), _("appraisal results"))
 
 
 @login_required
@@ -272,6 +290,7 @@ __all__ = [
     "paper_confirm",
     "paper_entry",
     "results",
+    "results_export",
     "settings_edit",
     "vote",
     "window_close",

@@ -94,6 +94,7 @@ def rows() -> dict[str, Row]:
             method="post", allowed=tellers, ok=Expect(302, "appraisal:paper_entry", with_target=True), **window
         ),
         "appraisal:results": Row(allowed=viewers, shows="城关镇领导班子INSIDE", **page),
+        "appraisal:results_export": Row(allowed=viewers, xlsx=True, shows="示范县第一批", **page),
         "appraisal:flagged": Row(allowed=viewers, shows="Flagged in the appraisal", **page),
         "appraisal:settings": Row(allowed=frozenset({OFFICE, ADMIN}), shows="min_ballots"),
         # The public rating: everyone, signed in or not; the world's campaign has none open.

@@ -5,7 +5,9 @@ limited), and their Chinese."""
 from __future__ import annotations
 
 import datetime
+import io
 
+import openpyxl
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -279,3 +281,18 @@ def test_the_pages_and_messages_speak_chinese(world: World, login) -> None:
     staff = login(world.users["secretary"])
     page = staff.get(reverse("appraisal:window_list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "机关支部INSIDE" in page and "已结束" in page
+
+
+def test_the_results_workbook_is_what_the_page_lists(crowd, world: World, login, django_assert_max_num_queries) -> None:
+    client = login(world.users["office"])
+    with django_assert_max_num_queries(22):
+        answer = client.get(reverse("appraisal:results_export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:3] == ("No.", "Member", "Branch")
+    members = [row for row in rows[2:] if isinstance(row[0], int)]
+    assert len(members) == 150 and rows[-1][0] == "Total: 150"
+    tallies = selectors.member_tallies(campaign=world.campaign)
+    name, valid = members[0][1], members[0][8]
+    member = world.member.__class__.objects.get(name=name)
+    assert valid == tallies[member.pk].valid
