@@ -50,6 +50,11 @@ def vote(request: HttpRequest) -> HttpResponse:
     assert member is not None  # appraisal.vote is the member role's
     window = selectors.window_for_member(member)
     context: dict[str, Any] = {"member": member, "window": window, "form": None}
+    if window is not None and window.is_closed:
+        # The member's own result, on the same terms as everyone's: at least k ballots.
+        rules = selectors.Rules.of(selectors.settings_for(window.campaign))
+        context["own"] = selectors.member_rows([member], campaign=window.campaign, rules=rules)[0]
+        context["rules"] = rules
     if window is None or not window.is_open:
         return render(request, "meetings/appraisal/vote.html", context)
     if selectors.has_voted(window, member):

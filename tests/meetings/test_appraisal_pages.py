@@ -296,3 +296,17 @@ def test_the_results_workbook_is_what_the_page_lists(crowd, world: World, login,
     name, valid = members[0][1], members[0][8]
     member = world.member.__class__.objects.get(name=name)
     assert valid == tallies[member.pk].valid
+
+
+def test_a_member_reads_his_own_result_after_the_close_on_k_ballots(world: World, login) -> None:
+    window = _open(world)
+    others = f.bulk_members(world.campaign, [{"unit": world.unit, "branch": world.branch} for _ in range(3)])
+    bulk_ballots(window, [(m, {world.member.pk: "excellent"}, {}) for m in others[:2]])
+    services.window_close(user=world.users["office"], window=window)
+    client = login(world.users["member"])
+    page = client.get(reverse("appraisal:vote")).content.decode()
+    assert "Too few ballots rated you" in page  # two ballots: below k
+    # A third ballot, written directly (the services take none in a closed window).
+    bulk_ballots(window, [(others[2], {world.member.pk: "qualified"}, {})])
+    page = client.get(reverse("appraisal:vote")).content.decode()
+    assert "Excellent 2 · qualified 1 · basically qualified 0 · unqualified 0." in page
