@@ -310,3 +310,15 @@ def test_a_member_reads_his_own_result_after_the_close_on_k_ballots(world: World
     bulk_ballots(window, [(others[2], {world.member.pk: "qualified"}, {})])
     page = client.get(reverse("appraisal:vote")).content.decode()
     assert "Excellent 2 · qualified 1 · basically qualified 0 · unqualified 0." in page
+
+
+def test_a_secretary_opens_voting_from_the_list_and_a_supervisor_only_watches(world: World, login) -> None:
+    url = reverse("appraisal:window_list")
+    opener = reverse("appraisal:window_open", args=[world.branch.pk])
+    assert opener in login(world.users["secretary"]).get(url).content.decode()
+    assert opener not in login(world.users["supervisor"]).get(url).content.decode()
+    answer = login(world.users["secretary"]).post(opener, follow=True)
+    assert "Voting is open in 机关支部INSIDE." in answer.content.decode()
+    assert AppraisalWindow.objects.get(branch=world.branch).is_open
+    again = login(world.users["office"]).post(opener, follow=True)
+    assert "already opened for 机关支部INSIDE" in again.content.decode()
