@@ -228,20 +228,28 @@ class MemberMark(models.Model):
 
 class TeamMark(models.Model):
     """One rating of a leadership team's satisfaction: on some member's ballot of the
-    window (not linked to the ballot either), or from the public (no window; the
-    campaign and the day only)."""
+    window (not linked to the ballot either, and with no day), or from the public (no
+    window; the campaign and the day only)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     window = models.ForeignKey(AppraisalWindow, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     team = models.ForeignKey(LeadershipTeam, on_delete=models.CASCADE, related_name="+")
     rating = models.CharField(_("rating"), max_length=20, choices=TeamRating.choices)
-    cast_on = models.DateField(_("cast on"))
+    # The public's ratings only: a member's mark carries no day, which with the days on
+    # which members signed in would narrow down whose it is.
+    cast_on = models.DateField(_("cast on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("rating of a team")
         verbose_name_plural = _("ratings of teams")
         indexes = [models.Index(fields=["team", "rating"], name="appraisal_mark_team")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window__isnull=True, cast_on__isnull=False) | Q(window__isnull=False, cast_on__isnull=True),
+                name="appraisal_team_mark_day_public_only",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.rating

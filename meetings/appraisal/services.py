@@ -148,7 +148,7 @@ def _reshuffle(window: AppraisalWindow) -> None:
     shuffle = random.SystemRandom().shuffle
     days = list(Ballot.objects.filter(window=window).values_list("cast_on", flat=True))
     member_marks = list(MemberMark.objects.filter(window=window).values_list("member_id", "rating"))
-    team_marks = list(TeamMark.objects.filter(window=window).values_list("team_id", "rating", "cast_on"))
+    team_marks = list(TeamMark.objects.filter(window=window).values_list("team_id", "rating"))
     for rows in (days, member_marks, team_marks):
         shuffle(rows)
     Ballot.objects.filter(window=window).delete()
@@ -159,10 +159,7 @@ def _reshuffle(window: AppraisalWindow) -> None:
         [MemberMark(window=window, member_id=m, rating=r) for m, r in member_marks], batch_size=1000
     )
     TeamMark.objects.bulk_create(
-        [
-            TeamMark(campaign_id=window.campaign_id, window=window, team_id=t, rating=r, cast_on=day)
-            for t, r, day in team_marks
-        ],
+        [TeamMark(campaign_id=window.campaign_id, window=window, team_id=t, rating=r) for t, r in team_marks],
         batch_size=1000,
     )
 
@@ -227,7 +224,7 @@ def ballot_cast(
         MemberMark.objects.bulk_create(marks)
         TeamMark.objects.bulk_create(
             [
-                TeamMark(campaign_id=locked.campaign_id, window=locked, team_id=pk, rating=r, cast_on=day)
+                TeamMark(campaign_id=locked.campaign_id, window=locked, team_id=pk, rating=r)
                 for pk, r in team_ratings.items()
             ]
         )

@@ -90,8 +90,7 @@ def bulk_ballots(
         rows.append(Ballot(window=window, cast_on=day))
         member_marks += [MemberMark(window=window, member_id=pk, rating=r) for pk, r in members.items()]
         team_marks += [
-            TeamMark(campaign_id=window.campaign_id, window=window, team_id=pk, rating=r, cast_on=day)
-            for pk, r in teams.items()
+            TeamMark(campaign_id=window.campaign_id, window=window, team_id=pk, rating=r) for pk, r in teams.items()
         ]
     VoterRecord.objects.bulk_create(records, batch_size=500)
     Ballot.objects.bulk_create(rows, batch_size=500)

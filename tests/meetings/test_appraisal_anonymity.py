@@ -138,6 +138,9 @@ def test_nothing_written_ties_a_ballot_to_its_voter(branch, client, caplog) -> N
     assert columns[MemberMark._meta.db_table] == {"id", "window_id", "member_id", "rating"}
     assert columns[TeamMark._meta.db_table] == {"id", "campaign_id", "window_id", "team_id", "rating", "cast_on"}
     assert columns[Ballot._meta.db_table] == {"id", "window_id", "cast_on"}
+    # Only the ballot row has a day (that a ballot was cast): the marks have none.
+    team_mark = next(row for table, row in rows if table == TeamMark._meta.db_table)
+    assert team_mark["cast_on"] == "None"
 
     # No time finer than the day on a ballot; every key a random uuid4.
     for model in (Ballot, MemberMark, TeamMark, VoterRecord):
