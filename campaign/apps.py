@@ -7,7 +7,7 @@ class CampaignConfig(AppConfig):
     verbose_name = _("Campaign and organisation")
 
     def ready(self) -> None:
-        from campaign import org_events
+        from campaign import checks, org_events  # noqa: F401 - checks registers the system checks
 
         # Finds the organisation's changes and announces each once (``org_changed``).
         org_events.connect()

@@ -4,6 +4,7 @@ Unset variables fall back to the embedded run (SQLite, Celery eager, the dev ser
 A value that cannot be read stops start-up with a message naming the variable.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -269,6 +270,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# The addresses (or networks, e.g. 10.0.0.0/24) of the proxy that connects to the app.
+# X-Forwarded-For is read only on a request whose REMOTE_ADDR is one of them: were the
+# app reachable directly too, anyone could write the header and choose the address
+# that the lock-out and the box's rate limits count. Unset, every request's header is
+# read (check --deploy warns: canvass.W001).
+TRUSTED_PROXY_ADDRESSES = envlist("TRUSTED_PROXY_ADDRESSES", "")
+for _proxy in TRUSTED_PROXY_ADDRESSES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXY_ADDRESSES entry {_proxy!r} is not an IP address or network."
+        ) from None
 
 # --- Security ---------------------------------------------------------------
 # HTTPS=1 when served over TLS: redirects, secure cookies and HSTS follow from it.

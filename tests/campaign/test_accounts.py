@@ -234,6 +234,20 @@ def test_behind_one_proxy_forged_left_hand_entries_do_not_reset_the_count(user):
     assert attempt(english(), f.PASSWORD, remote=proxy, xff=VICTIM).status_code == 302
 
 
+@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXY_ADDRESSES=["10.0.0.0/24"])
+def test_reaching_the_app_around_the_proxy_a_forged_header_does_not_reset_the_count(user):
+    """The app is reachable directly too: only the proxy's own requests have their
+    X-Forwarded-For read, so an attacker who writes a new address each time is still
+    counted at his own."""
+    client = english()
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, WRONG, remote=ATTACKER, xff=f"203.0.113.{i + 1}")
+    assert is_locked_out(attempt(client, f.PASSWORD, remote=ATTACKER, xff="203.0.113.200"))
+    # Through the proxy, the address it appended is the one counted.
+    assert attempt(english(), f.PASSWORD, remote="10.0.0.2", xff=ATTACKER).status_code == 429
+    assert attempt(english(), f.PASSWORD, remote="10.0.0.2", xff=VICTIM).status_code == 302
+
+
 def test_lock_out_does_not_reach_the_same_username_from_another_address(user):
     fail_until_limit(english(), remote=ATTACKER)
     response = attempt(english(), f.PASSWORD, remote=VICTIM)
