@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session past its absolute lifetime ends; a password the office reset must be
+    # changed before any other page.
+    "campaign.account_middleware.AccountRules",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -202,6 +205,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Imports and exports whose worker died are sent again (or failed) well within a
     # minute, not when the broker's visibility timeout (an hour) hands their message on.
     "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
+    # Every night: log-in records (address, browser) older than the campaigns' retention
+    # setting are deleted (docs/privacy.md).
+    "accounts-purge-login-records": {"task": "campaign.purge_login_records", "schedule": crontab(hour=3, minute=10)},
 }
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
@@ -255,6 +261,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after SESSION_IDLE_SECONDS without a request (default two hours).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 2 * 60 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this many seconds after its log-in (default 12 hours):
+# a session left open on a shared office computer does not live for ever
+# (campaign.account_middleware).
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -118,6 +118,7 @@ def setting_at_start_up(*names: str, **env: str) -> str:
         ("AXES_FAILURE_LIMIT", "0"),
         ("TRUSTED_PROXY_COUNT", "one"),
         ("TRUSTED_PROXY_ADDRESSES", "10.0.0.2,proxy.internal"),
+        ("SESSION_ABSOLUTE_SECONDS", "30"),
         ("SECURE_HSTS_SECONDS", "-1"),
         ("STATIC_MANIFEST", "perhaps"),
         ("LOG_LEVEL", "LOUD"),
@@ -215,6 +216,11 @@ def test_tests_run_tasks_eagerly_even_with_a_broker():
 def test_session_idle_seconds_sets_the_session_lifetime():
     assert setting("SESSION_COOKIE_AGE", DEBUG="1", SESSION_IDLE_SECONDS="900") == "900"
     assert setting("SESSION_SAVE_EVERY_REQUEST", DEBUG="1") == "True", "idle time, not time since log-in"
+
+
+def test_session_absolute_seconds_caps_a_session_whatever_its_activity():
+    assert setting("SESSION_ABSOLUTE_SECONDS", DEBUG="1") == str(12 * 60 * 60)
+    assert setting("SESSION_ABSOLUTE_SECONDS", DEBUG="1", SESSION_ABSOLUTE_SECONDS="28800") == "28800"
 
 
 def test_manifest_storage_follows_debug():

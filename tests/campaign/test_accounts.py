@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from campaign import accounts
 from tests import factories as f
 
 LOGIN = reverse("login")
@@ -290,3 +291,36 @@ def test_expired_session_is_sent_to_login(user):
     response = client.get(HOME)
     assert response.status_code == 302
     assert response["Location"] == f"{LOGIN}?next={HOME}"
+
+
+def test_an_active_session_still_ends_session_absolute_seconds_after_log_in(user):
+    client = english()
+    attempt(client, f.PASSWORD)
+    assert client.get(HOME).status_code == 200
+    session = client.session
+    started = session[accounts.LOGIN_AT]
+    # Active all along (each request renews the idle expiry), but logged in long ago.
+    session[accounts.LOGIN_AT] = started - settings.SESSION_ABSOLUTE_SECONDS + 5
+    session.save()
+    assert client.get(HOME).status_code == 200, "not yet"
+    session = client.session
+    session[accounts.LOGIN_AT] = started - settings.SESSION_ABSOLUTE_SECONDS
+    session.save()
+    old_key = session.session_key
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next={HOME}"
+    assert not Session.objects.filter(session_key=old_key).exists(), "the session is gone, not only left"
+    assert "Your session has ended" in client.get(response["Location"]).content.decode()
+    assert attempt(client, f.PASSWORD).status_code == 302, "a new log-in starts a new clock"
+    assert client.get(HOME).status_code == 200
+
+
+def test_a_session_from_before_the_rule_starts_its_clock_at_its_next_request(user):
+    client = english()
+    attempt(client, f.PASSWORD)
+    session = client.session
+    del session[accounts.LOGIN_AT]
+    session.save()
+    assert client.get(HOME).status_code == 200
+    assert isinstance(client.session[accounts.LOGIN_AT], int)
