@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from import_export.admin import ImportExportMixin
@@ -37,7 +37,12 @@ class ScopedAdmin(SimpleHistoryAdmin):
     form = ModelForm
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        return scope_for(request.user).filter(super().get_queryset(request))
+        scope = scope_for(request.user)
+        queryset = scope.filter(super().get_queryset(request))
+        # Records about the user himself (opinions about him or his team) are not in his
+        # admin at all, whatever his roles: the admin would name who gave them.
+        about = scope.about_self(self.model)
+        return queryset.exclude(about) if about is not None else queryset
 
     def _scoped_choices(self, request: HttpRequest, db_field: models.Field, kwargs: dict[str, Any]) -> None:
         related = db_field.related_model
@@ -77,11 +82,27 @@ class ScopedAdmin(SimpleHistoryAdmin):
     def _in_reach(self, request: HttpRequest, object_id: str) -> bool:
         return self.get_object(request, unquote(object_id)) is not None
 
+    def _ever_about_user(self, request: HttpRequest, object_id: str) -> bool:
+        """Whether any version of the record was about the user (it may since have been
+        moved to another target, or deleted): its history is not for him."""
+        about = scope_for(request.user).about_self(self.model)
+        if about is None:
+            return False
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        try:
+            return history.filter(about, **{self.opts.pk.attname: unquote(object_id)}).exists()
+        except (ValueError, ValidationError):
+            return False
+
+    def _history_refused(self, request: HttpRequest, object_id: str) -> bool:
+        outside = not scope_for(request.user).is_admin and not self._in_reach(request, object_id)
+        return outside or self._ever_about_user(request, object_id)
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
         # simple_history falls back to the history of any object at all (to show a
         # deleted object's): outside the user's scope that is "not found", as in
         # change_view; deleted objects' history stays with the administrator.
-        if not scope_for(request.user).is_admin and not self._in_reach(request, object_id):
+        if self._history_refused(request, object_id):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         return super().history_view(request, object_id, extra_context)
 
@@ -90,7 +111,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
     ) -> HttpResponse:
         # simple_history looks the version up unscoped, and a POST reverts the object
         # with no check beyond the view permission.
-        if not scope_for(request.user).is_admin and not self._in_reach(request, object_id):
+        if self._history_refused(request, object_id):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if request.method == "POST" and not self.has_change_permission(request):
             raise PermissionDenied

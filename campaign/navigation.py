@@ -74,6 +74,20 @@ def own_member_pk(scope: Scope) -> tuple[Any, ...]:
     return (scope.member.pk,)
 
 
+# The pages reached from the list of meetings: a meeting and its forms.
+MEETING_PAGES = (
+    "meetings:meeting_detail",
+    "meetings:meeting_new",
+    "meetings:meeting_reschedule",
+    "meetings:meeting_cancel",
+    "meetings:meeting_attendees",
+    "meetings:meeting_hold",
+    "meetings:self_criticism",
+    "meetings:criticism_new",
+    "meetings:follow_up_note",
+)
+
+
 @dataclass(frozen=True)
 class Entry:
     """A page in the menu. ``pages``: the URL names of the pages reached from it (its
@@ -174,7 +188,13 @@ GROUPS: tuple[Group, ...] = (
         pages=("reviews:document_detail", "reviews:document_diff"),
     ),
     # The stages to come: their entries go here when they land.
-    _group("meetings", pgettext_lazy("menu group", "Meetings")),
+    _group(
+        "meetings",
+        pgettext_lazy("menu group", "Meetings"),
+        Entry("meetings:meeting_list", _("Meetings"), can("meetings.readiness"), pages=MEETING_PAGES),
+        Entry("meetings:readiness", _("Readiness of meetings"), can("meetings.readiness")),
+        Entry("meetings:meeting_list", _("My meetings"), lambda s: is_member(s) and not s.can("meetings.readiness")),
+    ),
     _group("lookback", pgettext_lazy("menu group", "Look-back")),
     _group("rectification", pgettext_lazy("menu group", "Rectification")),
     _group(

@@ -73,8 +73,10 @@ class Rule:
     ``also_paths``: further path lookups that also bring a row into a subtree (an
     opinion is in reach of the unit it targets and of the unit that recorded it).
     ``about``: for records that speak about people (opinions), the condition that a
-    row is about a given member; such rows are hidden from that member in every role
-    but office and administrator, so no one reads raw opinions about himself.
+    row is about a given member (him, or a team he sits on or heads); such rows are
+    hidden from that member in every role but office and administrator, so no one
+    reads raw opinions about himself, and where the office or the administrator does
+    read them, the app hides who gave them (``Scope.about_self``).
     """
 
     campaign: str
@@ -177,9 +179,20 @@ class Scope:
         if not parts:
             return Q(pk__in=[])
         condition = reduce(operator.or_, parts)
-        if rule.about is not None and self.member is not None and not self.office_campaign_ids:
-            condition &= ~rule.about(self.member)
+        about = self.about_self(model)
+        if about is not None and not self.office_campaign_ids:
+            condition &= ~about
         return condition
+
+    def about_self(self, model: type[models.Model]) -> Q | None:
+        """The condition that a row speaks about the user himself — his member, or a
+        leadership team he sits on or heads — whatever his roles; None when the user
+        is no member or the model speaks about no one. Rows it selects never tell the
+        user who gave them (see ``opinions.selectors.submitter_shown``)."""
+        rule = _RULES.get(model)
+        if rule is None or rule.about is None or self.member is None:
+            return None
+        return rule.about(self.member)
 
     def filter(self, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
         condition = self.q(queryset.model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -58,9 +59,35 @@ def units_for(
     if search:
         units = units.filter(Q(name__icontains=search) | Q(code__icontains=search))
     return units.select_related("parent", "responsible_leader").annotate(
-        member_count=_count(Member.objects.all(), "unit"),
         child_count=_count(OrgUnit.objects.all(), "parent"),
     )
+
+
+def count_subtree_members(units: Iterable[OrgUnit]) -> list[OrgUnit]:
+    """``units`` (a page of them), each with ``member_count``: the members of its subtree.
+
+    A member sits at his branch when he has one, else at his unit; a unit's count is the
+    members sitting anywhere below it (a branch's own members; a party committee's, all of
+    its units'). One query whatever the page's size: the members counted per place, then
+    summed by path prefix (paths end in "/", so no unit's path is a prefix of a sibling's)."""
+    units = list(units)
+    if not units:
+        return units
+    places = (
+        Member.objects.filter(campaign_id__in={unit.campaign_id for unit in units})
+        .annotate(place=Coalesce("branch__path", "unit__path"))
+        .order_by()
+        .values_list("campaign_id", "place")
+        .annotate(n=Count("pk"))
+    )
+    counted: dict[int, list[tuple[str, int]]] = {}
+    for campaign_id, place, n in places:
+        counted.setdefault(campaign_id, []).append((place, n))
+    for unit in units:
+        unit.member_count = sum(  # type: ignore[attr-defined]  # an annotation of the page, like a queryset's
+            n for place, n in counted.get(unit.campaign_id, ()) if place.startswith(unit.path)
+        )
+    return units
 
 
 def members_for(

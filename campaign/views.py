@@ -98,7 +98,9 @@ def _unit_rows(request: HttpRequest) -> tuple[UnitFilterForm, QuerySet[OrgUnit]]
 def unit_list(request: HttpRequest) -> HttpResponse:
     require(request, "org.browse")
     form, units = _unit_rows(request)
-    return render(request, "campaign/unit_list.html", {"form": form, "page": paginate(request, units)})
+    page = paginate(request, units)
+    page.object_list = selectors.count_subtree_members(page.object_list)
+    return render(request, "campaign/unit_list.html", {"form": form, "page": page})
 
 
 @login_required
@@ -113,7 +115,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "org.view")
     unit = get_object_for_user(request.user, OrgUnit.objects.select_related("parent", "responsible_leader"), pk=pk)
     scope = scope_for(request.user)
-    children = selectors.units_for(request.user).filter(parent=unit)
+    children = selectors.count_subtree_members(selectors.units_for(request.user).filter(parent=unit))
     members = selectors.members_for(request.user).filter(Q(unit=unit) | Q(branch=unit))
     context = {
         "unit": unit,

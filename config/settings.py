@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Imports and exports whose worker died are sent again (or failed) well within a
     # minute, not when the broker's visibility timeout (an hour) hands their message on.
     "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
+    # Meetings whose state missed a change of the gate (a lost message) are put in step.
+    "meetings-follow-gates": {"task": "meetings.follow_all_gates", "schedule": crontab(minute=17)},
     # Every night: log-in records (address, browser) older than the campaigns' retention
     # setting are deleted (docs/privacy.md).
     "accounts-purge-login-records": {"task": "campaign.purge_login_records", "schedule": crontab(hour=3, minute=10)},

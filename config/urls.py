@@ -12,6 +12,7 @@ urlpatterns = [
     path("opinions/", include("opinions.urls")),
     path("documents/", include("reviews.urls")),
     path("talks/", include("talks.urls")),
+    path("meetings/", include("meetings.urls")),
     path("box/", include("opinions.public_urls")),
     path("ledgers/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

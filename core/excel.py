@@ -3,17 +3,21 @@
 The one formula guard: a text that a spreadsheet would run as a formula or a command
 (``FORMULA_PREFIXES``: = + - @ | %, a tab or a carriage return first, or a full-width
 ＝ ＋ － ＠ that some spreadsheets fold into their ASCII twins) is stored as plain text —
-in a workbook either with Excel's quote prefix (``text_cell``, ``guard``: shown and
-re-imported exactly as written) or with a leading apostrophe (``apostrophe``: the office
-layout's way); in a CSV file, which has no cell types, with a leading apostrophe that
-reading strips again (``csv_text``, ``csv_untext``).
+in a workbook with Excel's quote prefix, a cell's type that no program prints
+(``text_cell``, ``guard``: shown, printed and re-imported exactly as written); in a CSV
+file, which has no cell types, with a leading apostrophe that reading strips again
+(``csv_text``, ``csv_untext``).
 
 The two layouts of a download:
 
 - The office's paper layout (DESIGN §7): ``Sheet`` writes a write-only sheet with a
   title row across the table, the headers below it (``Text``: Chinese under zh-hans,
-  English under en), boxed rows and totals at the foot, printed A4 landscape with the
-  headers repeated on every page. ``response`` streams the workbook from a temporary file.
+  English under en), boxed rows and totals at the foot, printed A4 landscape, fitted to
+  the page's width, with the headers repeated on every page. Each row is given the height
+  its wrapped text needs (``row_height``): Excel computes it on opening, LibreOffice does
+  not, and prints a wrapped cell cut at the default height. A would-be formula is typed
+  as text with Excel's quote prefix, which no program prints (an apostrophe would be).
+  ``response`` streams the workbook from a temporary file.
 - A list page as a table: ``workbook`` writes a title, the headers, a numbered row per
   record and the total at the foot (``ListColumn``); ``content_response`` sends it.
 
@@ -30,8 +34,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -46,6 +52,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.text import strip_unsafe
@@ -82,11 +89,36 @@ def is_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
-def apostrophe(value: Any) -> Any:
-    """A value as a cell may hold it, with any would-be formula turned into text by a
-    leading apostrophe (what the office layout shows)."""
-    value = printable(value)
-    return "'" + value if is_formula(value) else value
+# --- Row heights ---------------------------------------------------------------------------
+
+# A column's width counts the widths of the digit 0 of the sheet's font (Calibri 11 in
+# Excel, Carlito in LibreOffice); a Chinese character is about two of them. A Latin letter
+# is counted a little wider than a digit, since words break whole.
+WIDE = 2.1
+NARROW = 1.2
+# The points one line of text takes at 11 pt (Chinese glyphs set taller than Latin ones),
+# and what a cell adds above and below.
+LINE_POINTS = 15.0
+PADDING_POINTS = 4.0
+
+
+def text_units(text: str) -> float:
+    """The width of a one-line text, in widths of the digit 0."""
+    return sum(WIDE if unicodedata.east_asian_width(c) in "WF" else NARROW for c in text)
+
+
+def text_lines(text: str, width: float) -> int:
+    """The lines ``text`` wraps to in a column ``width`` wide (its own line breaks kept)."""
+    usable = max(width - 1.0, 1.0)
+    return sum(max(1, math.ceil(text_units(line) / usable)) for line in text.split("\n"))
+
+
+def row_height(texts: Iterable[tuple[str, float]], *, size: float = 11) -> float:
+    """The height in points of a row whose wrapped cells hold these (text, column width)
+    pairs, at a font of ``size`` points."""
+    scale = size / 11
+    lines = max((text_lines(text, width / scale) for text, width in texts if text), default=1)
+    return round(lines * LINE_POINTS * scale + PADDING_POINTS, 1)
 
 
 def guard(cell: Any) -> Any:
@@ -197,8 +229,9 @@ class Column:
 
 
 class Sheet:
-    """A write-only sheet: title row, header row, boxed rows, a foot. Every value goes
-    through ``apostrophe``."""
+    """A write-only sheet: title row, header row, boxed rows, a foot, each row as tall as
+    its wrapped text. Every text goes through ``printable``; a would-be formula is typed
+    as text with the quote prefix (``guard``)."""
 
     def __init__(self, book: Workbook, name: Text, title: str, columns: list[Column]) -> None:
         _register_styles(book)
@@ -213,24 +246,49 @@ class Sheet:
         setup.fitToHeight = 0
         self.sheet.sheet_properties.pageSetUpPr.fitToPage = True
         self.sheet.print_title_rows = "2:2"
-        self._append([title], styles=["ledger-title"])
+        self.widths = [column.width for column in columns]
+        self.wraps = [column.wrap for column in columns]
+        self._rows = 0
+        # The title spans the table: it wraps at the table's width, at its 16 points.
+        self._append([title], styles=["ledger-title"], widths=[sum(self.widths)], wraps=[True], size=16)
         self.sheet.merged_cells.add(f"A1:{get_column_letter(len(columns))}1")
-        self._append([str(column.header) for column in columns], styles=["ledger-header"] * len(columns))
+        headers = [str(column.header) for column in columns]
+        self._append(headers, styles=["ledger-header"] * len(columns), wraps=[True] * len(columns))
         self._body_styles = [column.style for column in columns]
 
-    def _append(self, values: Iterable[Any], *, styles: list[str]) -> None:
+    def _append(
+        self,
+        values: Iterable[Any],
+        *,
+        styles: list[str],
+        widths: list[float] | None = None,
+        wraps: list[bool] | None = None,
+        size: float = 11,
+    ) -> None:
         cells = []
-        for value, style in zip(values, styles, strict=False):
-            cell = WriteOnlyCell(self.sheet, value=apostrophe(value))
+        wrapped = []
+        for value, style, width, wrap in zip(values, styles, widths or self.widths, wraps or self.wraps, strict=False):
+            cell = guard(WriteOnlyCell(self.sheet, value=printable(value)))
             cell.style = style
+            if cell.data_type == "s" and is_formula(cell.value):
+                cell.quotePrefix = True  # the named style above replaced the guard's
             cells.append(cell)
+            if wrap and isinstance(cell.value, str):
+                wrapped.append((cell.value, width))
+        self._rows += 1
+        if wrapped:
+            height = row_height(wrapped, size=size)
+            if height > LINE_POINTS * size / 11 + PADDING_POINTS:
+                self.sheet.row_dimensions[self._rows] = RowDimension(
+                    self.sheet, index=self._rows, ht=height, customHeight=True
+                )
         self.sheet.append(cells)
 
     def row(self, values: Iterable[Any]) -> None:
         self._append(values, styles=self._body_styles)
 
     def foot(self, values: Iterable[Any]) -> None:
-        self._append(values, styles=["ledger-foot"] * len(self.columns))
+        self._append(values, styles=["ledger-foot"] * len(self.columns), wraps=[True] * len(self.columns))
 
 
 def _save(book: Workbook) -> IO[bytes]:

@@ -39,6 +39,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from import_export import widgets
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from core.excel import cell_text, chinese, csv_untext
 from core.text import clean_text
@@ -390,12 +391,39 @@ def _reading_workbook() -> Iterator[None]:
         raise FileError(not_a_spreadsheet()) from None
 
 
+def _unheaded(table: Table) -> tuple[list[int], int]:
+    """The positions of the columns without a header, and the header row's width: a
+    cell there holds data no column reads."""
+    return [i for i, header in enumerate(table.headers) if not header], len(table.headers)
+
+
+def _check_headed(texts: list[str], number: int, unheaded: list[int], width: int) -> None:
+    """Data under no header (a column whose header is a merged group header above it,
+    or past the last header) would be dropped without a word: the file is refused,
+    naming the column and the row."""
+    for i in unheaded:
+        if i < len(texts) and texts[i]:
+            raise FileError(unheaded_column(i, number))
+    if len(texts) > width:
+        for i in range(width, len(texts)):
+            if texts[i]:
+                raise FileError(unheaded_column(i, number))
+
+
+def unheaded_column(index: int, number: int) -> str:
+    return _(
+        "Column %(column)s has no header, yet row %(row)d holds data in it: give the column a header, or delete it."
+    ) % {"column": get_column_letter(index + 1), "row": number}
+
+
 def _rows(values: Iterator[Iterable[Any]], table: Table) -> Iterator[tuple[int, dict[str, str]]]:
+    unheaded, width = _unheaded(table)
     with _reading_workbook():
         for number, raw in enumerate(values, start=2):
             texts = [read_cell(v) for v in raw]
             if not any(texts):
                 continue
+            _check_headed(texts, number, unheaded, width)
             yield number, {key: texts[i] if i < len(texts) else "" for i, key in enumerate(table.keys) if key}
 
 
@@ -404,11 +432,14 @@ def _csv_rows(reader: Iterator[list[str]], table: Table, *, apostrophes: bool) -
     pass through here: no per-cell type checks). ``apostrophes``: undo ``csv_text``."""
     columns = [(i, key) for i, key in enumerate(table.keys) if key]
     width = len(table.keys)
+    unheaded, headed_width = _unheaded(table)
     try:
         for number, raw in enumerate(reader, start=2):
             texts = [clean_text(value.strip(), multiline=True) for value in raw]
             if not any(texts):
                 continue
+            if unheaded or len(texts) > headed_width:
+                _check_headed(texts, number, unheaded, headed_width)
             if len(texts) < width:
                 texts += [""] * (width - len(texts))
             if apostrophes:

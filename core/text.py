@@ -35,7 +35,17 @@ import re
 # them and which Uyghur or Arabic text mixed with numbers legitimately needs; the zero-
 # width joiner and non-joiner (U+200C, U+200D), which some scripts (and emoji) need.
 # Nothing else changes: no Unicode normalisation, no width folding: Chinese passes as it is.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
+# The same set as characters (``UNSAFE_CHARACTERS``, for a database's own regex, which
+# takes no escapes of Python's): manage.py clean_stored_text searches stored rows with it.
+UNSAFE_CHARACTERS = (
+    "".join(
+        chr(c)
+        for start, end in ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0x202A, 0x202E), (0x2066, 0x2069))
+        for c in range(start, end + 1)
+    )
+    + "\ufeff\ufffe\uffff"
+)
+_UNSAFE = re.compile("[" + "".join(re.escape(c) for c in UNSAFE_CHARACTERS) + "\ud800-\udfff]")
 _LINE_BREAK = re.compile("\r\n?")
 _SINGLE_LINE_SPACE = re.compile("[\t\n\r]+")
 

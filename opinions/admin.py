@@ -1,7 +1,10 @@
 """Admin for solicitation events and opinions: scoped like every page, and every save
 goes through the services (so the category and ledger unit are derived, the rules are
 checked and the ledgers are told). Who submitted an opinion is shown to the county
-office and the administrator only."""
+office and the administrator only; the opinions about the user himself (or a team he
+sits on or heads) are not in his admin at all — not listed, searched, opened or their
+history read — whatever his roles (``campaign.admin.ScopedAdmin``, by the opinions'
+scoping rule ``about``)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ formula as plain text).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -42,14 +44,23 @@ def opinion_columns(*, with_submitter: bool) -> list[Column]:
         Column(_("Reference"), lambda o: f"#{o.pk}", 10),
     ]
     if with_submitter:
+        # Each row says whether its submitter is shown to this user (never on an opinion
+        # about the user himself: ``opinions.selectors.submitter_shown``); a row loaded
+        # without that says nothing.
+        hidden = _("hidden")
+
+        def shown(field: str) -> Callable[[Opinion], str]:
+            return lambda o: getattr(o, field) if getattr(o, "submitter_shown", False) else hidden
+
         columns += [
-            Column(_("Submitter's name"), lambda o: o.submitter_name, 14),
-            Column(_("Submitter's contact"), lambda o: o.submitter_contact, 18),
+            Column(_("Submitter's name"), shown("submitter_name"), 14),
+            Column(_("Submitter's contact"), shown("submitter_contact"), 18),
         ]
     return columns
 
 
 def opinions_response(opinions: QuerySet[Opinion], *, with_submitter: bool, title: str) -> HttpResponse:
+    """``opinions`` as ``opinions.selectors.opinions_for`` loads them (with ``submitter_shown``)."""
     content = workbook(
         title,
         opinion_columns(with_submitter=with_submitter),

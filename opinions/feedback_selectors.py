@@ -30,7 +30,8 @@ from campaign.models import (
     team_category,
 )
 from campaign.scoping import get_object_for_user, scope_for
-from opinions.models import FeedbackItem, FeedbackList, Opinion
+from opinions.models import Aspect, FeedbackItem, FeedbackList, Opinion, OpinionKind
+from opinions.selectors import with_submitter_shown
 
 Status = FeedbackList.Status
 SHOWN_TO_TARGET = (Status.RELEASED, Status.SIGNED)
@@ -214,7 +215,9 @@ def items_for_office(user: Any, feedback_list: FeedbackList) -> list[FeedbackIte
     """The items of a list in order, each with the raw opinions behind it that the
     user may see (never those about the user himself, except for the office) and the
     number of all of them."""
-    visible = scope_for(user).filter(Opinion.objects.all()).select_related("event", "recording_unit")
+    visible = with_submitter_shown(user, scope_for(user).filter(Opinion.objects.all())).select_related(
+        "event", "recording_unit"
+    )
     return list(
         feedback_list.items.annotate(opinion_total=Count("opinions"))
         .prefetch_related(Prefetch("opinions", queryset=visible.order_by("received_on", "pk"), to_attr="visible"))
@@ -238,12 +241,8 @@ def opinions_to_consolidate(
     opinions = Opinion.objects.filter(about, campaign=feedback_list.campaign_id, merged_into__isnull=True).exclude(
         pk__in=taken.values("opinion_id")
     )
-    return (
-        scope_for(user)
-        .filter(opinions)
-        .select_related("event", "recording_unit")
-        .order_by("aspect", "received_on", "pk")
-    )
+    visible = scope_for(user).filter(opinions).select_related("event", "recording_unit")
+    return with_submitter_shown(user, visible.order_by("aspect", "received_on", "pk"))
 
 
 # --- Targets awaiting feedback ------------------------------------------------------
@@ -415,3 +414,66 @@ def sheet_for_list(feedback_list: FeedbackList) -> Sheet:
     )
     title = sheet_title(member=feedback_list.target_member, team=feedback_list.target_team)
     return Sheet(title=title, feedback_list=feedback_list, team=feedback_list.target_team, items=items)
+
+
+# --- Standing of targets, for other stages --------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackStanding:
+    """Where a member or a team stands in the feedback step: the opinions counted
+    about it (merged duplicates left out), how many of them are opinions (意见) rather
+    than suggestions, and its feedback list (None and "" when none is started)."""
+
+    opinions: int = 0
+    criticisms: int = 0
+    list_id: int | None = None
+    status: str = ""
+
+    @property
+    def signed(self) -> bool:
+        return self.status == Status.SIGNED
+
+
+MEMBER_TARGET, TEAM_TARGET = "member", "team"
+# The aspects an opinion, a problem or a criticism is filed under, for the stages that
+# name them too (the meetings' criticisms).
+ASPECTS = Aspect
+
+
+def feedback_standing(
+    campaign: Campaign | int, *, member_ids: Sequence[int], team_ids: Sequence[int] = ()
+) -> dict[tuple[str, int], FeedbackStanding]:
+    """(``"member"`` or ``"team"``, id) → its standing, for every id asked about (a
+    target with nothing yet has the empty standing). Two queries, whatever the number
+    of targets: the meetings' gate asks this for every attendee of many meetings."""
+    members, teams = set(member_ids), set(team_ids)
+    counts: dict[tuple[str, int], list[int]] = {}
+    if members or teams:
+        rows = (
+            Opinion.objects.filter(campaign=campaign, merged_into__isnull=True)
+            .filter(Q(target_member__in=members) | Q(target_team__in=teams))
+            .order_by()
+            .values_list("target_member_id", "target_team_id")
+            .annotate(n=Count("pk"), criticisms=Count("pk", filter=Q(kind=OpinionKind.OPINION)))
+        )
+        for member_id, team_id, n, criticisms in rows:
+            key = (MEMBER_TARGET, member_id) if member_id is not None else (TEAM_TARGET, team_id)
+            counts[key] = [n, criticisms]
+        lists = FeedbackList.objects.filter(campaign=campaign).filter(
+            Q(target_member__in=members) | Q(target_team__in=teams)
+        )
+        found = {
+            ((MEMBER_TARGET, member_id) if member_id is not None else (TEAM_TARGET, team_id)): (pk, status)
+            for pk, member_id, team_id, status in lists.values_list(
+                "pk", "target_member_id", "target_team_id", "status"
+            )
+        }
+    else:
+        found = {}
+    result = {}
+    for key in [(MEMBER_TARGET, pk) for pk in members] + [(TEAM_TARGET, pk) for pk in teams]:
+        n, criticisms = counts.get(key, (0, 0))
+        list_id, status = found.get(key, (None, ""))
+        result[key] = FeedbackStanding(opinions=n, criticisms=criticisms, list_id=list_id, status=status)
+    return result

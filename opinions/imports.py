@@ -513,6 +513,12 @@ def _event_values(event: SolicitationEvent) -> tuple[Any, ...]:
     return (*(getattr(event, name) for name in names), sorted(event.attendee_groups or []))
 
 
+def _same_name(given: str, name: str) -> bool:
+    """Names as offices type them: 张 三 (a space to line up two characters with three), a
+    full-width space, another case of a Latin name, all agree."""
+    return "".join(normalise_name(given).split()) == "".join(normalise_name(name).split())
+
+
 def _unknown_unit(code: str) -> str:
     return _("No organisation has the code %(code)s in this campaign.") % {"code": code}
 
@@ -527,6 +533,7 @@ class _OpinionRows(_Rows):
         # Per distinct cell, not per row: a county's 100,000 opinions name a few
         # thousand targets, a hundred recording units and a few hundred events.
         self.targets: dict[tuple[str, str], _Resolved] = {}
+        self.target_names: dict[tuple[str, str], str] = {}
         self.recording_units: dict[str, tuple[OrgUnit | None, str]] = {}
         self.events: dict[tuple[str, int | None], tuple[SolicitationEvent | None, str]] = {}
 
@@ -643,6 +650,16 @@ class _OpinionRows(_Rows):
             if key not in self.targets:
                 self.targets[key] = self.target(type_text, code)
             team_id, member_id, unit_id, category, ledger_unit_id, message = self.targets[key]
+            named = get("target", "")
+            actual = self.target_names.get(key)
+            if not message and named and actual is not None and not _same_name(named, actual):
+                # Both given: they must agree, or the row is refused naming both (a code
+                # typed in the wrong row must not credit another person silently).
+                message = _("The code %(code)s is %(name)s, not %(given)s.") % {
+                    "code": code,
+                    "name": actual,
+                    "given": named,
+                }
         else:
             team_id = member_id = unit_id = ledger_unit_id = None
             category = ""
@@ -722,6 +739,7 @@ class _OpinionRows(_Rows):
             }
             return None, None, None, "", None, message
         target = found[0]
+        self.target_names[(type_text, code)] = target.name
         if not directory.in_scope(target):
             message = _("%(target)s is outside the organisations you may record for.") % {"target": target}
             return None, None, None, "", None, message

@@ -2,13 +2,16 @@
 
 from django.db.models import Q
 
-from campaign.models import Member
+from campaign.models import LeadershipTeam, Member
 from campaign.scoping import ADMIN, OFFICE, SECRETARY, SUPERVISOR, Rule, register, register_action
 from opinions.models import FeedbackItem, FeedbackList, Opinion, ReleaseBatch, SolicitationEvent
 
 
 def _about(member: Member) -> Q:
-    return Q(target_member=member) | Q(target_team__members=member)
+    # About him, or about a team he sits on or heads. The teams as a subquery, not a join
+    # through the seats: the condition also serves as a column of a list (one row each).
+    teams = LeadershipTeam.objects.filter(Q(members=member) | Q(head=member)).values("pk")
+    return Q(target_member=member) | Q(target_team__in=teams)
 
 
 def _own_list(member: Member) -> Q:

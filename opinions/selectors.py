@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -180,10 +180,56 @@ def recording_units_for(user: Any, campaign: Campaign) -> QuerySet[OrgUnit]:
     return units.filter(condition).order_by("path")
 
 
+# --- Who submitted an opinion ----------------------------------------------------
+#
+# The one rule, for every page, export, history and admin page that could name a
+# submitter (what he or she typed as name and contact, and who recorded or changed
+# the opinion, and when in the day): only the county office of the opinion's campaign
+# and the administrator see it, and never on an opinion about themselves or a team
+# they sit on or head (``Scope.about_self``), whatever their roles.
+
+SUBMITTER_SHOWN = "submitter_shown"
+
+
 def sees_submitter(user: Any, campaign: Campaign | None) -> bool:
-    """Only the county office (and the administrator) sees who submitted an opinion."""
+    """Whether the user's role sees submitters in ``campaign`` at all: the county office
+    and the administrator. Each opinion then says whether its own is shown
+    (``submitter_shown``): not on one about the user."""
     scope: Scope = scope_for(user)
     return scope.is_admin or (campaign is not None and campaign.pk in scope.office_campaign_ids)
+
+
+def submitter_shown_expression(user: Any) -> Case:
+    """Per row of opinions, whether this user is shown who submitted it: a column, so a
+    list of any length costs no query more."""
+    scope: Scope = scope_for(user)
+    about = scope.about_self(Opinion)
+    if scope.is_admin:
+        role = Q(pk__isnull=False)
+    elif scope.office_campaign_ids:
+        role = Q(campaign_id__in=scope.office_campaign_ids)
+    else:
+        return Case(default=Value(False), output_field=BooleanField())
+    hidden = [When(about, then=Value(False))] if about is not None else []
+    return Case(*hidden, When(role, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def with_submitter_shown(user: Any, opinions: QuerySet[Opinion]) -> QuerySet[Opinion]:
+    """The opinions, each with ``submitter_shown`` for this user."""
+    return opinions.annotate(**{SUBMITTER_SHOWN: submitter_shown_expression(user)})
+
+
+def submitter_shown(user: Any, opinion: Opinion) -> bool:
+    """Whether this user is shown who submitted ``opinion`` (its annotation when it was
+    loaded with it, otherwise one query)."""
+    shown = getattr(opinion, SUBMITTER_SHOWN, None)
+    if shown is None:
+        shown = (
+            with_submitter_shown(user, Opinion.objects.filter(pk=opinion.pk))
+            .values_list(SUBMITTER_SHOWN, flat=True)
+            .first()
+        )
+    return bool(shown)
 
 
 # --- Opinions -------------------------------------------------------------------
@@ -255,9 +301,12 @@ def opinions_for(user: Any, *, campaign: Campaign | None, filters: OpinionFilter
         opinions = opinions.filter(received_on__lte=filters.received_to)
     if filters.q:
         opinions = opinions.filter(Q(text__icontains=filters.q) | Q(target_text__icontains=filters.q))
-    return opinions.select_related(
-        "target_team", "target_member", "target_unit", "ledger_unit", "event", "recording_unit", "merged_into"
-    ).annotate(merged_count=_merged_count())
+    return with_submitter_shown(
+        user,
+        opinions.select_related(
+            "target_team", "target_member", "target_unit", "ledger_unit", "event", "recording_unit", "merged_into"
+        ).annotate(merged_count=_merged_count()),
+    )
 
 
 def with_merged(opinions: QuerySet[Opinion]) -> QuerySet[Opinion]:
@@ -275,15 +324,18 @@ def opinion_for_user(user: Any, pk: int) -> Opinion:
 
     return get_object_for_user(
         user,
-        Opinion.objects.select_related(
-            "campaign",
-            "target_team__unit",
-            "target_member__unit",
-            "target_unit",
-            "ledger_unit",
-            "event",
-            "recording_unit",
-            "merged_into",
+        with_submitter_shown(
+            user,
+            Opinion.objects.select_related(
+                "campaign",
+                "target_team__unit",
+                "target_member__unit",
+                "target_unit",
+                "ledger_unit",
+                "event",
+                "recording_unit",
+                "merged_into",
+            ),
         ),
         pk=pk,
     )
@@ -312,11 +364,19 @@ HISTORY_FIELDS = (
 SUBMITTER_FIELDS = ("submitter_name", "submitter_contact")
 
 
-def opinion_history(opinion: Opinion, *, show_submitter: bool) -> list[HistoryEntry]:
+def opinion_history(user: Any, opinion: Opinion) -> list[HistoryEntry]:
     """Who changed what and when, newest first, in a fixed number of queries: the
-    history rows, then one query per kind of related record they name."""
-    names = HISTORY_FIELDS + (SUBMITTER_FIELDS if show_submitter else ())
-    return history_entries(opinion.history, Opinion, names, nobody=_("(the public box)"))
+    history rows, then one query per kind of related record they name. The submitter's
+    fields only where the user is shown the submitter; on an opinion about the user
+    himself, not who recorded or changed it either (a secretary may have written down
+    his or her own words) — the page then gives the day only."""
+    shown = submitter_shown(user, opinion)
+    names = HISTORY_FIELDS + (SUBMITTER_FIELDS if shown else ())
+    entries = history_entries(opinion.history, Opinion, names, nobody=_("(the public box)"))
+    if not shown and sees_submitter(user, opinion.campaign):
+        for entry in entries:
+            entry.who = _("hidden")
+    return entries
 
 
 # --- Events ---------------------------------------------------------------------

@@ -85,14 +85,14 @@ def opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "opinions.view")
     opinion = selectors.opinion_for_user(request.user, pk)
     scope = scope_for(request.user)
-    show_submitter = selectors.sees_submitter(request.user, opinion.campaign)
     merged = selectors.opinions_for(
         request.user, campaign=opinion.campaign, filters=selectors.OpinionFilters(merged=selectors.ALL)
     ).filter(merged_into=opinion)
     context = {
         "opinion": opinion,
-        "show_submitter": show_submitter,
-        "history": selectors.opinion_history(opinion, show_submitter=show_submitter),
+        # The office's fields, each "hidden" on an opinion about the user himself.
+        "show_submitter": selectors.sees_submitter(request.user, opinion.campaign),
+        "history": selectors.opinion_history(request.user, opinion),
         "merged": merged,
         "can_change": scope.can("opinions.enter") and services.may_change(request.user, opinion),
         "can_sort": scope.can("opinions.sort"),

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RectificationConfig(AppConfig):
     name = "rectification"
     verbose_name = _("Rectification")
+
+    def ready(self) -> None:
+        from rectification import rules  # noqa: F401  (registers the scoping rules)

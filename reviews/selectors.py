@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
@@ -67,3 +68,13 @@ def documents_summary(campaign: Campaign) -> dict[str, int]:
         "leaders_min_words": campaign.doc_min_words_leader,
         "members_min_words": campaign.doc_min_words_member,
     }
+
+
+def document_states(campaign: Campaign | int, member_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Member id → (his or her document's id, its state), for the members asked about
+    who have a document; one query (the meetings' gate asks it for every attendee)."""
+    ids = set(member_ids)
+    if not ids:
+        return {}
+    rows = AnalysisDocument.objects.filter(campaign=campaign, member_id__in=ids).values_list("member_id", "pk", "state")
+    return {member_id: (pk, state) for member_id, pk, state in rows}

@@ -8,6 +8,7 @@ in ``talks/selectors.py``.)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from campaign.models import Campaign, Member, OrgUnit
-from campaign.scoping import scope_for
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from campaign.scoping import outermost_paths, scope_for
 from core.history import HistoryEntry, history_entries
 from talks.models import AWAITING_REVIEW, FLAG_AFTER_RETURNS, CardDecision, Talk, TalkReview
 
@@ -192,6 +193,13 @@ def card_history(talk: Talk) -> list[HistoryEntry]:
 FIRST, OTHER = "first", "other"
 
 
+def logs_for_others(user: Any, campaign: Campaign) -> bool:
+    """Whether the user keeps cards for other people (the administrator, the county
+    office of the campaign, a unit secretary), rather than only his or her own."""
+    scope = scope_for(user)
+    return scope.is_admin or campaign.pk in scope.office_campaign_ids or bool(scope.secretary_paths)
+
+
 def members_for_first(user: Any, campaign: Campaign) -> QuerySet[Member]:
     """Whom the user may put first on a card: the office anyone in its campaign, a
     secretary the members of his or her subtree, a member himself or herself."""
@@ -207,12 +215,49 @@ def members_for_first(user: Any, campaign: Campaign) -> QuerySet[Member]:
     return members.filter(condition)
 
 
+def talk_circle(member: Member) -> Q:
+    """The members ``member`` can be required or expected to talk with: those of his or
+    her unit, of every leadership team he or she sits on or heads, of the units in his
+    or her charge (and those he or she is the responsible leader of, with what lies
+    below them), and the leaders in charge of the units he or she is responsible for.
+    One query (the paths of those units); the rest are subqueries."""
+    teams = LeadershipTeam.objects.filter(Q(members=member) | Q(head=member)).values("pk")
+    seats = LeadershipTeam.members.through.objects.filter(leadershipteam__in=teams).values("member_id")
+    heads = LeadershipTeam.objects.filter(pk__in=teams, head__isnull=False).values("head_id")
+    leaders = Member.in_charge_of.through.objects.filter(orgunit__responsible_leader=member).values("member_id")
+    condition = Q(unit_id=member.unit_id) | Q(pk__in=seats) | Q(pk__in=heads) | Q(pk__in=leaders)
+    charged = OrgUnit.objects.filter(Q(leaders_in_charge=member) | Q(responsible_leader=member))
+    for path in outermost_paths(charged.values_list("path", flat=True)):
+        condition |= Q(unit__path__startswith=path)
+    return condition
+
+
 def members_for_other(user: Any, campaign: Campaign) -> QuerySet[Member]:
-    """Whom a recorder may name as the other person: any member of the campaign (a talk
-    between members of two units counts for both). Only for users who log talks."""
-    if not scope_for(user).can("talks.log"):
+    """Whom a recorder may name, from the list, as the other person. The office and the
+    secretaries: any member of the campaign (a talk between members of two units counts
+    for both). A member: only the people he or she can be required or expected to talk
+    with (``talk_circle``), not the whole county's membership; anyone else only by the
+    exact number (``member_by_number``). Only for users who log talks."""
+    scope = scope_for(user)
+    if not scope.can("talks.log"):
         return Member.objects.none()
-    return Member.objects.filter(campaign=campaign)
+    members = Member.objects.filter(campaign=campaign)
+    if logs_for_others(user, campaign):
+        return members
+    member = scope.member
+    if member is None or member.campaign_id != campaign.pk:
+        return Member.objects.none()
+    return members.filter(talk_circle(member)).exclude(pk=member.pk)
+
+
+def member_by_number(user: Any, campaign: Campaign, number: str) -> Member | None:
+    """The member of the campaign whose number is exactly ``number``, for a user who logs
+    talks: the way to name someone outside a member's circle, whose number he or she
+    must know. Exact (the unique index), never a part of it."""
+    number = (number or "").strip()
+    if not number or not scope_for(user).can("talks.log"):
+        return None
+    return Member.objects.filter(campaign=campaign, number=number).select_related("unit").first()
 
 
 def members_for(user: Any, campaign: Campaign, who: str) -> QuerySet[Member]:
@@ -233,6 +278,12 @@ def member_token(member: Member | None) -> str:
     return f"member:{member.pk}" if member is not None else ""
 
 
+def number_token(member: Member) -> str:
+    """The token of a member named by his or her exact number (outside a member's
+    circle): the form resolves it by that number again."""
+    return f"number:{member.number}"
+
+
 def member_option(member: Member) -> MemberOption:
     detail = f"{member.get_rank_display()} · {member.unit.name}" + (f" · {member.position}" if member.position else "")
     return MemberOption(token=member_token(member), label=member.name, detail=detail)
@@ -246,7 +297,7 @@ def member_search(
     query = query.strip()
     if not query:
         return []
-    found = (
+    found = list(
         members_for(user, campaign, who)
         .filter(Q(name__icontains=query) | Q(number__iexact=query))
         .select_related("unit")
@@ -258,4 +309,11 @@ def member_search(
         name = member.name.casefold()
         return (0 if name == folded else 1 if name.startswith(folded) else 2), len(member.name), member.name
 
-    return [member_option(member) for member in sorted(found, key=rank)[:limit]]
+    options = [member_option(member) for member in sorted(found, key=rank)[:limit]]
+    if who == OTHER:
+        by_number = member_by_number(user, campaign, query)
+        scope = scope_for(user)
+        outside = by_number is not None and by_number not in found and by_number != scope.member
+        if outside and by_number is not None:
+            options.insert(0, dataclasses.replace(member_option(by_number), token=number_token(by_number)))
+    return options[:limit]

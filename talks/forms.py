@@ -8,6 +8,7 @@ The server resolves either among the members the user may name there."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -33,7 +34,12 @@ from talks.models import (
 from talks.services import FIELDS, analysis_stage
 
 TOKEN = re.compile(r"^member:(\d{1,18})$")
+NUMBER_TOKEN = re.compile(r"^number:(.{1,40})$")
 PERSON_HELP = _("Type part of a name and choose from the list; without the list, type the full name.")
+OTHER_HELP_FOR_MEMBER = _(
+    "The list holds the people of your unit, your teams and the units in your charge; "
+    "for anyone else, type his or her number exactly."
+)
 
 
 def _blank(choices: list[tuple[str, Any]], label: Any = None) -> list[tuple[str, Any]]:
@@ -47,9 +53,17 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def resolve_member(members: QuerySet[Member], value: str, *, field: str) -> Member:
-    """The member a form names, by token or by exact name, among ``members``. A token for
-    someone the user may not name gets the same answer as one for nobody at all."""
+def resolve_member(
+    members: QuerySet[Member],
+    value: str,
+    *,
+    field: str,
+    by_number: Callable[[str], Member | None] | None = None,
+) -> Member:
+    """The member a form names, by token or by exact name, among ``members``; or, where
+    ``by_number`` is given, anyone it finds by his or her exact number (a "number:"
+    token of the autocomplete, or the number typed). A token for someone the user may
+    not name gets the same answer as one for nobody at all."""
     value = (value or "").strip()
     match = TOKEN.match(value)
     if match:
@@ -59,9 +73,21 @@ def resolve_member(members: QuerySet[Member], value: str, *, field: str) -> Memb
                 {field: gettext("The chosen member is not one you may name here. Choose again from the list.")}
             )
         return member
+    match = NUMBER_TOKEN.match(value)
+    if match:
+        member = by_number(match.group(1)) if by_number is not None else None
+        if member is None:
+            raise ValidationError(
+                {field: gettext("The chosen member is not one you may name here. Choose again from the list.")}
+            )
+        return member
     found = list(members.filter(name__iexact=value).select_related("unit")[:6])
     if len(found) == 1:
         return found[0]
+    if not found and by_number is not None:
+        member = by_number(value)
+        if member is not None:
+            return member
     if found:
         names = "; ".join(f"{m.name} ({selectors.member_option(m).detail})" for m in found[:5])
         raise ValidationError(
@@ -78,13 +104,25 @@ def resolve_member(members: QuerySet[Member], value: str, *, field: str) -> Memb
                 % {"name": value, "names": "; ".join(m.name for m in similar)}
             }
         )
+    if by_number is not None:
+        raise ValidationError(
+            {
+                field: gettext(
+                    "No member you may name is called “%(name)s”. To name someone outside your unit, "
+                    "your teams and the units in your charge, type his or her number exactly."
+                )
+                % {"name": value}
+            }
+        )
     raise ValidationError({field: gettext("No member you may name is called “%(name)s”.") % {"name": value}})
 
 
 class CardForm(Form):
     """One talk card. A member logs his or her own talks: the first person is fixed
     (``first_fixed``); a secretary or the office chooses the first person among the
-    members in reach. The other person is any member of the campaign, or someone
+    members in reach. The other person is a member the user may name
+    (``card_selectors.members_for_other``: for a member, the people he or she can be
+    required or expected to talk with, anyone else by the exact number), or someone
     outside the membership (the public kind)."""
 
     kind = forms.ChoiceField(label=_("Must-talk kind"), choices=TalkKind.choices)
@@ -142,6 +180,8 @@ class CardForm(Form):
             # with the card's form (the HTML form attribute).
             self.fields["member"].widget.attrs.update({"form": "card-form", "autofocus": True})
         self._autocomplete("other_member", selectors.OTHER)
+        if not selectors.logs_for_others(user, campaign):
+            self.fields["other_member"].help_text = OTHER_HELP_FOR_MEMBER
         stage = analysis_stage(campaign)
         if stage is not None:
             self.fields["talked_on"].widget.attrs.update(
@@ -197,7 +237,18 @@ class CardForm(Form):
         if self.talk is not None:
             # The people already on the card stay nameable by whoever may correct it.
             members = members | Member.objects.filter(pk__in=[self.talk.member_id, self.talk.other_member_id])
-        return resolve_member(members.distinct(), token or typed, field=name)
+
+        def by_number(number: str) -> Member | None:
+            return selectors.member_by_number(self.user, self.campaign, number)
+
+        # The other person may be anyone outside the list by the exact number (the same
+        # rule as the autocomplete's); the first, never.
+        return resolve_member(
+            members.distinct(),
+            token or typed,
+            field=name,
+            by_number=by_number if who == selectors.OTHER else None,
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

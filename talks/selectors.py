@@ -214,3 +214,61 @@ def units_of_members(member_ids: Iterable[int | None]) -> set[int]:
     if not ids:
         return set()
     return set(Member.objects.filter(pk__in=ids).values_list("unit_id", flat=True))
+
+
+@dataclass(frozen=True)
+class TalkStanding:
+    """One member against the plan, as another stage asks it: the talks counted, the
+    quota, and the members he or she still has to talk with (required pairs no card
+    joins yet)."""
+
+    held: int
+    quota: int
+    missing_partners: tuple[int, ...]
+
+    @property
+    def meets_quota(self) -> bool:
+        return self.held >= self.quota
+
+    @property
+    def short_by(self) -> int:
+        return max(self.quota - self.held, 0)
+
+
+def talk_standing(campaign: Campaign, member_ids: Iterable[int]) -> dict[int, TalkStanding]:
+    """Member id → his or her standing, for the members asked about, with the shared
+    definitions above; a fixed number of queries (the required pairs of the campaign,
+    the cards of these members, their ranks) whatever their number."""
+    ids = set(member_ids)
+    if not ids:
+        return {}
+    held: dict[int, int] = defaultdict(int)
+    talked: set[Pair] = set()
+    cards = (
+        Talk.objects.filter(campaign=campaign)
+        .filter(Q(member_id__in=ids) | Q(other_member_id__in=ids))
+        .order_by()
+        .values_list("member_id", "other_member_id")
+        .annotate(n=Count("pk"))
+    )
+    for member_id, other_id, n in cards:
+        held[member_id] += n
+        if other_id is not None:
+            held[other_id] += n
+            talked.add(ordered_pair(member_id, other_id))
+    missing: dict[int, list[int]] = defaultdict(list)
+    for pair in required_pairs(campaign):
+        if pair in talked:
+            continue
+        low, high = pair
+        if low in ids:
+            missing[low].append(high)
+        if high in ids:
+            missing[high].append(low)
+    ranks = Member.objects.filter(campaign=campaign, pk__in=ids).values_list("pk", "rank")
+    return {
+        pk: TalkStanding(
+            held=held.get(pk, 0), quota=quota_for_rank(rank, campaign), missing_partners=tuple(sorted(missing[pk]))
+        )
+        for pk, rank in ranks
+    }

@@ -227,7 +227,9 @@ def flagged(request: HttpRequest) -> HttpResponse:
 @require_GET
 def member_search(request: HttpRequest, who: str) -> JsonResponse:
     """The autocomplete of the people on a card: for ``first`` the members the user may
-    put first (in his or her reach), for ``other`` any member of the campaign."""
+    put first (in his or her reach), for ``other`` those he or she may name as the other
+    person (``card_selectors.members_for_other``: for a member, his or her circle, and
+    anyone else by the exact number)."""
     require(request, "talks.log")
     campaign = _campaign(request)
     query = request.GET.get("q", "")[:100]

@@ -608,3 +608,9 @@ from tests.talks import progress_matrix as talks_progress_matrix  # noqa: E402
 
 MATRIX.update(talks_progress_matrix.rows())
 SPECIMENS.update(talks_progress_matrix.SPECIMENS)
+
+# Meetings, their gate and the readiness page (meetings/views.py).
+from tests.meetings import meetings_matrix  # noqa: E402
+
+MATRIX.update(meetings_matrix.rows())
+SPECIMENS.update(meetings_matrix.SPECIMENS)

@@ -2,8 +2,9 @@
 
 Every sheet: a title row across the table, the headers below it (Chinese under zh-hans,
 English under en), the rows, totals at the foot, printed A4 landscape with the headers
-repeated on every page. Every text cell is neutralised: a text that a spreadsheet would
-read as a formula (= + - @, a tab or a carriage return first) gets a leading apostrophe.
+repeated on every page, each row as tall as its wrapped text. Every text cell is
+neutralised: a text that a spreadsheet would read as a formula is typed as text with
+Excel's quote prefix (``core.excel``), which is not printed.
 
 The headers and titles are the office's paper format, spelt out here in both languages
 (as in ``campaign.resources``) rather than looked up in the catalogue. Choice labels come
@@ -149,7 +150,8 @@ def unit_ledger_workbook(
     subjects: Iterator[tuple[LeadershipTeam | Member, Figures]],
 ) -> Workbook:
     """The sub-ledger of a unit: one row per team and member of its subtree with their
-    figures, then a second sheet of the subtree's figures by dimension."""
+    figures, a row for the opinions about its units as a whole, then a second sheet of
+    the subtree's figures by dimension. The foot's total is the subtree's."""
     book = Workbook(write_only=True)
     columns = [
         Column(NO, 6),
@@ -184,10 +186,33 @@ def unit_ledger_workbook(
             ]
         )
         sums.update(opinions=opinions, suggestions=suggestions, total=subject_figures.total)
+    # The opinions about a unit of the subtree as a whole (or not yet given a target) are
+    # in no team's or member's row; one row of their own makes the foot the ledger's total.
+    whole = {
+        "opinions": figures.get(Dimension.KIND, OpinionKind.OPINION) - sums["opinions"],
+        "suggestions": figures.get(Dimension.KIND, OpinionKind.SUGGESTION) - sums["suggestions"],
+        "total": figures.total - sums["total"],
+    }
+    targets = number
+    if any(whole.values()):
+        number += 1
+        sheet.row(
+            [
+                number,
+                str(Text("单位整体（含未定对象）", "Units as a whole (or no target yet)")),
+                "",
+                unit.name,
+                whole["opinions"],
+                whole["suggestions"],
+                whole["total"],
+                "",
+            ]
+        )
+        sums.update(whole)
     sheet.foot(
         [
             str(TOTAL),
-            str(Text(f"共{number}个对象", f"{number} targets")),
+            str(Text(f"共{targets}个对象", f"{targets} targets")),
             "",
             "",
             sums["opinions"],

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 ORG_LISTS = ["Organisations", "Members", "Leadership teams", "Supervisory teams"]
 REPORTS = ["Ledgers", "Document progress", "Talk progress"]
+MEETINGS = ["Meetings", "Readiness of meetings"]
 
 # What each role of the `world` finds in the menu: group → entries, in order.
 EXPECTED: dict[str, dict[str, list[str]]] = {
@@ -24,12 +25,14 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "Organisation": [*ORG_LISTS, "Import organisation"],
         "Opinions": ["Opinions", "Feedback", "Import opinions"],
         "Talks": ["Talk cards", "Import talk cards"],
+        "Meetings": MEETINGS,
         "Reports": REPORTS,
     },
     "office": {
         "Organisation": [*ORG_LISTS, "Import organisation"],
         "Opinions": ["Opinions", "Feedback", "Import opinions"],
         "Talks": ["Talk cards", "Import talk cards"],
+        "Meetings": MEETINGS,
         "Reports": REPORTS,
     },
     "supervisor": {
@@ -37,16 +40,18 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "Opinions": ["Opinions", "Feedback"],
         "Talks": ["Talk cards", "Cards to review"],
         "Self-analysis": ["To review"],
+        "Meetings": MEETINGS,
         "Reports": REPORTS,
     },
     "secretary": {
         "Organisation": ORG_LISTS,
         "Opinions": ["Opinions", "Feedback"],
         "Talks": ["Talk cards", "Import talk cards"],
+        "Meetings": MEETINGS,
         "Reports": REPORTS,
     },
 }
-MEMBER_ENTRIES = ["My record", "My feedback", "My talks", "My document"]
+MEMBER_ENTRIES = ["My record", "My feedback", "My talks", "My document", "My meetings"]
 
 
 def menu_of(client) -> navigation.Menu:
@@ -83,7 +88,7 @@ def test_staff_see_the_groups_their_scope_allows(world: World, login, role):
     assert shown(menu) == EXPECTED[role]
     assert shown(menu) == allowed_by_scope(world.users[role])
     # The stages to come are declared, and hidden while they have no entries.
-    assert {"Meetings", "Look-back", "Rectification"}.isdisjoint(shown(menu))
+    assert {"Look-back", "Rectification"}.isdisjoint(shown(menu))
     assert [str(link.label) for link in menu.tail] == (["Admin"] if role == "admin" else [])
 
 
@@ -118,7 +123,7 @@ def test_a_responsible_leader_finds_the_documents_to_review(world: World, login)
     world.unit.save()
     client = login(world.users["member"])
     labels = [str(link.label) for link in menu_of(client).links]
-    assert labels == ["My record", "My feedback", "My talks", "To review", "My document"]
+    assert labels == ["My record", "My feedback", "My talks", "To review", "My document", "My meetings"]
     assert client.get(reverse("reviews:queue")).status_code == 200
 
 

@@ -366,6 +366,43 @@ def test_a_code_shared_by_two_kinds_of_target_needs_the_target_type(world, targe
     assert Opinion.objects.get().target_unit == world.unit
 
 
+def test_a_code_whose_name_contradicts_it_is_refused_naming_both(world, targets):
+    member = targets.ordinary_member
+    data = csv_bytes([ZH, row(ttype="党员", code=member.number, target="另一个人")])
+    with translation.override("en"):
+        report = run(world, data)
+    assert report.error_count == 1 and report.errors[0].column == "对象代码"
+    assert report.errors[0].message == f"The code {member.number} is {member.name}, not 另一个人."
+    assert not Opinion.objects.exists()
+    # The same name, written with other spaces (full-width or none), agrees.
+    spaced = "\u3000".join(member.name)
+    assert run(world, csv_bytes([ZH, row(ttype="党员", code=member.number, target=spaced)])).ok
+    assert Opinion.objects.get().target_member == member
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_data_under_a_blank_header_refuses_the_file_naming_the_column(world, targets, kind):
+    """A column under a merged group header has no header of its own: its data would be
+    dropped while the dry run said every row was good."""
+    member = targets.ordinary_member
+    headers = [*ZH, "", ""]  # columns L and M have no header
+    good = [*row(ttype="党员", code=member.number), "", ""]
+    bad = [*row(ttype="党员", code=member.number), "落在无表头的列里", ""]
+    data = csv_bytes([headers, good, bad]) if kind == "csv" else xlsx({"意见建议": [headers, good, bad]})
+    with translation.override("en"):
+        report = run(world, data, filename=f"opinions.{kind}", dry_run=True)
+    assert [error.message for error in report.errors] == [
+        "Column L has no header, yet row 3 holds data in it: give the column a header, or delete it."
+    ]
+    # Past the last header too.
+    beyond = [*row(ttype="党员", code=member.number), "", "", "多出的一列"]
+    data = csv_bytes([ZH, beyond]) if kind == "csv" else xlsx({"意见建议": [ZH, beyond]})
+    with translation.override("en"):
+        report = run(world, data, filename=f"opinions.{kind}")
+    assert report.errors[0].message.startswith("Column N has no header, yet row 2")
+    assert not Opinion.objects.exists()
+
+
 def test_a_row_without_any_target_is_refused(world):
     data = csv_bytes([ZH, row(), row(ttype="党员")])
     with translation.override("en"):

@@ -284,9 +284,9 @@ def test_the_general_ledger_of_opinions_has_the_fourteen_columns(filled, login):
     body = rows[2:-1]
     assert len(body) == 14, "13 rolled-up opinions and the kept one; the merged duplicate is not a row"
     texts = [row[1] for row in body]
-    assert '\'=HYPERLINK("http://x","点我")' in texts, "a formula is neutralised"
+    assert '=HYPERLINK("http://x","点我")' in texts, "a would-be formula is a text"
     assert "重复的意见" not in texts
-    kept = body[texts.index('\'=HYPERLINK("http://x","点我")')]
+    kept = body[texts.index('=HYPERLINK("http://x","点我")')]
     assert kept[3] == "李四INSIDE" and kept[13] == "合并重复意见1条"
     signed = [row for row in body if row[3] == "张三INSIDE"]
     assert {row[9] for row in signed} == {zh_label(FeedbackList.Status, "signed")}
@@ -313,8 +313,9 @@ def test_every_text_cell_is_neutralised(filled, login):
             for row in sheet.iter_rows():
                 for cell in row:
                     assert cell.data_type != "f", f"{url}: a formula in {cell.coordinate}"
-                    if isinstance(cell.value, str):
-                        assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r")), (url, cell.value)
+                    if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@", "\t", "\r")):
+                        # A text as typed, with the quote prefix: shown and printed, never run.
+                        assert (cell.data_type, cell.quotePrefix) == ("s", True), (url, cell.value)
 
 
 @pytest.mark.zh_default  # the office's paper layout, in the default language
@@ -328,8 +329,8 @@ def test_the_sub_ledger_export_lists_each_team_and_member_with_totals(filled, lo
     targets = {row[1]: row for row in rows[2:-1]}
     assert targets["张三INSIDE"][4:] == (1, 1, 2, zh_label(FeedbackList.Status, "signed"))
     assert targets["城关镇领导班子INSIDE"][6] == 1
-    assert rows[-1][6] == 4, "the teams' and members' opinions (the unit as a target is in no list)"
-    assert rows_of(figures)[-1][2] == 5
+    assert targets["单位整体（含未定对象）"][4:7] == (1, 0, 1), "the opinion about the unit as a whole"
+    assert rows[-1][6] == 5 == rows_of(figures)[-1][2], "the foot is the ledger's total"
 
 
 def test_a_secretarys_export_of_opinions_holds_only_his_subtree(filled, login):

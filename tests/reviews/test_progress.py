@@ -262,7 +262,7 @@ def test_the_progress_export_is_in_the_offices_layout(progress, login) -> None:
     body = {row[1]: row for row in rows[2:-1]}
     inside_members = Member.objects.filter(unit=world.unit).count()
     assert body[world.unit.name][3:11] == (inside_members, 3, 3, 1, 1, 2, 1, inside_members - 1)
-    assert "'=SUM(A1:A9)学校" in body, "a formula is neutralised"
+    assert "=SUM(A1:A9)学校" in body, "a would-be formula is a text"
     assert rows[-1][0] == "合计" and rows[-1][1] == "共2个单位"
     assert rows[-1][3] == Member.objects.filter(campaign=world.campaign, unit__kind=OrgUnitKind.UNIT).count()
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

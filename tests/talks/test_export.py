@@ -81,11 +81,11 @@ def test_the_register_in_the_office_layout(world, cards):
     # The cards on which either person belongs to the unit, by date; not the outside unit's own.
     assert [row[0] for row in body] == [1, 2, 3]
     topics = [row[6].split("\n")[0] for row in body]
-    assert topics == ["'=1+2", "跨单位", "村里的路"]
+    assert topics == ["=1+2", "跨单位", "村里的路"]
     first = body[0]
     assert first[1:4] == ("张三INSIDE", "李四INSIDE", kinds[0])
     assert first[4].date() == cards["inside"].talked_on
-    assert first[6] == "'=1+2\n谈话人提出：学习不够\n达成共识：每周交流"  # the formula neutralised
+    assert first[6] == "=1+2\n谈话人提出：学习不够\n达成共识：每周交流"  # a text with the quote prefix
     assert first[7:] == ("王书记", adequate)
     public = body[2]
     assert public[2] == f"刘大爷（退休教师，{resident}）"
