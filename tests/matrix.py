@@ -614,3 +614,8 @@ from tests.meetings import meetings_matrix  # noqa: E402
 
 MATRIX.update(meetings_matrix.rows())
 SPECIMENS.update(meetings_matrix.SPECIMENS)
+# The democratic appraisal (meetings/appraisal/views.py, public_views.py).
+from tests.meetings import appraisal_matrix  # noqa: E402
+
+MATRIX.update(appraisal_matrix.rows())
+SPECIMENS.update(appraisal_matrix.SPECIMENS)
