@@ -111,7 +111,7 @@ class FormOnce:
 
     def valid_for(self, form: forms.BaseForm | None = None) -> bool:
         """True if the token may be used; otherwise its error goes to ``form`` (as an
-        error of the whole form) or, with no form, to the messages."""
+        error of the whole form; with no form, the view shows ``message()``)."""
         if self.token is not None:
             return True
         if form is not None:
