@@ -23,6 +23,7 @@ import datetime
 import hashlib
 import io
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from talks.imports import talks_import
 from tests.conftest import World, property_examples
 from tests.talks.factories import analysis_day
 
-pytestmark = [pytest.mark.proof, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 # What the upload pages keep of an upload: the file's token in the session, the
 # opinions' import job (its report); a login writes the session and axes' records.
@@ -320,6 +321,7 @@ _tally: Counter = Counter()
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
 
 
+@pytest.mark.proof
 @given(plan=plans)
 @settings(
     max_examples=SERVICE_EXAMPLES,
@@ -328,6 +330,10 @@ PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
     phases=PHASES,
 )
 def test_services_import_all_or_nothing_and_dry_runs_write_nothing(world: World, plan: Plan) -> None:
+    check_services(world, plan, _tally)
+
+
+def check_services(world: World, plan: Plan, tally: Counter) -> None:
     importer = importers(world)[plan.importer]
     file = build(plan, importer)
     user = world.users["office"]
@@ -341,12 +347,12 @@ def test_services_import_all_or_nothing_and_dry_runs_write_nothing(world: World,
             campaign=world.campaign, user=user, source=io.BytesIO(file.data), filename=file.filename, dry_run=False
         )
         after = fingerprint()
-        _tally["files"] += 1
-        _tally["broken files"] += file.broken
-        _tally["files with a bad row"] += bool(file.bad_lines)
+        tally["files"] += 1
+        tally["broken files"] += file.broken
+        tally["files with a bad row"] += bool(file.bad_lines)
         if not real.ok:
-            _tally["refused"] += 1
-            _tally["refused as a whole file"] += any(error.row == 0 for error in real.errors)
+            tally["refused"] += 1
+            tally["refused as a whole file"] += any(error.row == 0 for error in real.errors)
             assert changed(before, after) == [], f"a refused import wrote: {real.errors[:3]}"
             assert all(error.message for error in real.errors)
             named = {error.row for error in real.errors}
@@ -354,7 +360,7 @@ def test_services_import_all_or_nothing_and_dry_runs_write_nothing(world: World,
             if file.bad_lines and not file.broken and 0 not in named and real.error_count == len(real.errors):
                 assert file.bad_lines <= named, f"bad lines {file.bad_lines} not all named: {real.errors}"
         else:
-            _tally["imported"] += 1
+            tally["imported"] += 1
             assert not file.bad_lines or file.broken, f"rows {file.bad_lines} are bad, yet the file imported"
             assert dry.ok, "the dry run refused what the import took"
             assert real.rows == dry.rows
@@ -362,6 +368,7 @@ def test_services_import_all_or_nothing_and_dry_runs_write_nothing(world: World,
         transaction.set_rollback(True)
 
 
+@pytest.mark.proof
 def test_services_figures(figures) -> None:
     """Runs after the property above (same module, in order): its figures."""
     figures(examples=SERVICE_EXAMPLES, **{k.replace(" ", "_"): v for k, v in _tally.items()}, partial_imports=0)
@@ -376,6 +383,7 @@ def _post(client: Client, url: str, file: File) -> Any:
     return client.post(url, {"file": SimpleUploadedFile(file.filename, file.data)})
 
 
+@pytest.mark.proof
 @given(plan=plans)
 @settings(
     max_examples=PAGE_EXAMPLES,
@@ -410,9 +418,13 @@ def test_pages_upload_dry_run_and_confirm_never_500(world: World, plan: Plan, tm
             _pages["refused"] += 1
             page = client.get(answer["Location"]) if answer.status_code == 302 else answer
             assert page.status_code == 200
-            if file.bad_lines and not file.broken:
-                html = page.content.decode()
-                assert "nothing was imported" in html or "problem" in html, html[:2000]
+            html = page.content.decode()
+            named = set(re.findall(r'<td class="num">(\d+)</td><td>[^<]*</td><td class="error">', html))
+            whole_file = '<td class="num">—</td>' in html
+            if file.bad_lines and not file.broken and not whole_file:
+                missing = {str(line) for line in file.bad_lines} - named
+                assert not missing, f"bad rows {missing} not named on the page"
+            _pages["bad rows named on the page"] += len(named)
         assert django_settings.MEDIA_ROOT  # uploads go to this worker's own folder (tests/conftest.py)
         transaction.set_rollback(True)
 
@@ -434,5 +446,76 @@ def _confirmation(client: Client, importer: Importer, answer: Any) -> tuple[str,
     return importer.url, {"confirm": "1", "token": pending["token"]}
 
 
+@pytest.mark.proof
 def test_pages_figures(figures) -> None:
     figures(examples=PAGE_EXAMPLES, **_pages, server_errors=0, partial_imports=0)
+
+
+# --- Through the commands --------------------------------------------------------------------
+
+_commands: Counter = Counter()
+COMMANDS = {"org": "import_org", "opinions": "import_opinions", "talks": "import_talks"}
+
+
+@pytest.mark.proof
+@given(plan=plans)
+@settings(
+    max_examples=PAGE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=PHASES,
+)
+def test_commands_exit_1_with_the_rows_or_import_all(world: World, plan: Plan, tmp_path_factory) -> None:
+    from django.core.management import CommandError, call_command
+
+    importer = importers(world)[plan.importer]
+    file = build(plan, importer)
+    path = tmp_path_factory.mktemp("fuzz") / file.filename
+    path.write_bytes(file.data)
+    with transaction.atomic():
+        before = fingerprint()
+        for dry_run in (True, False):
+            args = [COMMANDS[plan.importer], str(path), "--campaign", world.campaign.slug, "--user", "office"]
+            stderr = io.StringIO()
+            try:
+                call_command(*args, *(["--dry-run"] if dry_run else []), stdout=io.StringIO(), stderr=stderr)
+            except CommandError:
+                _commands["refused"] += 1
+                assert changed(before, fingerprint()) == [], "a refused command wrote"
+                assert stderr.getvalue().strip(), "a refusal without the rows"
+                said = stderr.getvalue()
+                named = {int(n) for n in re.findall(r" row (\d+)[,:]", said)}
+                # A file refused as a whole ("fuzz.csv: …", no row) names no row.
+                whole_file = any(line.startswith(f"{file.filename}: ") for line in said.splitlines())
+                if file.bad_lines and not file.broken and not whole_file:
+                    assert file.bad_lines <= named, f"rows {file.bad_lines - named} not named: {said}"
+                    _commands["bad rows named"] += len(file.bad_lines)
+                break
+            if dry_run:
+                _commands["dry runs passed"] += 1
+                assert changed(before, fingerprint()) == [], "a dry run command wrote"
+            else:
+                _commands["imported"] += 1
+                assert not file.bad_lines or file.broken
+                assert changed(before, fingerprint())
+        transaction.set_rollback(True)
+
+
+@pytest.mark.proof
+def test_commands_figures(figures) -> None:
+    figures(examples=PAGE_EXAMPLES, **{k.replace(" ", "_"): v for k, v in _commands.items()}, partial_imports=0)
+
+
+# --- A quick run in the default suite -------------------------------------------------------
+
+
+@given(plan=plans)
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=PHASES,
+)
+def test_quick_services_import_all_or_nothing(world: World, plan: Plan) -> None:
+    """A few files of the fuzzing above in every run of the suite (`make test`)."""
+    check_services(world, plan, Counter())
