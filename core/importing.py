@@ -378,6 +378,10 @@ class Table:
                 )
 
 
+# What openpyxl raises, besides a damaged zip's errors, reading a damaged workbook.
+_UNREADABLE: tuple[type[BaseException], ...] = (ParseError, KeyError, TypeError, *DAMAGED_ZIP)
+
+
 @contextlib.contextmanager
 def _reading_workbook() -> Iterator[None]:
     """openpyxl reads a workbook's XML as it is asked for (a sheet's rows as they are
@@ -387,7 +391,7 @@ def _reading_workbook() -> Iterator[None]:
         yield
     except DefusedXmlException:
         raise FileError(unsafe_xml()) from None
-    except (ParseError, KeyError, TypeError, *DAMAGED_ZIP):
+    except _UNREADABLE:
         raise FileError(not_a_spreadsheet()) from None
 
 
