@@ -36,6 +36,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from django.conf import settings
@@ -98,19 +99,54 @@ class TargetGroup:
     choices: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
 class PublicTargets:
     """The teams and leaders a citizen may choose, grouped for a select box, and the
-    target each choice stands for (looked up from the same two queries)."""
+    target each choice stands for.
 
-    groups: tuple[TargetGroup, ...]
-    by_token: dict[str, Target]
+    The list (two queries, some three hundred rows) is read only when it is shown or
+    asked for whole; a POST that names one choice resolves it with one query of its own,
+    against exactly the rows the list is made of."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self._resolved: dict[str, Target | None] = {}
+
+    @cached_property
+    def _list(self) -> tuple[tuple[TargetGroup, ...], dict[str, Target]]:
+        return _public_list(self.campaign)
+
+    @property
+    def groups(self) -> tuple[TargetGroup, ...]:
+        return self._list[0]
+
+    @property
+    def by_token(self) -> dict[str, Target]:
+        return self._list[1]
 
     def choices(self) -> list[tuple[str, object]]:
         return [(group.label, list(group.choices)) for group in self.groups if group.choices]
 
     def resolve(self, token: str) -> Target | None:
-        return self.by_token.get(token)
+        if "_list" in self.__dict__:
+            return self.by_token.get(token)
+        if token not in self._resolved:
+            self._resolved[token] = self._fetch(token)
+        return self._resolved[token]
+
+    def _fetch(self, token: str) -> Target | None:
+        match = _TOKEN.fullmatch(token or "")
+        if match is None:
+            return None
+        kind, pk = match.group(1), int(match.group(2))
+        if kind == "team":
+            team = _teams(self.campaign).filter(pk=pk).first()
+            return Target(team=team) if team is not None else None
+        member = _members(self.campaign).filter(pk=pk).first()
+        return Target(member=member) if member is not None else None
+
+
+# A choice's value: "team-<id>" or "member-<id>", the id as the list writes it.
+_TOKEN = re.compile(r"(team|member)-([1-9][0-9]{0,18})")
 
 
 def _team_order() -> Case:
@@ -123,20 +159,23 @@ def _team_order() -> Case:
     )
 
 
+def _teams(campaign: Campaign) -> QuerySet[LeadershipTeam]:
+    return LeadershipTeam.objects.filter(campaign=campaign).select_related("unit")
+
+
+def _members(campaign: Campaign) -> QuerySet[Member]:
+    return Member.objects.filter(campaign=campaign, rank__in=PUBLIC_RANKS).select_related("unit")
+
+
 def public_targets(*, campaign: Campaign) -> PublicTargets:
     """Every leadership team of the campaign, its Standing Committee members and its
-    county-level leading cadres; two queries whatever their number."""
-    teams = (
-        LeadershipTeam.objects.filter(campaign=campaign)
-        .annotate(order=_team_order())
-        .select_related("unit")
-        .order_by("order", "unit__path", "name")
-    )
-    members = (
-        Member.objects.filter(campaign=campaign, rank__in=PUBLIC_RANKS)
-        .select_related("unit")
-        .order_by("unit__path", "name")
-    )
+    county-level leading cadres; two queries whatever their number, when listed."""
+    return PublicTargets(campaign)
+
+
+def _public_list(campaign: Campaign) -> tuple[tuple[TargetGroup, ...], dict[str, Target]]:
+    teams = _teams(campaign).annotate(order=_team_order()).order_by("order", "unit__path", "name")
+    members = _members(campaign).order_by("unit__path", "name")
     county_teams: list[tuple[str, str]] = []
     department_teams: list[tuple[str, str]] = []
     standing: list[tuple[str, str]] = []
@@ -157,7 +196,7 @@ def public_targets(*, campaign: Campaign) -> PublicTargets:
         TargetGroup(str(_("Standing Committee members")), tuple(standing)),
         TargetGroup(str(_("County-level leading cadres")), tuple(leaders)),
     )
-    return PublicTargets(groups=groups, by_token=by_token)
+    return groups, by_token
 
 
 # --- Receipt codes ------------------------------------------------------------------------
@@ -345,10 +384,9 @@ def _fresh_receipt() -> tuple[str, str]:
     while True:  # a clash is a one in 10^16 event per stored code; never twice
         code = receipt_code_new()
         digest = receipt_hash(code)
-        if not (
-            Opinion.objects.filter(receipt_hash=digest).exists()
-            or BoxSubmission.objects.filter(receipt_hash=digest).exists()
-        ):
+        # Recorded or still held: both tables in one round trip.
+        recorded = Opinion.objects.filter(receipt_hash=digest).values("receipt_hash")
+        if not BoxSubmission.objects.filter(receipt_hash=digest).values("receipt_hash").union(recorded).exists():
             return code, digest
 
 
