@@ -37,6 +37,7 @@ before it and rolls the ledger up in full, so runs start alike.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import random
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,18 +71,17 @@ class Chaos(threading.Thread):
 
     def __init__(self, rng: random.Random, redis_client, say) -> None:
         super().__init__(daemon=True)
-        points = [(rng.uniform(0.01, 0.97), "kill") for _n in range(KILLS)]
-        points += [(rng.uniform(0.05, 0.95), "flush") for _n in range(FLUSHES - 1)]
-        # The last flush comes as the last batch commits: the roll-ups it sends are lost
-        # with nothing written after them, so only the sweep can bring them in.
-        points += [(1.0, "flush")] if FLUSHES else []
+        # The last batch is written with every worker killed and Redis flushed after it
+        # (``last_batch``): those kills and that flush are not scheduled here.
+        self.final_kills = min(WORKER_COUNT, KILLS) if FLUSHES else 0
+        points = [(rng.uniform(0.01, 0.95), "kill") for _n in range(KILLS - self.final_kills)]
+        points += [(rng.uniform(0.05, 0.95), "flush") for _n in range(FLUSHES - (1 if FLUSHES else 0))]
         self.schedule = sorted(points)
         self.rng = rng
         self.redis = redis_client
         self.say = say
         self.progress = 0.0
         self.kills = 0
-        self.busy_kills = 0
         self.flushes = 0
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -110,6 +111,23 @@ class Chaos(threading.Thread):
             victim.wait()
             WORKERS.remove(victim)
             self.kills += 1
+            start_worker()
+
+    def last_batch(self) -> Iterator[None]:
+        """Every worker killed, the last batch written meanwhile, Redis flushed: the
+        roll-up messages of that batch are lost with nothing written after them, and only
+        the sweep can bring them in. Then the workers start again."""
+        with self.lock:
+            for victim in list(WORKERS):
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.wait()
+                WORKERS.remove(victim)
+                self.kills += 1
+        yield
+        self.redis.flushdb()
+        self.flushes += 1
+        self.say(f"Redis flushed ({self.flushes}/{FLUSHES}) after the last batch, written with no worker running")
+        for _n in range(WORKER_COUNT):
             start_worker()
 
 
@@ -177,7 +195,8 @@ def main() -> None:
     # --- The writing, with the chaos running alongside -----------------------------------
     rounds = (OPINIONS + BATCH - 1) // BATCH
     write_start = time.monotonic()
-    for round_number in range(rounds):
+
+    def write_round(round_number: int) -> None:
         if time.monotonic() - started > TIMEOUT:
             sys.exit(f"Timed out after {round_number} of {rounds} batches.")
         size = min(BATCH, OPINIONS - round_number * BATCH)
@@ -241,6 +260,15 @@ def main() -> None:
                 f"outbox {ChangeOutbox.objects.filter(campaign=campaign).count():,}, "
                 f"queue {redis_client.llen('celery')}"
             )
+
+    for round_number in range(rounds):
+        last = contextlib.nullcontext()
+        if round_number == rounds - 1 and chaos.final_kills:
+            chaos.progress = 0.999  # the scheduled kills and flushes, all before the last batch
+            chaos.join(timeout=30)
+            last = contextlib.contextmanager(chaos.last_batch)()
+        with last:
+            write_round(round_number)
     write_seconds = time.monotonic() - write_start
     say(f"writing done in {write_seconds:.0f} s: {counts}; kills {chaos.kills}, flushes {chaos.flushes}")
 
@@ -248,10 +276,10 @@ def main() -> None:
     def outbox() -> int:
         return ChangeOutbox.objects.filter(campaign=campaign).count()
 
-    chaos.join(timeout=30)  # the last flush
     drained = wait_for(lambda: redis_client.llen("celery") == 0, "the queue to drain")
     time.sleep(3)  # the last message taken finishes its roll-up
-    say(f"queue drained ({drained:.0f} s); outbox rows left by lost or killed roll-ups: {outbox():,}")
+    left_at_drain = outbox()
+    say(f"queue drained ({drained:.0f} s); outbox rows left by lost or killed roll-ups: {left_at_drain:,}")
     lost_to_flush = redis_client.llen("ae.undeliver")
 
     # --- 2. The beat's sweep -------------------------------------------------------------
@@ -292,6 +320,7 @@ def main() -> None:
                 ["workers killed with SIGKILL", chaos.kills],
                 ["Redis flushed (FLUSHDB)", chaos.flushes],
                 ["messages sent to no queue after a flush", lost_to_flush],
+                ["outbox rows left when the queue drained", left_at_drain],
                 ["sweeps (reports.resend_outbox)", sweeps],
                 ["outbox rows left after the sweeps", left],
                 ["figures compared (rows and cells)", len(reconcile.ledger_stored(campaign_id=campaign.pk))],
