@@ -254,6 +254,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after SESSION_IDLE_SECONDS without a request (default two hours).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 2 * 60 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+# Django's database store, saving in one UPDATE rather than BEGIN, UPDATE, COMMIT.
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -226,8 +226,7 @@ def general_ledger(request: HttpRequest) -> HttpResponse:
         form, _units, _fold = summary_filter(request, campaign)
         return render(request, "reports/opinions/general_ledger.html", {"campaign": None, "form": form})
     whole = ledger.sees_whole(scope_for(request.user), campaign)
-    state = ledger.ledger_state(campaign)
-    pending = ledger.pending_changes(campaign)
+    state, pending = ledger.ledger_state_and_pending(campaign)
     parts = _GeneralLedger(request, campaign, whole)
     seconds, key = _page_cache(request, campaign, whole, state, pending)
     context: dict[str, Any] = {
