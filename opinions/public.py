@@ -44,7 +44,7 @@ from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -380,14 +380,23 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _fresh_receipt() -> tuple[str, str]:
-    while True:  # a clash is a one in 10^16 event per stored code; never twice
-        code = receipt_code_new()
-        digest = receipt_hash(code)
-        # Recorded or still held: both tables in one round trip.
-        recorded = Opinion.objects.filter(receipt_hash=digest).values("receipt_hash")
-        if not BoxSubmission.objects.filter(receipt_hash=digest).values("receipt_hash").union(recorded).exists():
-            return code, digest
+def _hold(held: BoxSubmission) -> bool:
+    """Insert the held row, unless its receipt hash is taken already (by an opinion
+    recorded or a submission held): False then, and nothing is written. One statement,
+    the check and the write in one round trip."""
+    fields = BoxSubmission._meta.concrete_fields
+    values = [field.get_db_prep_save(getattr(held, field.attname), connection) for field in fields]
+    quote = connection.ops.quote_name
+    table, recorded, digest = quote(BoxSubmission._meta.db_table), quote(Opinion._meta.db_table), quote("receipt_hash")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {recorded} WHERE {digest} = %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} WHERE {digest} = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, held.receipt_hash, held.receipt_hash])
+        return cursor.rowcount == 1
 
 
 def public_opinion_submit(*, campaign: Campaign, submission: Submission, once: str) -> str:
@@ -417,20 +426,23 @@ def public_opinion_submit(*, campaign: Campaign, submission: Submission, once: s
             submitter_name=submission.name,
             submitter_contact=submission.contact,
         )
-        code, digest = _fresh_receipt()
-        BoxSubmission.objects.create(
-            campaign=campaign,
-            received_on=day,
-            kind=submission.kind,
-            text=submission.text.strip(),
-            aspect=submission.aspect,
-            target_team=target.team,
-            target_member=target.member,
-            target_text=target_text,
-            submitter_name=submission.name,
-            submitter_contact=submission.contact,
-            receipt_hash=digest,
-        )
+        while True:  # a clash is a one in 10^16 event per stored code; never twice
+            code = receipt_code_new()
+            held = BoxSubmission(
+                campaign=campaign,
+                received_on=day,
+                kind=submission.kind,
+                text=submission.text.strip(),
+                aspect=submission.aspect,
+                target_team=target.team,
+                target_member=target.member,
+                target_text=target_text,
+                submitter_name=submission.name,
+                submitter_contact=submission.contact,
+                receipt_hash=receipt_hash(code),
+            )
+            if _hold(held):
+                break
     except BaseException:
         _with_cache(lambda c: c.delete(key))  # nothing was held: the same form may be sent again
         raise
