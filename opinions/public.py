@@ -385,7 +385,7 @@ def _hold(held: BoxSubmission) -> bool:
     recorded or a submission held): False then, and nothing is written. One statement,
     the check and the write in one round trip."""
     fields = BoxSubmission._meta.concrete_fields
-    values = [field.get_db_prep_save(getattr(held, field.attname), connection) for field in fields]
+    values = [field.get_db_prep_save(field.pre_save(held, True), connection) for field in fields]
     quote = connection.ops.quote_name
     table, recorded, digest = quote(BoxSubmission._meta.db_table), quote(Opinion._meta.db_table), quote("receipt_hash")
     sql = (
