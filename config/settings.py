@@ -272,6 +272,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 # a session left open on a shared office computer does not live for ever
 # (campaign.account_middleware).
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=60)
+# Django's database store, saving in one UPDATE rather than BEGIN, UPDATE, COMMIT.
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

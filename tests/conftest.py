@@ -294,3 +294,16 @@ def login(client):
 
 
 User = get_user_model()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_pages() -> Iterator[None]:
+    """Pages keep parts in the cache under keys made of the ledger's state (the general
+    ledger: reports/opinions/views.py); a test that writes ledger rows directly, or
+    whose rolled-back database gives the next test the same ids, must not be shown a
+    page cached by another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
