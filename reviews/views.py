@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign.models import Member
+from campaign.navigation import has_document_queue
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
@@ -77,6 +78,8 @@ def my_document(request: HttpRequest) -> HttpResponse:
             "upload_form": UploadForm(),
             "minimum": services.minimum_words(member, member.campaign),
             "last_review": document.reviews.order_by("-decided_at").first(),
+            # The link to the queue only for whom documents are routed to, as in the menu.
+            "has_queue": has_document_queue(scope_for(request.user)),
         },
     )
 

@@ -43,6 +43,14 @@ def test_member_sees_an_empty_editor_with_the_minimum(world, login) -> None:
     assert AnalysisDocument.objects.filter(member=world.member, state=DocumentState.DRAFT).exists()
 
 
+def test_the_editor_links_to_the_review_queue_only_for_a_reviewer(world, login, reviewer) -> None:
+    """An ordinary member reviews nobody's document: no link to an empty queue (the menu
+    offers none either); the unit's responsible leader, writing his own, has it."""
+    queue = reverse("reviews:queue")
+    assert queue not in login(world.users["member"]).get(reverse("reviews:my_document")).content.decode()
+    assert queue in login(reviewer.user).get(reverse("reviews:my_document")).content.decode()
+
+
 def test_submitting_below_minimum_shows_the_missing_words_and_keeps_the_draft(world, login) -> None:
     client = login(world.users["member"])
     response = client.post(reverse("reviews:my_document"), _form_data(2500, action="submit"))
