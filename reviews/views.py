@@ -25,7 +25,7 @@ from campaign.views import require
 from core.uploads import upload_limit, upload_refusal
 from reviews import selectors, services
 from reviews.diff import diff_versions
-from reviews.docx import read_docx, too_large, write_docx
+from reviews.docx import heading_names, read_docx, too_large, write_docx
 from reviews.forms import DecisionForm, DocumentForm, ReopenForm, UploadForm, apply_errors, error_text
 from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Section
 
@@ -80,6 +80,7 @@ def my_document(request: HttpRequest) -> HttpResponse:
             "last_review": document.reviews.order_by("-decided_at").first(),
             # The link to the queue only for whom documents are routed to, as in the menu.
             "has_queue": has_document_queue(scope_for(request.user)),
+            "section_headings": heading_names(),
         },
     )
 
