@@ -343,7 +343,7 @@ def start(open_page, language: str, role: str, username: str | None) -> Journey:
 def test_office(county: World, open_page, language: str, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
     world = county
-    box_opinions = some_opinions(world, 1)
+    hotline = some_opinions(world, 1)
     j = start(open_page, language, "office", "office")
     page, t = j.page, j.t
     expect(page.locator(".roles")).to_contain_text(t("County office staff"))
@@ -371,6 +371,7 @@ def test_office(county: World, open_page, language: str, settings, tmp_path) -> 
 
     # Soliciting opinions: a forum recorded, its minutes entered in one batch.
     nav_link(page, t("Opinions")).click()
+    expect(page.locator("main table.opinions tbody tr")).to_have_count(1)
     j.step("opinions-before", heading=t("Opinions and suggestions"))
     page.locator("main").get_by_role("link", name=t("Solicitation events")).click()
     page.get_by_role("link", name=t("Record an event")).click()
@@ -426,13 +427,17 @@ def test_office(county: World, open_page, language: str, settings, tmp_path) -> 
     assert FeedbackList.objects.get(target_member=world.member).status == FeedbackList.Status.RELEASED
     j.step("released")
 
-    # The box's opinion is sorted on its own page.
-    page.goto(f"/opinions/{box_opinions[0].pk}/")
+    # An opinion's own page: from the hotline to the released list, in its history.
+    page.goto(f"/opinions/{hotline[0].pk}/")
+    expect(page.locator("main h1 .status")).to_have_text(t(OpinionStatus.FED_BACK.label))
     j.step("opinion-detail")
 
     # Ledgers: the figures include the opinions entered; the export is written.
     nav_link(page, t("Ledgers")).click()
     expect(page.locator(".ledger-total").first).to_have_text("3")
+    unit_row = page.locator("main table.table tbody tr").filter(has_text=world.unit.name)
+    expect(unit_row.locator("td").nth(7)).to_have_text("3")  # its total
+    expect(unit_row.locator("td").nth(8)).to_have_text("1")  # its list released
     j.step("ledger", heading=t("General ledger"))
     with page.expect_navigation():
         page.get_by_role("button", name=t("General ledger of opinions (Excel)")).click()
