@@ -706,10 +706,11 @@ def test_reviewer(county: World, open_page, language: str) -> None:
     nav_link(page, t("To review")).click()
     expect(page.locator("main table")).to_contain_text(t(DocumentState.RESUBMITTED.label))
     j.step("queue-resubmitted")
-    page.goto(f"/documents/{document.pk}/diff/")
+    page.get_by_role("link", name=world.member.name).click()
+    page.get_by_role("link", name=t("Compare versions")).click()
     expect(page.locator("ins").first).to_contain_text("深入剖析思想根源")
     j.step("diff", heading=t("Compare versions"))
-    page.goto(f"/documents/{document.pk}/")
+    page.locator(".breadcrumbs a").last.click()  # back to the document
     for label in ("Problems accurate", "Causes accurate", "Direction accurate"):
         page.locator("#decision").get_by_label(t(label)).check()
     page.get_by_label(t("Approve")).check()
@@ -744,7 +745,10 @@ def test_supervisor(county: World, open_page, language: str) -> None:
     nav_link(page, t("Cards to review")).click()
     expect(page.locator("table.queue tbody tr")).to_have_count(2)
     j.step("card-queue", heading=t("Talk cards to review"))
-    page.goto(f"/talks/{thin.pk}/review/")
+    # The thin card (no problems the member raised) is the one to send back.
+    queue_row = page.locator("table.queue tbody tr").filter(has_text=today().isoformat())
+    queue_row.get_by_role("link", name=t("Review")).click()
+    expect(page.locator("main")).to_contain_text(today().isoformat())
     page.get_by_label(t("Comment")).fill("请写明谈了哪些具体问题")
     page.get_by_label(t(CardDecision.RETURN.label)).check()
     j.step("card-return", heading=t("Review the talk card"))
