@@ -672,6 +672,14 @@ def test_member(county: World, open_page, language: str) -> None:
     expect(page.locator("#document-state")).to_have_text(t(DocumentState.APPROVED.label))
     j.step("document-approved")
 
+    # The same pages on his phone: nothing may scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url, name in (("/opinions/feedback/mine/", "phone-feedback"), ("/talks/", "phone-talks")):
+        page.goto(url)
+        j.step(name)
+    page.goto("/documents/mine/")
+    j.step("phone-document")
+
 
 # --- The unit's responsible leader, who reviews its members' documents ---------------------
 
