@@ -454,6 +454,9 @@ def test_office(county: World, open_page, language: str, settings, tmp_path) -> 
     nav_link(page, t("Talk progress")).click()
     j.step("talk-progress", heading=t("Heart-to-heart talks"))
     nav_link(page, t("Document progress")).click()
+    # The filter's tick box is a tick box, not a square as high as the text boxes.
+    tick = page.locator("form.filters input[type=checkbox]").first.bounding_box()
+    assert tick is not None and tick["height"] <= 20, tick
     j.step("document-progress", heading=t("Self-analysis documents: progress"))
 
 
