@@ -282,6 +282,8 @@ def choose_target(page: Page, field_locator, typed: str, label: str) -> None:
 
 def enter_opinions(page: Page, rows: list[tuple[str, str, str]]) -> None:
     """Fill the batch page's first rows: (typed part of the name, name, text)."""
+    # Its script is running once it has put the "Add a row" button in place.
+    expect(page.locator("#add-row")).to_be_visible()
     for index, (typed, name, text) in enumerate(rows):
         row = page.locator("#batch-rows tr.batch-row").nth(index)
         choose_target(page, row.locator("input[name$='-target']"), typed, name)
@@ -319,6 +321,12 @@ def fill_document(page: Page, total: int) -> None:
     for index, name in enumerate(SECTION_FIELDS):
         extra = total - share * len(SECTION_FIELDS) if index == 0 else 0
         page.locator(f"textarea[name={name}]").fill(words(share + extra))
+
+
+def ready(page: Page, heading: str) -> None:
+    """The new page is there and its scripts have run (the autocomplete listens)."""
+    expect(page.locator("main h1")).to_have_text(heading)
+    page.wait_for_load_state("load")
 
 
 def settle(page: Page) -> None:
@@ -554,6 +562,7 @@ def test_secretary(county: World, open_page, language: str) -> None:
     nav_link(page, t("Talk cards")).click()
     j.step("talk-register", heading=t("Talk cards"))
     page.get_by_role("link", name=t("Log a talk")).click()
+    ready(page, t("Log a talk"))
     first = page.get_by_label(t("Member"), exact=True)
     first.press_sequentially("张三")
     expect(page.locator(".suggestions")).to_contain_text(world.member.name)
@@ -610,6 +619,7 @@ def test_member(county: World, open_page, language: str) -> None:
     expect(page.locator("#my-quota")).to_contain_text("0 / ")
     j.step("talks", heading=t("My talks"))
     page.get_by_role("link", name=t("Log a talk")).click()
+    ready(page, t("Log a talk"))
     page.get_by_label(t("Must-talk kind")).select_option(TalkKind.MEMBER.value)
     other = page.get_by_label(t("Talked with (member)"))
     other.press_sequentially("李四")
