@@ -134,8 +134,8 @@ def tables(page: MeetingPage) -> list[tuple[Text, list[Column], list[list[Any]]]
             T("自我批评", "Self-criticisms"),
             [
                 Column(T("序号", "No."), 6),
-                Column(T("姓名", "Name"), 14),
-                Column(T("涉及方面", "Aspects"), 22, wrap=True),
+                Column(T("姓名", "Name"), 16),
+                Column(T("涉及方面", "Aspects"), 20, wrap=True),
                 Column(T("发言摘要", "Summary"), 44, wrap=True),
                 Column(T("查摆的问题", "Problems named"), 40, wrap=True),
             ],
@@ -157,7 +157,7 @@ def tables(page: MeetingPage) -> list[tuple[Text, list[Column], list[list[Any]]]
             T("整改问题", "Problems to rectify"),
             [
                 Column(T("序号", "No."), 6),
-                Column(T("对象", "Member"), 14),
+                Column(T("对象", "Member"), 16),
                 Column(T("方面", "Aspect"), 14, wrap=True),
                 Column(T("问题", "Problem"), 66, wrap=True),
                 Column(T("来源", "Source"), 12),

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from campaign.models import Member
+from campaign.models import ChangeOutbox, Member
 from meetings import exports, imports, selectors, services
 from meetings.appraisal import exports as appraisal_exports
 from meetings.appraisal import imports as tally_imports
@@ -24,7 +24,7 @@ from meetings.appraisal import services as appraisal_services
 from meetings.appraisal.models import PaperSheet, SheetState
 from meetings.models import Attendance, Criticism, MeetingState, SelfCriticism
 from rectification.models import Problem
-from tests.meetings.factories import MeetingFactory, low_quotas, settle, talk
+from tests.meetings.factories import MeetingFactory, TeamMeetingFactory, low_quotas, settle, talk
 
 
 def xlsx(sheets: dict[str, list[list]]) -> io.BytesIO:
@@ -122,12 +122,14 @@ def written(meeting) -> tuple:
 
 
 def test_a_dry_run_checks_every_row_and_writes_nothing(world, people, meeting):
+    outbox, history = ChangeOutbox.objects.count(), meeting.history.count()
     report = run(world, record_file(meeting, people), dry_run=True)
     assert report.ok, [str(e) for e in report.errors]
     assert [c.created for c in report.counts] == [2, 1, 2]
     meeting.refresh_from_db()
     assert meeting.state == MeetingState.READY
     assert written(meeting) == (0, 0, 0, 0)
+    assert (ChangeOutbox.objects.count(), meeting.history.count()) == (outbox, history)
 
 
 def test_the_import_records_the_meeting_through_the_services(world, people, meeting):
@@ -192,6 +194,24 @@ def test_unknown_numbers_and_values_are_reported_per_cell(world, people, meeting
     found = {(e.row, e.column) for e in report.errors}
     assert {(2, "党员编号"), (3, "计划日期"), (3, "出席情况"), (4, "班子或支部编号"), (4, "缺席原因")} <= found
     assert written(meeting) == (0, 0, 0, 0)
+
+
+def test_a_team_meeting_is_named_by_its_team_code_and_the_gate_still_applies(world, people):
+    team = world.member.teams.get()
+    planned = TeamMeetingFactory(team=team)
+    assert planned.state == MeetingState.PLANNED  # nothing of the three no-convenings is done
+    source = xlsx(
+        {
+            "出席情况": [
+                ["班子或支部编号", "计划日期", "党员编号", "出席情况"],
+                *[[team.code, planned.planned_on.isoformat(), m.number, "出席"] for m in people],
+            ]
+        }
+    )
+    report = run(world, source)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "班子或支部编号")]
+    assert "three no-convenings" in report.errors[0].message
+    assert not Attendance.objects.filter(meeting=planned).exists()
 
 
 def test_a_meeting_outside_the_importers_reach_is_not_found(world, people):
