@@ -105,3 +105,14 @@ def tally_docx(request: HttpRequest, pk: int) -> HttpResponse:
     name = quote(excel.printable(exports.tally_title(sheet)), safe="")
     reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}.docx"
     return reply
+
+
+@login_required
+@require_GET
+def tally_data(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tally in the import format."""
+    sheet = _sheet(request, pk)
+    reply = HttpResponse(imports.tally_data_workbook(sheet), content_type=excel.XLSX)
+    name = quote(excel.printable(f"{sheet.window.branch.code}-tally"), safe="")
+    reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}.xlsx"
+    return reply

@@ -23,6 +23,7 @@ a dry run.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -30,9 +31,11 @@ from typing import IO, Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
 
 from campaign.models import Campaign, LeadershipTeam, Member
 from campaign.scoping import scope_for
+from core.excel import import_sheet, text_cell
 from core.importing import (
     Column,
     FileError,
@@ -399,3 +402,15 @@ def tally_rows(sheet: PaperSheet) -> dict[str, list[list[Any]]]:
             [window.branch.code, sheet.present, t.team.code, t.team.name, t.satisfied, t.basic, t.dissatisfied]
         )
     return out
+
+
+def tally_data_workbook(sheet: PaperSheet) -> bytes:
+    """A tally in the import format: to correct (until confirmed) and import again."""
+    book = Workbook(write_only=True)
+    for kind, rows in tally_rows(sheet).items():
+        target = import_sheet(book, FORMAT.sheet_title(kind), rows[0], [12] * len(rows[0]))
+        for values in rows[1:]:
+            target.append([v if isinstance(v, int) else text_cell(target, v) for v in values])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

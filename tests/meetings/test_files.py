@@ -431,6 +431,24 @@ def test_a_count_above_the_members_present_imports_nothing(world, people, window
     assert [(e.row, e.column) for e in report.errors] == [(2, "实到人数")]
 
 
+def test_a_tally_exported_in_the_import_format_imports_back_the_same(world, people, window, chinese):
+    assert tally(world, tally_file(world, people)).ok
+    sheet = PaperSheet.objects.get(window=window)
+    before = sorted(sheet.member_counts.values_list("member_id", "excellent", "qualified", "basic", "unqualified"))
+    teams = sorted(sheet.team_counts.values_list("team_id", "satisfied", "basic", "dissatisfied"))
+    exported = tally_imports.tally_data_workbook(sheet)
+    assert list(rows_of(exported)) == ["计票-党员", "计票-班子"]
+    sheet.member_counts.all().delete()
+    sheet.team_counts.all().delete()
+    assert tally(world, io.BytesIO(exported)).ok
+    sheet.refresh_from_db()
+    assert sheet.present == 2
+    assert (
+        sorted(sheet.member_counts.values_list("member_id", "excellent", "qualified", "basic", "unqualified")) == before
+    )
+    assert sorted(sheet.team_counts.values_list("team_id", "satisfied", "basic", "dissatisfied")) == teams
+
+
 def test_the_tally_sheet_in_the_offices_layout(world, people, window):
     zhang, _li = people
     assert tally(world, tally_file(world, people)).ok
