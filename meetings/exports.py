@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from core.docx import Document
-from core.excel import Column, Sheet, Text
+from core.excel import Column, Sheet, Text, chinese
 from meetings.models import Criticism, MeetingKind, MeetingState
 from meetings.selectors import MeetingPage, aspect_label
 
@@ -40,7 +40,9 @@ SEP = T("、", ", ")
 
 def title(page: MeetingPage) -> str:
     meeting = page.meeting
-    return f"{meeting.subject_name}{KIND[meeting.kind]}{T('记录', ' — record')}"
+    if chinese():
+        return f"{meeting.subject_name}{KIND[meeting.kind]}记录"
+    return f"{meeting.subject_name}: record of the {KIND[meeting.kind]}"
 
 
 def _date(value: Any) -> str:

@@ -331,6 +331,9 @@ def test_the_record_document_reads_back(world, recorded, chinese):
 
 
 def test_the_record_downloads(client, world, recorded):
+    page = selectors.meeting_page(world.users["office"], recorded)
+    with translation.override("en"):
+        assert exports.title(page) == "机关支部INSIDE: record of the special organisational life meeting"
     client.force_login(world.users["member"])
     response = client.get(reverse("meetings:record_docx", args=[recorded.pk]))
     assert response.status_code == 200 and response["Content-Type"].endswith("document")
