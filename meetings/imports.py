@@ -421,7 +421,16 @@ class _Run:
         if meeting.is_recording:
             recorded = {a.member_id: a for a in Attendance.objects.filter(meeting=meeting)}
             for row in group.rows:
-                member, presence, _held = parsed[id(row)]
+                member, presence, held_on = parsed[id(row)]
+                if held_on is not None and held_on != meeting.held_on:
+                    self.error(
+                        row,
+                        "held_on",
+                        _("The meeting is recorded as held on %(date)s.")
+                        % {"date": meeting.held_on.isoformat() if meeting.held_on else ""},
+                    )
+                    self.refused.add(meeting.pk)
+                    continue
                 before = recorded.get(member.pk)
                 if (
                     before is None

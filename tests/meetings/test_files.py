@@ -253,6 +253,14 @@ def test_the_attendance_of_a_held_meeting_is_settled(world, people, meeting):
     assert run(world, record_file(meeting, people)).ok
     report = run(world, record_file(meeting, people, absent_reason="出差"))
     assert (report.errors[0].sheet, report.errors[0].row, report.errors[0].column) == ("出席情况", 3, "出席情况")
+    source = record_file(meeting, people)
+    book = load_workbook(source)
+    book["出席情况"]["C2"] = "2026-01-02"
+    changed = io.BytesIO()
+    book.save(changed)
+    changed.seek(0)
+    report = run(world, changed)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "召开日期")]
 
 
 def test_the_command_imports_all_or_nothing(world, people, meeting, tmp_path):
