@@ -16,7 +16,7 @@ from tests.conftest import World
 pytestmark = pytest.mark.django_db
 
 ORG_LISTS = ["Organisations", "Members", "Leadership teams", "Supervisory teams"]
-REPORTS = ["Ledgers", "Document progress", "Talk progress"]
+REPORTS = ["Ledgers", "Document progress", "Talk progress", "Meeting figures"]
 MEETINGS = ["Meetings", "Readiness of meetings"]
 
 # What each role of the `world` finds in the menu: group → entries, in order.
