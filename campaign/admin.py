@@ -13,7 +13,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from campaign import resources, selectors
+from campaign import resources, selectors, services
 from campaign.models import (
     Campaign,
     LeadershipTeam,
@@ -161,6 +161,11 @@ class CampaignAdmin(ScopedAdmin):
     search_fields = ["name", "county", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [StageInline]
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.campaign_created(campaign=obj, creator=request.user)
 
 
 class StepInline(admin.TabularInline):

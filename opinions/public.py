@@ -78,15 +78,20 @@ def today() -> datetime.date:
 # --- Campaigns whose box is open ------------------------------------------------------
 
 
+def public_campaigns() -> QuerySet[Campaign]:
+    """Active campaigns the office opened to the public: the only ones the box names."""
+    return Campaign.objects.filter(is_active=True, is_public=True)
+
+
 def open_campaigns(*, on: datetime.date | None = None) -> QuerySet[Campaign]:
-    """Active campaigns whose dates include ``on``: an opinion must fall inside them."""
+    """Public campaigns whose dates include ``on``: an opinion must fall inside them."""
     on = on or today()
-    return Campaign.objects.filter(is_active=True, starts_on__lte=on, ends_on__gte=on).order_by("county", "-starts_on")
+    return public_campaigns().filter(starts_on__lte=on, ends_on__gte=on).order_by("county", "-starts_on")
 
 
 def campaign_is_open(campaign: Campaign, *, on: datetime.date | None = None) -> bool:
     on = on or today()
-    return campaign.is_active and campaign.starts_on <= on <= campaign.ends_on
+    return campaign.is_active and campaign.is_public and campaign.starts_on <= on <= campaign.ends_on
 
 
 # --- The public list of targets --------------------------------------------------------

@@ -173,7 +173,8 @@ def _write_page(request: HttpRequest, campaign: Campaign, form: PublicOpinionFor
 @never_cache
 @require_http_methods(["GET", "POST"])
 def write(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug, is_active=True)
+    # A campaign not open to the public is not found, as one that does not exist.
+    campaign = get_object_or_404(public.public_campaigns(), slug=slug)
     if not public.campaign_is_open(campaign):
         return _write_page(request, campaign, None)
     targets = public.public_targets(campaign=campaign)

@@ -152,10 +152,12 @@ def test_landing_page_lists_only_active_campaigns_open_today(client, box: Box) -
         name="已结束的活动", starts_on=today - datetime.timedelta(days=300), ends_on=today - datetime.timedelta(days=1)
     )
     f.CampaignFactory(name="未启用的活动", starts_on=today, ends_on=today, is_active=False)
+    f.CampaignFactory(name="未公开的活动", starts_on=today, ends_on=today, is_public=False)
     page = client.get(reverse("public:index")).content.decode()
     assert box.world.campaign.name in page
     assert "已结束的活动" not in page
     assert "未启用的活动" not in page
+    assert "未公开的活动" not in page, "the office has not opened it to the public"
 
 
 def test_landing_page_says_when_no_box_is_open(client, world: World) -> None:
@@ -223,6 +225,18 @@ def test_unknown_or_inactive_campaign_is_not_found(client, box: Box) -> None:
     box.world.campaign.is_active = False
     box.world.campaign.save()
     assert client.get(box.url).status_code == 404
+
+
+def test_a_campaign_not_open_to_the_public_is_not_found_and_takes_nothing(client, box: Box) -> None:
+    box.world.campaign.is_public = False
+    box.world.campaign.save()
+    assert client.get(box.url).status_code == 404
+    response = client.post(box.url, form_data(target="other", target_text="某局"))
+    assert response.status_code == 404
+    assert nothing_stored()
+    box.world.campaign.is_public = True
+    box.world.campaign.save()
+    assert client.get(box.url).status_code == 200, "opened on purpose, it is on the box again"
 
 
 # --- Submit, receipt, status -------------------------------------------------------------
