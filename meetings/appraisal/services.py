@@ -9,6 +9,11 @@ that nothing joins to the record, each keyed by uuid4, the ballot
 dated by its day only, and nothing else at all — no history, no outbox row, no log
 line, no message naming the ballot. Closing a window writes its ballots again in
 shuffled order under fresh keys.
+
+The ledger's figures (``source="appraisal"``) count closed windows and confirmed paper
+tallies only, so only closing a window, confirming a tally and changing the settings
+announce a change — never a ballot or a citizen's rating, whose time an outbox row
+would keep.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import scope_for
 from core.workflow import Workflow
@@ -49,6 +56,26 @@ SHEET_MOVES = Workflow(
     {(SheetState.ENTERED, "edit"): SheetState.ENTERED, (SheetState.ENTERED, "confirm"): SheetState.CONFIRMED},
     refusal=lambda _sheet, _action: _("This paper tally is confirmed; it can no longer be changed."),
 )
+
+
+SOURCE = "appraisal"
+
+
+def _announce_window(window: AppraisalWindow) -> None:
+    """The units whose appraisal figures a closed window or a confirmed tally moves: the
+    branch (its ballots), the units of the members and teams it rates."""
+    members = Member.objects.filter(
+        Q(pk__in=MemberMark.objects.filter(window=window).values("member_id"))
+        | Q(pk__in=PaperMemberCount.objects.filter(sheet__window=window).values("member_id"))
+    )
+    teams = LeadershipTeam.objects.filter(
+        Q(pk__in=TeamMark.objects.filter(window=window).values("team_id"))
+        | Q(pk__in=PaperTeamCount.objects.filter(sheet__window=window).values("team_id"))
+    )
+    units = {window.branch_id}
+    units.update(members.order_by().values_list("unit_id", flat=True).distinct())
+    units.update(teams.order_by().values_list("unit_id", flat=True).distinct())
+    announce_change(campaign_id=window.campaign_id, unit_ids=units, source=SOURCE)
 
 
 # --- Who may do what ---------------------------------------------------------------------
@@ -107,6 +134,13 @@ def settings_update(*, user: Any, campaign: Campaign, data: Mapping[str, Any]) -
             raise ValidationError(errors)
         settings.full_clean()
         settings.save()
+        # k, the shares and the public rating's dates decide who is rated and flagged
+        # anywhere in the campaign.
+        announce_change(
+            campaign_id=campaign.pk,
+            unit_ids=OrgUnit.objects.filter(campaign=campaign).values_list("pk", flat=True),
+            source=SOURCE,
+        )
     return settings
 
 
@@ -141,6 +175,7 @@ def window_close(*, user: Any, window: AppraisalWindow) -> AppraisalWindow:
         locked.closed_by = user
         locked.save(update_fields=["state", "closed_on", "closed_by"])
         _reshuffle(locked)
+        _announce_window(locked)
     return locked
 
 
@@ -319,6 +354,8 @@ def sheet_confirm(*, user: Any, sheet: PaperSheet) -> PaperSheet:
         SHEET_MOVES.move(locked, "confirm")
         locked.confirmed_by = user
         locked.save(update_fields=["state", "confirmed_by"])
+        if locked.window.state == WindowState.CLOSED:
+            _announce_window(locked.window)  # an open window's tally counts when it closes
     return locked
 
 

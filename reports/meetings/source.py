@@ -30,6 +30,7 @@ from meetings.models import RECORDING_STATES, Attendance, Criticism, Meeting, Me
 from reports.ledger.figures import Figures
 from reports.ledger.registry import FigureKey, LedgerSource
 from reports.ledger.sql import NULL_ID, ids, insert_head, lit, scope_sql, table
+from reports.meetings import appraisal
 from reports.models import COUNTY_SCOPE, LedgerLevel, unit_scope
 
 
@@ -37,6 +38,7 @@ class Dimension(models.TextChoices):
     """The dimension this source writes."""
 
     MEETINGS = "meetings", _("Democratic life meetings")
+    APPRAISAL = "appraisal", _("Democratic appraisal")
 
 
 # Keys of the meetings dimension, unit rows filed under the meeting's organisation.
@@ -128,6 +130,7 @@ def write(campaign_id: int, unit_ids: Sequence[int] | None) -> None:
         return  # only the opinions with no target were rolled up: no meeting is there
     with connection.cursor() as cursor:
         cursor.execute(statement(campaign_id, unit_ids))
+        cursor.execute(insert_head() + " UNION ALL ".join(appraisal.selects(campaign_id, unit_ids)))
 
 
 def recount(campaign_id: int) -> dict[FigureKey, int]:
@@ -174,6 +177,7 @@ def recount(campaign_id: int) -> dict[FigureKey, int]:
     for row in criticisms:
         add(row["meeting__unit_id"], MEET_CRITICISMS, row["n"])
         add(row["meeting__unit_id"], MEET_PROBLEMS, row["problems"])
+    figures.update(appraisal.recount(campaign_id))
     # The ledger stores no zero: a figure that is not there reads as zero.
     return {key: value for key, value in figures.items() if value}
 
@@ -192,10 +196,15 @@ def meetings_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
     }
 
 
+def appraisal_section(campaign: Campaign, figures: Figures) -> dict[str, Any]:
+    """Ballots counted, members rated and flagged, teams rated, from the county's rows."""
+    return {key: figures.get(Dimension.APPRAISAL, key) for key in appraisal.APPRAISAL_KEYS}
+
+
 SOURCE = LedgerSource(
     name="meetings",
     dimensions=Dimension,
     write=write,
     recount=recount,
-    sections={"meetings": meetings_section},
+    sections={"meetings": meetings_section, "appraisal": appraisal_section},
 )
