@@ -24,6 +24,10 @@ FIGURE_COLUMNS = [
     Column(Text("参会人次", "Attendees present"), 10),
     Column(Text("批评意见（条）", "Criticisms"), 11),
     Column(Text("转整改问题（个）", "Problems found"), 12),
+    Column(Text("民主评议票数", "Appraisal ballots"), 11),
+    Column(Text("参评党员", "Members rated"), 10),
+    Column(Text("其中需关注", "Members flagged"), 10),
+    Column(Text("参评班子", "Teams rated"), 10),
 ]
 
 
@@ -38,6 +42,10 @@ def _figures(figures: MeetingFigures) -> list[int]:
         figures.attendees,
         figures.criticisms,
         figures.problems_found,
+        figures.ballots,
+        figures.members_rated,
+        figures.members_flagged,
+        figures.teams_rated,
     ]
 
 

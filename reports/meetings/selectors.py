@@ -1,4 +1,4 @@
-"""Reads of the meetings' ledger rows for the meetings' ledger page and its export:
+"""Reads of the meetings' (and the democratic appraisal's) ledger rows for the meetings' ledger page and its export:
 named accessors over the ledger's one read layer (``reports.ledger.figures``).
 
 The figures come from the ledger (dimension "meetings", unit rows filed under the
@@ -22,6 +22,7 @@ from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.scoping import AnyUser, scope_for
 from reports.ledger import figures as ledger
 from reports.ledger.figures import Figures, Row
+from reports.meetings.appraisal import APP_BALLOTS, APP_MEMBERS_FLAGGED, APP_MEMBERS_RATED, APP_TEAMS_RATED
 from reports.meetings.source import (
     MEET_ATTENDEES,
     MEET_CANCELLED,
@@ -37,12 +38,13 @@ from reports.meetings.source import (
 from reports.models import LedgerLevel
 
 MEETINGS = Dimension.MEETINGS
+APPRAISAL = Dimension.APPRAISAL
 
 
 class MeetingFigures(Figures):
-    """The meeting figures of a unit, a party committee or the county."""
+    """The meeting and appraisal figures of a unit, a party committee or the county."""
 
-    DIMENSIONS = (MEETINGS,)
+    DIMENSIONS = (MEETINGS, APPRAISAL)
 
     def meeting(self, key: str) -> int:
         return self.get(MEETINGS, key)
@@ -82,6 +84,22 @@ class MeetingFigures(Figures):
     @property
     def problems_found(self) -> int:
         return self.meeting(MEET_PROBLEMS)
+
+    @property
+    def ballots(self) -> int:
+        return self.get(APPRAISAL, APP_BALLOTS)
+
+    @property
+    def members_rated(self) -> int:
+        return self.get(APPRAISAL, APP_MEMBERS_RATED)
+
+    @property
+    def members_flagged(self) -> int:
+        return self.get(APPRAISAL, APP_MEMBERS_FLAGGED)
+
+    @property
+    def teams_rated(self) -> int:
+        return self.get(APPRAISAL, APP_TEAMS_RATED)
 
     @property
     def scheduled(self) -> int:

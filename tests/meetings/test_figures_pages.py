@@ -106,3 +106,22 @@ def test_the_export_is_the_table_as_shown_with_the_committees_subtotals(world, l
     committees = list(by_committee.iter_rows(min_row=3, values_only=True))
     assert [row[1] for row in committees[:-1]] == ["城关镇党委", "教育系统党委"]
     assert [row[4] for row in committees] == [4, 2, 6]  # held: each committee, then the county
+
+
+def test_the_appraisal_figures_are_on_the_same_lines(world, login):
+    from meetings.appraisal.models import WindowState
+    from tests.meetings.appraisal_factories import AppraisalWindowFactory, branch_with_voters, bulk_ballots
+
+    voters = branch_with_voters(world.campaign, world.unit, 4)
+    window = AppraisalWindowFactory(branch=voters.branch, state=WindowState.CLOSED)
+    bulk_ballots(
+        window,
+        [(v, {m.pk: "qualified" for m in voters.members if m != v}, {}) for v in voters.members],
+    )
+    ledger_rollup_full(campaign_id=world.campaign.pk)
+    response = login(world.users["secretary"]).get(reverse(URL))
+    lines = {line.unit.pk: line.figures for line in response.context["lines"]}
+    assert (lines[world.unit.pk].ballots, lines[world.unit.pk].members_rated) == (4, 4)
+    assert lines[world.unit.pk].members_flagged == 0
+    assert response.context["county"].ballots == 4
+    assert "Members rated" in response.content.decode()
