@@ -18,6 +18,7 @@ would keep.
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -373,3 +374,26 @@ def public_rating_submit(*, campaign: Campaign, team: LeadershipTeam | None, rat
     if rating not in TeamRating.values:
         raise ValidationError({"rating": _("Choose how satisfied you are.")})
     TeamMark.objects.create(campaign=campaign, window=None, team=team, rating=rating, cast_on=today())
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+
+def announce_public_rating_closed(*, on: datetime.date | None = None) -> int:
+    """The public's ratings count from the day after the public rating closes: announce
+    the units of the rated teams of every campaign whose public rating closed in the two
+    days before ``on`` (a missed night made up; a roll-up twice changes nothing). Only
+    after the close, and by unit: nothing dates a citizen's rating. Returns how many
+    campaigns were announced."""
+    on = on or today()
+    closed = AppraisalSettings.objects.filter(
+        public_closes_on__gte=on - datetime.timedelta(days=2), public_closes_on__lt=on
+    ).values_list("campaign_id", flat=True)
+    count = 0
+    for campaign_id in closed:
+        rated = TeamMark.objects.filter(campaign_id=campaign_id, window__isnull=True).values("team_id")
+        units = set(LeadershipTeam.objects.filter(pk__in=rated).values_list("unit_id", flat=True).distinct())
+        with transaction.atomic():
+            announce_change(campaign_id=campaign_id, unit_ids=units, source=SOURCE)
+        count += bool(units)
+    return count

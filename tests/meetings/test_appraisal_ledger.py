@@ -6,6 +6,7 @@ reconciliation finds no drift. A ballot itself never leaves an outbox row."""
 
 from __future__ import annotations
 
+import datetime
 from contextlib import nullcontext
 from typing import Any
 
@@ -178,3 +179,29 @@ def test_a_closed_window_is_counted_under_its_branch_and_its_members_units(votin
     # Each member rated by the three others (k = 3), all unqualified: every one flagged.
     assert section == {"ballots": SIZE, "members_rated": SIZE, "members_flagged": SIZE, "teams_rated": 1}
     assert reconcile.ledger_compare(campaign_id=voting.campaign.pk) == []
+
+
+def test_the_publics_ratings_enter_the_ledger_the_night_after_the_rating_closes(voting) -> None:
+    from django.conf import settings as django_settings
+
+    from meetings import tasks
+    from meetings.appraisal.models import AppraisalSettings
+
+    campaign, team = voting.campaign, voting.branches[1].team
+    today = selectors.today()
+    AppraisalSettings.objects.create(
+        campaign=campaign,
+        public_opens_on=today - datetime.timedelta(days=3),
+        public_closes_on=today + datetime.timedelta(days=1),
+    )
+    for _ in range(3):
+        services.public_rating_submit(campaign=campaign, team=team, rating="satisfied")
+    assert not ChangeOutbox.objects.exists()  # nothing dates a citizen's rating
+    assert services.announce_public_rating_closed(on=today) == 0  # still open
+    AppraisalSettings.objects.filter(campaign=campaign).update(public_closes_on=today - datetime.timedelta(days=1))
+    assert tasks.appraisal_public_closed() == 1
+    assert set(ChangeOutbox.objects.values_list("unit_id", flat=True)) == {team.unit_id}
+    rollup.ledger_drain_outbox()
+    assert stage_summary(campaign)["appraisal"]["teams_rated"] == 1
+    assert reconcile.ledger_compare(campaign_id=campaign.pk) == []
+    assert "appraisal-public-closed" in django_settings.CELERY_BEAT_SCHEDULE
