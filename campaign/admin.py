@@ -27,12 +27,14 @@ from campaign.models import (
 )
 from campaign.scoping import rule_for, scope_for
 from core.forms import ModelForm
+from core.once import OnceAdminMixin
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class ScopedAdmin(OnceAdminMixin, SimpleHistoryAdmin):
     """Admin whose rows and choice lists are those the user's scope allows, with
     history (who, when, what changed) on every object. Its form (and a ``form`` set on
-    a subclass must derive from it) cleans the input of every text field."""
+    a subclass must derive from it) cleans the input of every text field; its add form
+    is stored once however often it is sent (``core.once``)."""
 
     form = ModelForm
 

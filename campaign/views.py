@@ -24,6 +24,7 @@ from campaign.forms import (
 from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, SupervisoryTeam
 from campaign.scoping import get_object_for_user, scope_for
+from core.once import creates
 from core.pages import paginate
 from core.uploads import upload_limit
 
@@ -289,6 +290,7 @@ ORG_IMPORT = ImportFlow(
 # The import pages' cap on a file is DATA_UPLOAD_MAX_MEMORY_SIZE (UPLOAD_MAX_BYTES).
 @upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
+@creates
 def org_import(request: HttpRequest) -> HttpResponse:
     """Upload → dry run (bad rows, or what would be created and updated) → confirm
     (``campaign.import_pages``)."""

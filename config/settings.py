@@ -212,10 +212,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Every night: log-in records (address, browser) older than the campaigns' retention
     # setting are deleted (docs/privacy.md).
     "accounts-purge-login-records": {"task": "campaign.purge_login_records", "schedule": crontab(hour=3, minute=10)},
+    # Every night: forget the used one-time form tokens too old to be sent again.
+    "form-tokens-purge": {"task": "core.purge_form_tokens", "schedule": crontab(hour=3, minute=20)},
 }
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 40, minimum=10)
+# A form that creates records carries a one-time token (core.once) that is refused after
+# this many days; used tokens are kept as long, so that no form is ever stored twice.
+FORM_TOKEN_DAYS = envint("FORM_TOKEN_DAYS", 7, minimum=1)
 
 # --- Cache ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#caches
@@ -269,6 +274,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 # a session left open on a shared office computer does not live for ever
 # (campaign.account_middleware).
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=60)
+# Django's database store, saving in one UPDATE rather than BEGIN, UPDATE, COMMIT.
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

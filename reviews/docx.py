@@ -24,9 +24,11 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.text import clean_text, strip_unsafe
+from core.uploads import DAMAGED_ZIP
 from reviews.models import SECTION_FIELDS, Section
 
 MAX_DOCUMENT_XML_BYTES = 20 * 1024 * 1024
@@ -48,6 +50,16 @@ HEADING_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (Section.DIRECTION, ("努力方向", "整改措施", "方向", "direction of effort", "direction")),
 )
 MAX_HEADING_LENGTH = 40
+
+
+def heading_names() -> str:
+    """The headings that start the sections, in the language of the page: the Chinese
+    ones on a Chinese page, the English ones on an English page (both are read)."""
+    if (get_language() or "").startswith("zh"):
+        return "、".join(words[0] for _name, words in HEADING_WORDS)
+    return ", ".join(next(w for w in words if w.isascii()) for _name, words in HEADING_WORDS)
+
+
 HEADING_STYLE = re.compile(r"^(heading|title|标题|\d+$)", re.IGNORECASE)
 
 
@@ -75,7 +87,7 @@ def _check_package(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except DAMAGED_ZIP:
         raise not_docx from None
     names = {info.filename for info in infos}
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
@@ -108,7 +120,7 @@ def read_docx(data: bytes) -> dict[str, str]:
     archive = _check_package(data)
     try:
         xml = _read_limited(archive, "word/document.xml", MAX_DOCUMENT_XML_BYTES)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+    except DAMAGED_ZIP:
         raise ValidationError({"file": _("The Word document is damaged and cannot be read.")}) from None
     try:
         # Word never writes a DTD, and entities are how XML bombs work: any DOCTYPE is
@@ -140,7 +152,7 @@ def read_docx(data: bytes) -> dict[str, str]:
         raise ValidationError(
             {
                 "file": _("No section headings were found. Give each section a heading: %(headings)s.")
-                % {"headings": "、".join(words[0] for _name, words in HEADING_WORDS)}
+                % {"headings": heading_names()}
             }
         )
     return {name: clean_text("\n".join(lines), multiline=True) for name, lines in sections.items()}

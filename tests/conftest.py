@@ -226,7 +226,8 @@ SHARED_SCOPES = {
     "tests/reports/test_worker.py": "redis-worker",
 }
 # A file long enough to hold up the end of the run alone is shared out test by test.
-SPLIT_FILES = ("tests/test_permission_matrix.py",)
+# The journeys too: twelve tests of a live server each, independent of one another.
+SPLIT_FILES = ("tests/test_permission_matrix.py", "tests/proof/test_journeys.py")
 FIRST = (
     "tests/demo/",
     "tests/campaign/test_seed_demo.py",
@@ -294,3 +295,16 @@ def login(client):
 
 
 User = get_user_model()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_pages() -> Iterator[None]:
+    """Pages keep parts in the cache under keys made of the ledger's state (the general
+    ledger: reports/opinions/views.py); a test that writes ledger rows directly, or
+    whose rolled-back database gives the next test the same ids, must not be shown a
+    page cached by another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
