@@ -55,9 +55,10 @@ APPRAISAL_KEYS: tuple[str, ...] = (APP_BALLOTS, APP_MEMBERS_RATED, APP_MEMBERS_F
 
 
 def _row(unit: str, key: str, value: str) -> str:
+    """The columns of a unit row after the campaign's: ``key`` is SQL (a ``lit`` or a column)."""
     return (
         f"{lit(LedgerLevel.UNIT)}, {scope_sql('unit:', unit)}, {unit}, {NULL_ID}, {NULL_ID}, "
-        f"{lit(APPRAISAL)}, {lit(key)}, {value}"
+        f"{lit(APPRAISAL)}, {key}, {value}"
     )
 
 
@@ -78,8 +79,15 @@ def selects(campaign_id: int, unit_ids: Sequence[int] | None) -> list[str]:
     def within(column: str) -> str:
         return f" AND {column} IN ({ids(unit_ids)})" if unit_ids is not None else ""
 
+    def of_units(column: str, model: type[Member] | type[LeadershipTeam]) -> str:
+        # The marks of the members (teams) filed under the units rolled up, read through
+        # their indexes rather than every mark of the campaign.
+        if unit_ids is None:
+            return ""
+        return f" AND {column} IN (SELECT o.id FROM {table(model)} o WHERE o.unit_id IN ({ids(unit_ids)}))"
+
     ballots = (
-        f"SELECT {campaign}, {_row('b.unit_id', APP_BALLOTS, 'SUM(b.n)')} FROM ("
+        f"SELECT {campaign}, {_row('b.unit_id', lit(APP_BALLOTS), 'SUM(b.n)')} FROM ("
         f"SELECT w.branch_id AS unit_id, COUNT(*) AS n FROM {table(Ballot)} x "
         f"JOIN {windows} w ON w.id = x.window_id WHERE {closed}{within('w.branch_id')} GROUP BY w.branch_id "
         f"UNION ALL SELECT w.branch_id, SUM(s.present) FROM {sheets} s JOIN {windows} w ON w.id = s.window_id "
@@ -94,10 +102,11 @@ def selects(campaign_id: int, unit_ids: Sequence[int] | None) -> list[str]:
         f"SELECT t.member_id, SUM(t.e) AS e, SUM(t.q) AS q, SUM(t.b) AS b, SUM(t.u) AS u FROM ("
         f"SELECT x.member_id, {mark(MemberRating.EXCELLENT)} AS e, {mark(MemberRating.QUALIFIED)} AS q, "
         f"{mark(MemberRating.BASIC)} AS b, {mark(MemberRating.UNQUALIFIED)} AS u "
-        f"FROM {table(MemberMark)} x JOIN {windows} w ON w.id = x.window_id WHERE {closed} "
+        f"FROM {table(MemberMark)} x JOIN {windows} w ON w.id = x.window_id "
+        f"WHERE {closed}{of_units('x.member_id', Member)} "
         f"UNION ALL SELECT c.member_id, c.excellent, c.qualified, c.basic, c.unqualified "
         f"FROM {table(PaperMemberCount)} c JOIN {sheets} s ON s.id = c.sheet_id "
-        f"JOIN {windows} w ON w.id = s.window_id WHERE {closed} AND {confirmed}"
+        f"JOIN {windows} w ON w.id = s.window_id WHERE {closed} AND {confirmed}{of_units('c.member_id', Member)}"
         ") t GROUP BY t.member_id"
     )
     valid = "(r.e + r.q + r.b + r.u)"
@@ -109,27 +118,30 @@ def selects(campaign_id: int, unit_ids: Sequence[int] | None) -> list[str]:
         f"FROM ({tallies}) r JOIN {table(Member)} m ON m.id = r.member_id "
         f"WHERE {valid} >= {k}{within('m.unit_id')} GROUP BY m.unit_id"
     )
-    members = [
-        f"SELECT {campaign}, {_row('a.unit_id', key, f'a.{key}')} FROM ({rated}) a WHERE a.{key} > 0"
-        for key in (APP_MEMBERS_RATED, APP_MEMBERS_FLAGGED)
-    ]
+    keys = f"SELECT {lit(APP_MEMBERS_RATED)} AS name UNION ALL SELECT {lit(APP_MEMBERS_FLAGGED)}"
+    value = f"CASE k.name WHEN {lit(APP_MEMBERS_RATED)} THEN a.{APP_MEMBERS_RATED} ELSE a.{APP_MEMBERS_FLAGGED} END"
+    members = (
+        f"SELECT {campaign}, {_row('a.unit_id', 'k.name', value)} "
+        f"FROM ({rated}) a CROSS JOIN ({keys}) k WHERE {value} > 0"
+    )
 
     team_counts = (
         f"SELECT y.team_id, SUM(y.by_members) AS by_members, SUM(y.by_public) AS by_public FROM ("
         f"SELECT x.team_id, 1 AS by_members, 0 AS by_public FROM {table(TeamMark)} x "
-        f"JOIN {windows} w ON w.id = x.window_id WHERE {closed} "
+        f"JOIN {windows} w ON w.id = x.window_id WHERE {closed}{of_units('x.team_id', LeadershipTeam)} "
         f"UNION ALL SELECT c.team_id, c.satisfied + c.basic + c.dissatisfied, 0 FROM {table(PaperTeamCount)} c "
-        f"JOIN {sheets} s ON s.id = c.sheet_id JOIN {windows} w ON w.id = s.window_id WHERE {closed} AND {confirmed} "
-        f"UNION ALL SELECT x.team_id, 0, 1 FROM {table(TeamMark)} x "
-        f"WHERE x.campaign_id = {campaign} AND x.window_id IS NULL AND {public_over}"
+        f"JOIN {sheets} s ON s.id = c.sheet_id JOIN {windows} w ON w.id = s.window_id WHERE {closed} AND {confirmed}"
+        f"{of_units('c.team_id', LeadershipTeam)} "
+        f"UNION ALL SELECT x.team_id, 0, 1 FROM {table(TeamMark)} x WHERE x.campaign_id = {campaign} "
+        f"AND x.window_id IS NULL AND {public_over}{of_units('x.team_id', LeadershipTeam)}"
         ") y GROUP BY y.team_id"
     )
     teams = (
-        f"SELECT {campaign}, {_row('t.unit_id', APP_TEAMS_RATED, 'COUNT(*)')} FROM ({team_counts}) z "
+        f"SELECT {campaign}, {_row('t.unit_id', lit(APP_TEAMS_RATED), 'COUNT(*)')} FROM ({team_counts}) z "
         f"JOIN {table(LeadershipTeam)} t ON t.id = z.team_id "
         f"WHERE (z.by_members >= {k} OR z.by_public >= {k}){within('t.unit_id')} GROUP BY t.unit_id"
     )
-    return [ballots, *members, teams]
+    return [ballots, members, teams]
 
 
 def recount(campaign_id: int) -> dict[FigureKey, int]:
