@@ -82,6 +82,17 @@ class Shots:
         return path
 
 
+def tp(context: str, message: str) -> str:
+    with translation.override(LANGUAGE):
+        return translation.pgettext(context, message)
+
+
+def principle_shown(page: Page) -> None:
+    """The reminder, said once: in Chinese the English gloss is the principle itself."""
+    expect(page.locator("#principle")).to_contain_text(PRINCIPLE)
+    assert page.locator("#principle").inner_text().count(PRINCIPLE) == 1
+
+
 def t_str(thing: object) -> str:
     """How ``thing`` reads on a Chinese page (its __str__ translates)."""
     with translation.override(LANGUAGE):
@@ -166,6 +177,8 @@ def test_a_branch_meeting_from_blocked_to_the_tally(live_world: World, open_page
     expect(reason).to_have_text(t("The feedback list for %(name)s was released but is not signed.", name=zhang.name))
     expect(reason).to_have_attribute("href", f"/opinions/feedback/{unsigned.pk}/")
     expect(secretary.locator("#gate-matrix td.not-met")).to_have_count(1)
+    # An open cell stands out from the met ones (static/css/meetings.css).
+    expect(secretary.locator("#gate-matrix td.not-met")).to_have_css("color", "rgb(207, 34, 46)")
     shot(secretary, "secretary-meeting-blocked")
     reason.click()
     expect(secretary.locator("main h1")).to_contain_text(zhang.name)
@@ -193,7 +206,7 @@ def test_a_branch_meeting_from_blocked_to_the_tally(live_world: World, open_page
 
     # 4. Recorded as held: three present, 赵强 away with a reason; the principle in sight.
     secretary.get_by_role("link", name=t("Record as held")).first.click()
-    expect(secretary.locator("#principle")).to_contain_text(PRINCIPLE)
+    principle_shown(secretary)
     expect(secretary.locator("#gate-closed")).to_have_count(0)
     secretary.get_by_label(t("Chair")).select_option(str(li.pk))
     secretary.get_by_label(t("Minutes")).fill("会议由李四主持，对照检查，开展批评和自我批评。")
@@ -206,7 +219,7 @@ def test_a_branch_meeting_from_blocked_to_the_tally(live_world: World, open_page
     with secretary.expect_navigation():
         secretary.locator("main form").get_by_role("button", name=t("Record as held")).click()
     expect(secretary.locator(".msg.success")).to_have_text(t("The meeting was recorded as held."))
-    expect(secretary.locator("#principle")).to_contain_text(PRINCIPLE)
+    principle_shown(secretary)
     records = secretary.locator("#attendees tbody tr")
     expect(records.filter(has_text=zhao.name)).to_contain_text("因公出差")
     expect(records.filter(has_text=t("Present"))).to_have_count(3)
@@ -217,16 +230,20 @@ def test_a_branch_meeting_from_blocked_to_the_tally(live_world: World, open_page
         (zhang, li, "抓落实的韧劲不足，有的工作部署多、督促少。"),
     ):
         secretary.get_by_role("link", name=t("Record a criticism")).click()
-        expect(secretary.locator("#principle")).to_contain_text(PRINCIPLE)
-        secretary.get_by_label(t("From")).select_option(str(giver.pk))
-        secretary.get_by_label(t("To"), exact=True).select_option(str(receiver.pk))
+        principle_shown(secretary)
+        secretary.get_by_label(tp("criticism", "From"), exact=True).select_option(str(giver.pk))
+        secretary.get_by_label(tp("criticism", "To"), exact=True).select_option(str(receiver.pk))
         secretary.get_by_label(t("Aspect")).select_option(Aspect.WORK_STYLE.value)
-        secretary.get_by_label(t("Content")).fill(text)
+        secretary.get_by_label(tp("criticism", "Content")).fill(text)
         if giver == li:
             shot(secretary, "secretary-records-a-criticism")
         with secretary.expect_navigation():
             secretary.get_by_role("button", name=t("Save")).click()
         expect(secretary.locator(".msg.success")).to_have_text(t("Recorded."))
+    expect(secretary.locator("#criticisms thead th")).to_have_text(
+        [tp("criticism", "From"), tp("criticism", "To"), t("Aspect"), tp("criticism", "Content"), t("To rectify")]
+    )
+    expect(secretary.locator("#attendees thead th").nth(2)).to_have_text(tp("meeting", "Attendance"))
     criticisms = secretary.locator("#criticisms tbody tr")
     expect(criticisms).to_have_count(2)
     expect(criticisms.nth(0)).to_contain_text("联系群众不够深入")
@@ -254,6 +271,13 @@ def test_a_branch_meeting_from_blocked_to_the_tally(live_world: World, open_page
             ballot.locator(f"input[name=member_{person.pk}][value={mark.value}]").check()
         ballot.locator(f"input[name^=team_][value={team_mark.value}]").check()
         if username == "member":
+            # A person's choices on one line: a ballot of dozens of members stays short.
+            tops = (
+                ballot.locator("fieldset")
+                .first.locator("label")
+                .evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+            )
+            assert len(tops) == 5 and len(set(tops)) == 1, tops
             shot(voter, "member-ballot")
         with voter.expect_navigation():
             voter.get_by_role("button", name=t("Cast my ballot")).click()
