@@ -234,6 +234,8 @@ def test_in_chinese_the_criticism_names_its_giver_and_receiver_and_the_principle
     text = page.content.decode()
     assert "<th>批评人</th><th>被批评人</th>" in text and "<th>出席情况</th>" in text
     assert text.count("只讲问题，不讲成绩") == 1
+    # A held meeting with no follow-up note yet says so, not a table of headings only.
+    assert "暂无会后跟踪记录。" in text
     # The list of meetings (branches' 组织生活会 as well as teams' 民主生活会) is "会议",
     # not one kind of them: its breadcrumb no longer reads 民主生活会 › 民主生活会.
     assert "民主生活会</span> › <a" in text and ">会议</a>" in text
