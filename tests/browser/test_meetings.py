@@ -168,6 +168,7 @@ def test_a_branch_meeting_from_blocked_to_the_tally(live_world: World, open_page
     # 1. The secretary opens the meeting: held back, and the matrix says why, with a link.
     secretary = open_as(open_page, "secretary")
     nav_link(secretary, t("Meetings")).click()
+    shot(secretary, "secretary-meeting-list")
     secretary.locator("main table").get_by_role("link", name=t_str(meeting)).first.click()
     expect(secretary.locator("#state")).to_have_text(t("Planned"))
     row = secretary.locator("#gate-matrix tbody tr.open")
