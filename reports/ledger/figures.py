@@ -259,6 +259,28 @@ def ledger_state_and_pending(campaign: Campaign) -> tuple[LedgerState | None, in
     return state, state.waiting
 
 
+def campaign_state_and_pending(campaigns: QuerySet[Campaign]) -> tuple[Campaign | None, LedgerState | None, int]:
+    """The first of ``campaigns`` (the page's campaign, as ``current_campaign_for``
+    picks it) with its ``ledger_state`` and ``pending_changes`` (of any source), in one
+    query: the general ledger needs all three, and a round trip is most of what its
+    cached page costs (bench/README.md, "Load")."""
+    waiting = (
+        ChangeOutbox.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    campaign = campaigns.select_related("ledger_state").annotate(_ledger_waiting=Coalesce(Subquery(waiting), 0)).first()
+    if campaign is None:
+        return None, None, 0
+    try:
+        state: LedgerState | None = campaign.ledger_state
+    except LedgerState.DoesNotExist:
+        state = None
+    return campaign, state, int(campaign._ledger_waiting)  # type: ignore[attr-defined]
+
+
 def pending_changes(campaign: Campaign, *, source: str | None = None) -> int:
     """How many changes (of one source, or of any) wait in the outbox for the roll-up:
     the pages say their figures are a moment behind."""
