@@ -218,6 +218,18 @@ class Scope:
             return queryset.filter(pk__in=filtered.values("pk"))
         return filtered
 
+    def campaign_ids_known(self) -> frozenset[int] | None:
+        """The ids of the campaigns ``filter(Campaign.objects.all())`` keeps, when they
+        are known without a query: for whoever sees no subtree (office staff, a
+        municipal team, a member: the campaigns seen whole and the member's own). None
+        when it takes a query (a subtree) or is every campaign (an administrator)."""
+        if self.is_admin or self.paths:
+            return None
+        ids = set(self.campaign_ids)
+        if self.member is not None:
+            ids.add(self.member.campaign_id)
+        return frozenset(ids)
+
     def can_see(self, obj: models.Model) -> bool:
         return self.filter(type(obj)._default_manager.filter(pk=obj.pk)).exists()
 

@@ -22,11 +22,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from django.db import connections
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
 from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import AnyUser, Scope, scope_for
+from campaign.selectors import campaigns_for
 from reports.models import LedgerLevel, LedgerRow, LedgerState
 
 Row = tuple[str, str, int]  # (dimension, key, value)
@@ -259,25 +261,73 @@ def ledger_state_and_pending(campaign: Campaign) -> tuple[LedgerState | None, in
     return state, state.waiting
 
 
-def campaign_state_and_pending(campaigns: QuerySet[Campaign]) -> tuple[Campaign | None, LedgerState | None, int]:
-    """The first of ``campaigns`` (the page's campaign, as ``current_campaign_for``
-    picks it) with its ``ledger_state`` and ``pending_changes`` (of any source), in one
+def campaign_state_and_pending(user: AnyUser) -> tuple[Campaign | None, LedgerState | None, int]:
+    """The user's current campaign (``current_campaign_for``'s: the newest active he
+    sees) with its ``ledger_state`` and ``pending_changes`` (of any source), in one
     query: the general ledger needs all three, and a round trip is most of what its
-    cached page costs (bench/README.md, "Load")."""
-    waiting = (
-        ChangeOutbox.objects.filter(campaign=OuterRef("pk"))
-        .order_by()
-        .values("campaign")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    campaign = campaigns.select_related("ledger_state").annotate(_ledger_waiting=Coalesce(Subquery(waiting), 0)).first()
+    cached page costs (bench/README.md, "Load"). When the scope names its campaigns
+    without a query (office staff, a municipal team) the statement is written out: the
+    ORM took 3 ms to build it, ten times the query."""
+    known = scope_for(user).campaign_ids_known()
+    if known is None:
+        return _campaign_state_and_pending(campaigns_for(user))
+    if not known:
+        return None, None, 0
+    return _campaign_state_and_pending_sql(sorted(known))
+
+
+def _waiting() -> Subquery:
+    counted = ChangeOutbox.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    return Subquery(counted.annotate(n=Count("pk")).values("n"))
+
+
+def _campaign_state_and_pending(campaigns: QuerySet[Campaign]) -> tuple[Campaign | None, LedgerState | None, int]:
+    campaign = campaigns.select_related("ledger_state").annotate(_ledger_waiting=Coalesce(_waiting(), 0)).first()
     if campaign is None:
         return None, None, 0
     try:
         state: LedgerState | None = campaign.ledger_state
     except LedgerState.DoesNotExist:
         state = None
+    return campaign, state, int(campaign._ledger_waiting)  # type: ignore[attr-defined]
+
+
+_STATE_FIELDS = ("rolled_up_at", "full_rollup_at", "reconciled_at")
+
+
+def _campaign_state_and_pending_sql(ids: list[int]) -> tuple[Campaign | None, LedgerState | None, int]:
+    table, state_table = Campaign._meta.db_table, LedgerState._meta.db_table
+    campaign_column = LedgerState._meta.get_field("campaign").column
+    outbox, outbox_campaign = ChangeOutbox._meta.db_table, ChangeOutbox._meta.get_field("campaign").column
+    fields = [LedgerState._meta.get_field(name) for name in _STATE_FIELDS]
+    columns = ", ".join(f"s.{column.column} AS _state_{column.name}" for column in fields)  # type: ignore[union-attr]
+    # As campaigns_for orders them: the active first, then the latest to start.
+    found = list(
+        Campaign.objects.raw(
+            f"SELECT c.*, s.id AS _state_id, {columns}, "
+            f"(SELECT COUNT(*) FROM {outbox} o WHERE o.{outbox_campaign} = c.id) AS _ledger_waiting "
+            f"FROM {table} c LEFT JOIN {state_table} s ON s.{campaign_column} = c.id "
+            f"WHERE c.id IN ({', '.join(['%s'] * len(ids))}) "
+            f"ORDER BY c.{Campaign._meta.get_field('is_active').column} DESC, "
+            f"c.{Campaign._meta.get_field('starts_on').column} DESC LIMIT 1",
+            ids,
+        )
+    )
+    if not found:
+        return None, None, 0
+    campaign = found[0]
+    state = None
+    if campaign._state_id is not None:  # type: ignore[attr-defined]
+        connection = connections[campaign._state.db]
+        values = {}
+        for column in fields:
+            value = getattr(campaign, f"_state_{column.name}")
+            expression = column.get_col(state_table)  # type: ignore[union-attr]
+            for convert in connection.ops.get_db_converters(expression) + column.get_db_converters(connection):
+                value = convert(value, expression, connection)
+            values[column.name] = value
+        state = LedgerState(id=campaign._state_id, campaign=campaign, **values)  # type: ignore[attr-defined]
+        state._state.adding, state._state.db = False, campaign._state.db
     return campaign, state, int(campaign._ledger_waiting)  # type: ignore[attr-defined]
 
 

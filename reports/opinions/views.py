@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
 from campaign.scoping import get_object_for_user, scope_for
-from campaign.selectors import campaigns_for, current_campaign_for
+from campaign.selectors import current_campaign_for
 from campaign.views import require
 from core.pages import paginate
 from opinions.models import FeedbackList, OpinionKind
@@ -222,7 +222,7 @@ def _page_cache(request: HttpRequest, campaign: Campaign, whole: bool, state: An
 def general_ledger(request: HttpRequest) -> HttpResponse:
     require(request, "ledgers.view")
     # current_campaign_for's campaign, with the ledger's state and waiting count.
-    campaign, state, pending = ledger.campaign_state_and_pending(campaigns_for(request.user))
+    campaign, state, pending = ledger.campaign_state_and_pending(request.user)
     if campaign is None:
         form, _units, _fold = summary_filter(request, campaign)
         return render(request, "reports/opinions/general_ledger.html", {"campaign": None, "form": form})

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from campaign.models import OrgUnitKind, RoleAssignment, RoleKind, SupervisoryLevel
+from campaign.models import Campaign, OrgUnitKind, RoleAssignment, RoleKind, SupervisoryLevel
 from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, scope_for
 from tests import factories as f
 
@@ -109,3 +109,20 @@ def test_a_withdrawn_office_role_closes_the_ledger_on_the_next_request(county, s
     assert client.get(LEDGERS).status_code == 403
     f.RoleAssignmentFactory(user=user, campaign=campaign, kind=RoleKind.OFFICE)
     assert client.get(LEDGERS).status_code == 200
+
+
+def test_the_campaigns_known_without_a_query_are_those_the_filter_keeps(county):
+    campaign, _top, inner, _other = county
+    elsewhere = f.CampaignFactory()
+    office, member, secretary, admin, nobody = (f.UserFactory() for _n in range(5))
+    f.RoleAssignmentFactory(user=office, campaign=elsewhere, kind=RoleKind.OFFICE)
+    f.MemberFactory(unit=inner, user=member)
+    f.RoleAssignmentFactory(user=secretary, campaign=campaign, kind=RoleKind.SECRETARY, unit=inner)
+    admin.is_superuser = True
+    admin.save()
+    for user, known in ((office, {elsewhere.pk}), (member, {campaign.pk}), (nobody, set())):
+        scope = scope_for(fresh(user))
+        assert scope.campaign_ids_known() == known
+        assert set(scope.filter(Campaign.objects.all()).values_list("pk", flat=True)) == known
+    assert scope_for(fresh(secretary)).campaign_ids_known() is None, "a subtree: it takes a query"
+    assert scope_for(fresh(admin)).campaign_ids_known() is None, "every campaign"
