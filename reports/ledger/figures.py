@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from django.db import connections
+from django.db import connections, models
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
@@ -289,27 +289,32 @@ def _campaign_state_and_pending(campaigns: QuerySet[Campaign]) -> tuple[Campaign
         state: LedgerState | None = campaign.ledger_state
     except LedgerState.DoesNotExist:
         state = None
-    return campaign, state, int(campaign._ledger_waiting)  # type: ignore[attr-defined]
+    return campaign, state, int(campaign._ledger_waiting)
 
 
 _STATE_FIELDS = ("rolled_up_at", "full_rollup_at", "reconciled_at")
 
 
+def _field(model: type[models.Model], name: str) -> models.Field:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field), f"{model.__name__}.{name} is no column"
+    return found
+
+
 def _campaign_state_and_pending_sql(ids: list[int]) -> tuple[Campaign | None, LedgerState | None, int]:
-    table, state_table = Campaign._meta.db_table, LedgerState._meta.db_table
-    campaign_column = LedgerState._meta.get_field("campaign").column
-    outbox, outbox_campaign = ChangeOutbox._meta.db_table, ChangeOutbox._meta.get_field("campaign").column
-    fields = [LedgerState._meta.get_field(name) for name in _STATE_FIELDS]
-    columns = ", ".join(f"s.{column.column} AS _state_{column.name}" for column in fields)  # type: ignore[union-attr]
+    table, state_table, outbox = Campaign._meta.db_table, LedgerState._meta.db_table, ChangeOutbox._meta.db_table
+    fields = [_field(LedgerState, name) for name in _STATE_FIELDS]
+    columns = ", ".join(f"s.{column.column} AS _state_{column.name}" for column in fields)
     # As campaigns_for orders them: the active first, then the latest to start.
     found = list(
         Campaign.objects.raw(
             f"SELECT c.*, s.id AS _state_id, {columns}, "
-            f"(SELECT COUNT(*) FROM {outbox} o WHERE o.{outbox_campaign} = c.id) AS _ledger_waiting "
-            f"FROM {table} c LEFT JOIN {state_table} s ON s.{campaign_column} = c.id "
+            f"(SELECT COUNT(*) FROM {outbox} o WHERE o.{_field(ChangeOutbox, 'campaign').column} = c.id) "
+            f"AS _ledger_waiting FROM {table} c "
+            f"LEFT JOIN {state_table} s ON s.{_field(LedgerState, 'campaign').column} = c.id "
             f"WHERE c.id IN ({', '.join(['%s'] * len(ids))}) "
-            f"ORDER BY c.{Campaign._meta.get_field('is_active').column} DESC, "
-            f"c.{Campaign._meta.get_field('starts_on').column} DESC LIMIT 1",
+            f"ORDER BY c.{_field(Campaign, 'is_active').column} DESC, "
+            f"c.{_field(Campaign, 'starts_on').column} DESC LIMIT 1",
             ids,
         )
     )
@@ -317,17 +322,18 @@ def _campaign_state_and_pending_sql(ids: list[int]) -> tuple[Campaign | None, Le
         return None, None, 0
     campaign = found[0]
     state = None
-    if campaign._state_id is not None:  # type: ignore[attr-defined]
-        connection = connections[campaign._state.db]
+    if getattr(campaign, "_state_id", None) is not None:
+        using = campaign._state.db or "default"
+        connection = connections[using]
         values = {}
         for column in fields:
             value = getattr(campaign, f"_state_{column.name}")
-            expression = column.get_col(state_table)  # type: ignore[union-attr]
-            for convert in connection.ops.get_db_converters(expression) + column.get_db_converters(connection):
+            expression = column.get_col(state_table)
+            for convert in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
                 value = convert(value, expression, connection)
             values[column.name] = value
-        state = LedgerState(id=campaign._state_id, campaign=campaign, **values)  # type: ignore[attr-defined]
-        state._state.adding, state._state.db = False, campaign._state.db
+        state = LedgerState(id=getattr(campaign, "_state_id"), campaign=campaign, **values)  # noqa: B009
+        state._state.adding, state._state.db = False, using
     return campaign, state, int(campaign._ledger_waiting)  # type: ignore[attr-defined]
 
 
