@@ -19,6 +19,7 @@ Other apps register their models with ``register()`` so that the same rules reac
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Q
 from django.http import Http404
 
@@ -206,12 +207,28 @@ class Scope:
             # A member's lookup through a many-to-many (a team's members), OR-ed with a
             # path, joins every member of the team: one row each.
             needs_distinct = needs_distinct or _crosses_many(queryset.model, f"{rule.member}__pk")
+        if not self.paths and self.member is None and not _crosses_many(queryset.model, rule.campaign):
+            # Only the campaigns seen whole (office, municipal team): a condition on the
+            # row's own campaign joins nothing, so no row can match twice.
+            needs_distinct = False
         filtered = queryset.filter(condition)
         if needs_distinct:
             # A many-to-many path can match twice; keep each row once without DISTINCT
             # over the whole select list.
             return queryset.filter(pk__in=filtered.values("pk"))
         return filtered
+
+    def campaign_ids_known(self) -> frozenset[int] | None:
+        """The ids of the campaigns ``filter(Campaign.objects.all())`` keeps, when they
+        are known without a query: for whoever sees no subtree (office staff, a
+        municipal team, a member: the campaigns seen whole and the member's own). None
+        when it takes a query (a subtree) or is every campaign (an administrator)."""
+        if self.is_admin or self.paths:
+            return None
+        ids = set(self.campaign_ids)
+        if self.member is not None:
+            ids.add(self.member.campaign_id)
+        return frozenset(ids)
 
     def can_see(self, obj: models.Model) -> bool:
         return self.filter(type(obj)._default_manager.filter(pk=obj.pk)).exists()
@@ -259,9 +276,59 @@ def forget_scope(user: AnyUser) -> None:
         delattr(user, _SCOPE_ATTRIBUTE)
 
 
+# The tags of the rows of ``_scope_rows``.
+_ROLE, _SUPERVISOR, _MEMBER = "r", "s", "m"
+
+
+def _table(model: type[models.Model]) -> str:
+    return model._meta.db_table
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field), f"{model.__name__}.{name} is no column"
+    return str(found.column)
+
+
+@functools.cache
+def _scope_sql() -> str:
+    """The statement of ``_scope_rows``, written once from the models' tables and
+    columns: the ORM's union of three querysets cost more to build (about 5 ms a
+    request, profiled) than the query itself."""
+    units: type[models.Model] = SupervisoryTeam.units.through
+    team_column, unit_column = _column(units, "supervisoryteam"), _column(units, "orgunit")
+    unit, ra, sup, team, member = (_table(m) for m in (OrgUnit, RoleAssignment, Supervisor, SupervisoryTeam, Member))
+    return (
+        f"SELECT '{_ROLE}', ra.{_column(RoleAssignment, 'kind')}, ra.{_column(RoleAssignment, 'campaign')}, "
+        f"u.{_column(OrgUnit, 'path')}, ra.id FROM {ra} ra "
+        f"LEFT JOIN {unit} u ON u.id = ra.{_column(RoleAssignment, 'unit')} "
+        f"WHERE ra.{_column(RoleAssignment, 'user')} = %s "
+        f"UNION ALL SELECT '{_SUPERVISOR}', t.{_column(SupervisoryTeam, 'level')}, "
+        f"t.{_column(SupervisoryTeam, 'campaign')}, u.{_column(OrgUnit, 'path')}, s.id "
+        f"FROM {sup} s JOIN {team} t ON t.id = s.{_column(Supervisor, 'team')} "
+        f"LEFT JOIN {units._meta.db_table} tu ON tu.{team_column} = t.id LEFT JOIN {unit} u ON u.id = tu.{unit_column} "
+        f"WHERE s.{_column(Supervisor, 'user')} = %s "
+        f"UNION ALL SELECT '{_MEMBER}', '', m.{_column(Member, 'campaign')}, NULL, m.id FROM {member} m "
+        f"WHERE m.{_column(Member, 'user')} = %s"
+    )
+
+
+def _scope_rows(user: User) -> list[tuple[str, str, int, str | None, int]]:
+    """Everything a scope is made of, in one query (one round trip per request where
+    there were three; bench/README.md, "Load"): a row per role assignment (its kind,
+    campaign and unit's path), a row per unit of the user's supervisory team (the team's
+    level and campaign, the unit's path; one row without a path if it has none), and a
+    row for the user's member record. Each row: (tag, kind or level, campaign id, path,
+    id of the assignment, supervisor or member)."""
+    with connections[router.db_for_read(RoleAssignment)].cursor() as cursor:
+        cursor.execute(_scope_sql(), [user.pk, user.pk, user.pk])
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in cursor.fetchall()]
+
+
 def _compute_scope(user: AnyUser) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(user=user)
+    assert isinstance(user, User)
     roles: set[str] = set()
     campaign_ids: set[int] = set()
     office_ids: set[int] = set()
@@ -269,25 +336,31 @@ def _compute_scope(user: AnyUser) -> Scope:
     secretary_paths: list[str] = []
     if user.is_superuser:
         roles.add(ADMIN)
-    for assignment in RoleAssignment.objects.filter(user=user).select_related("unit"):
-        if assignment.kind == RoleKind.OFFICE:
-            roles.add(OFFICE)
-            campaign_ids.add(assignment.campaign_id)
-            office_ids.add(assignment.campaign_id)
-        elif assignment.unit is not None:
-            roles.add(SECRETARY)
-            paths.append(assignment.unit.path)
-            secretary_paths.append(assignment.unit.path)
-    supervisor = Supervisor.objects.filter(user=user).select_related("team").first()
-    if supervisor is not None:
-        roles.add(SUPERVISOR)
-        if supervisor.team.level == SupervisoryLevel.MUNICIPAL:
-            campaign_ids.add(supervisor.team.campaign_id)
+    supervisor_id: int | None = None
+    member_id: int | None = None
+    for tag, kind, campaign_id, path, pk in _scope_rows(user):
+        if tag == _ROLE:
+            if kind == RoleKind.OFFICE:
+                roles.add(OFFICE)
+                campaign_ids.add(campaign_id)
+                office_ids.add(campaign_id)
+            elif path is not None:
+                roles.add(SECRETARY)
+                paths.append(path)
+                secretary_paths.append(path)
+        elif tag == _SUPERVISOR:
+            supervisor_id = pk
+            roles.add(SUPERVISOR)
+            if kind == SupervisoryLevel.MUNICIPAL:
+                campaign_ids.add(campaign_id)
+            elif path is not None:
+                paths.append(path)
         else:
-            paths.extend(supervisor.team.units.values_list("path", flat=True))
-    member = Member.objects.filter(user=user).select_related("unit", "branch").first()
-    if member is not None:
-        roles.add(MEMBER)
+            member_id = pk
+            roles.add(MEMBER)
+    # The records themselves only for those who have one (an office user has neither).
+    supervisor = Supervisor.objects.select_related("team").filter(pk=supervisor_id).first() if supervisor_id else None
+    member = Member.objects.select_related("unit", "branch").filter(pk=member_id).first() if member_id else None
     return Scope(
         user=user,
         is_admin=user.is_superuser,

@@ -270,6 +270,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after SESSION_IDLE_SECONDS without a request (default two hours).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 2 * 60 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+# ...but a session whose data did not change is written again only when its stored expiry
+# lags by more than this (capped at a twentieth of the idle limit): it then ends at most
+# this long before SESSION_IDLE_SECONDS without a request, never after (core/sessions.py).
+SESSION_RENEW_SECONDS = 60
 # However active, a session ends this many seconds after its log-in (default 12 hours):
 # a session left open on a shared office computer does not live for ever
 # (campaign.account_middleware).

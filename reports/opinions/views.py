@@ -221,12 +221,12 @@ def _page_cache(request: HttpRequest, campaign: Campaign, whole: bool, state: An
 @login_required
 def general_ledger(request: HttpRequest) -> HttpResponse:
     require(request, "ledgers.view")
-    campaign = _campaign(request)
+    # current_campaign_for's campaign, with the ledger's state and waiting count.
+    campaign, state, pending = ledger.campaign_state_and_pending(request.user)
     if campaign is None:
         form, _units, _fold = summary_filter(request, campaign)
         return render(request, "reports/opinions/general_ledger.html", {"campaign": None, "form": form})
     whole = ledger.sees_whole(scope_for(request.user), campaign)
-    state, pending = ledger.ledger_state_and_pending(campaign)
     parts = _GeneralLedger(request, campaign, whole)
     seconds, key = _page_cache(request, campaign, whole, state, pending)
     context: dict[str, Any] = {

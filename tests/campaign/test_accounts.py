@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaign import accounts
+from core.sessions import renew_seconds
 from tests import factories as f
 
 LOGIN = reverse("login")
@@ -280,6 +281,30 @@ def test_session_lasts_session_idle_seconds_and_each_request_extends_it(user):
     assert client.get(HOME).status_code == 200
     renewed = Session.objects.get(pk=session.pk).expire_date
     assert renewed > timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+
+
+def test_pages_renew_the_idle_expiry_at_most_once_per_renew_seconds_and_idleness_still_ends_it(user):
+    client = english()
+    attempt(client, f.PASSWORD)
+    key = client.session.session_key
+    assert client.get(HOME).status_code == 200
+    written = Session.objects.get(pk=key).expire_date
+    # A page moments later: the expiry is less than renew_seconds() behind, not written.
+    assert client.get(HOME).status_code == 200
+    assert Session.objects.get(pk=key).expire_date == written
+    # As if the last write were renew_seconds() and a little ago: the next page renews it.
+    behind = written - datetime.timedelta(seconds=renew_seconds() + 5)
+    Session.objects.filter(pk=key).update(expire_date=behind)
+    assert client.get(HOME).status_code == 200
+    renewed = Session.objects.get(pk=key).expire_date
+    assert renewed > timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - renew_seconds())
+    # Never later than SESSION_COOKIE_AGE after the last page.
+    assert renewed <= timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    # Idle past the stored expiry: the session has ended.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next={HOME}"
 
 
 def test_expired_session_is_sent_to_login(user):

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.sessions import SessionStore
+from core.sessions import SessionStore, renew_seconds
 
 
 def test_the_project_uses_it() -> None:
@@ -57,3 +57,66 @@ def test_inside_a_transaction_and_when_new_it_is_saved_as_django_saves_it() -> N
         store["seen"] = 2
         store.save()
     assert SessionStore(store.session_key)["seen"] == 2
+
+
+# --- The renewal throttled: written again at most once per renew_seconds() ------------------
+
+
+def _loaded(key: str) -> SessionStore:
+    store = SessionStore(key)
+    assert store.get("seen") is not None  # read, as a request reads it; not changed
+    return store
+
+
+@pytest.mark.django_db
+def test_an_unchanged_session_whose_expiry_is_fresh_is_not_written_again() -> None:
+    store = SessionStore()
+    store["seen"] = 1
+    store.create()
+    again = _loaded(store.session_key)
+    with CaptureQueriesContext(connection) as queries:
+        again.save()
+    assert queries.captured_queries == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unchanged_session_is_written_again_once_its_expiry_lags_by_more_than_renew_seconds() -> None:
+    store = SessionStore()
+    store["seen"] = 1
+    store.create()
+    key = store.session_key
+    lag = renew_seconds() + 5
+    stale = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - lag)
+    Session.objects.filter(pk=key).update(expire_date=stale)
+    again = _loaded(key)
+    with CaptureQueriesContext(connection) as queries:
+        again.save()
+    assert [query["sql"].split()[0] for query in queries] == ["UPDATE"]
+    renewed = Session.objects.get(pk=key).expire_date
+    assert renewed > timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - renew_seconds())
+    # Written once: the same store, saved again at once, writes nothing more.
+    with CaptureQueriesContext(connection) as queries:
+        again.save()
+    assert queries.captured_queries == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_session_is_written_however_fresh_its_expiry() -> None:
+    store = SessionStore()
+    store["seen"] = 1
+    store.create()
+    again = _loaded(store.session_key)
+    again["seen"] = 2
+    with CaptureQueriesContext(connection) as queries:
+        again.save()
+    assert [query["sql"].split()[0] for query in queries] == ["UPDATE"]
+    assert SessionStore(store.session_key)["seen"] == 2
+
+
+def test_renew_seconds_is_small_against_the_idle_limit(settings) -> None:
+    assert settings.SESSION_RENEW_SECONDS == 60
+    assert renew_seconds() == 60  # against two hours by default
+    settings.SESSION_COOKIE_AGE = 600
+    assert renew_seconds() == 30, "at most a twentieth of the idle limit"
+    settings.SESSION_RENEW_SECONDS = 0
+    assert renew_seconds() == 0, "0: written on every request, as Django does"

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from campaign.events import records_changed
 from campaign.models import ChangeOutbox, LeadershipTeam, Member, Rank, TeamKind
+from core.sessions import renew_seconds
 from opinions import public
 from opinions.models import BoxSubmission, Channel, Opinion, OpinionKind
 from opinions.services import Target, opinion_create
@@ -375,6 +377,10 @@ def test_a_logged_in_citizen_keeps_his_session_untouched_and_unextended(box: Box
     user = get_user_model().objects.get(pk=box.world.users["member"].pk)
     citizen = Client()
     citizen.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    # As if his last page were a while ago: any other page would renew the expiry now
+    # (a session is written again at most once per core.sessions.renew_seconds()).
+    lagging = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - renew_seconds() - 5)
+    Session.objects.update(expire_date=lagging)
     before = Session.objects.values_list("session_key", "expire_date", "session_data").get()
     for response in (
         citizen.get(reverse("public:index")),
@@ -388,7 +394,7 @@ def test_a_logged_in_citizen_keeps_his_session_untouched_and_unextended(box: Box
     # The session still works elsewhere: the box did not log him out.
     assert citizen.get(reverse("opinions:opinion_list")).status_code in (200, 403)
     assert citizen.cookies["sessionid"].value == before[0]
-    # Elsewhere the session is renewed as before (SESSION_SAVE_EVERY_REQUEST).
+    # Elsewhere the session is renewed as before (SESSION_SAVE_EVERY_REQUEST, throttled).
     citizen.post(reverse("set_language"), {"language": "en", "next": reverse("campaign:home")})
     assert Session.objects.values_list("expire_date", flat=True).get() > before[1]
 

@@ -12,13 +12,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from campaign.models import RoleKind
+from campaign.models import ChangeOutbox, RoleKind
+from campaign.selectors import campaigns_for
 from opinions.models import Aspect, Channel, FeedbackList, OpinionKind
 from opinions.services import Target, opinion_merge
 from reports import tasks
+from reports.ledger import figures as ledger_figures
 from reports.ledger import reconcile, rollup
+from reports.models import LedgerState
 from reports.opinions import exports
 from tests import factories as f
 from tests.opinions.factories import bulk_opinions
@@ -467,3 +470,25 @@ def test_the_cached_general_ledger_keeps_each_filter_page_and_language_apart(fil
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "Summary by unit" in english and "Summary by unit" not in chinese
+
+
+@pytest.mark.django_db
+def test_the_campaign_with_its_state_reads_the_same_written_out_or_through_the_orm(django_assert_num_queries):
+    older = f.CampaignFactory(is_active=True, starts_on=datetime.date(2025, 1, 1))
+    newer = f.CampaignFactory(is_active=True, starts_on=datetime.date(2026, 1, 1))
+    user = f.UserFactory()
+    for campaign in (older, newer):
+        f.RoleAssignmentFactory(user=user, campaign=campaign, kind=RoleKind.OFFICE)
+    user = type(user).objects.get(pk=user.pk)
+    with django_assert_num_queries(2):  # the scope, then the campaign with its state
+        written = ledger_figures.campaign_state_and_pending(user)
+    assert written == (newer, None, 0)
+    LedgerState.objects.filter(campaign=newer).delete()
+    state = LedgerState.objects.create(campaign=newer, rolled_up_at=timezone.now())
+    ChangeOutbox.objects.create(campaign=newer, source="opinions", unit=None)
+    written = ledger_figures.campaign_state_and_pending(user)
+    through_orm = ledger_figures._campaign_state_and_pending(campaigns_for(user))
+    assert written[0] == through_orm[0] == newer and written[2] == through_orm[2] == 1
+    for got in (written[1], through_orm[1]):
+        assert got is not None and got.pk == state.pk
+        assert (got.rolled_up_at, got.full_rollup_at) == (state.rolled_up_at, None)
