@@ -328,6 +328,7 @@ class ShowcaseGaps:
     unsigned_list: int  # a member's id
     returned_document: int  # a member's id
     missing_pair: tuple[int, int]  # two members' ids, the lower first
+    missing_charge_pair: tuple[int, int]  # a county-level cadre and a unit's leader, the lower first
 
 
 @dataclass
@@ -389,7 +390,8 @@ class DemoCounty:
         """Three gaps left on purpose outside the units that fell behind, one of each
         kind, so that a few meetings are blocked by the gate for one plain reason: an
         ordinary member's feedback list released but not signed, another's document
-        returned, two members of a department team who have not talked."""
+        returned, two members of a department team who have not talked, and a county-level
+        cadre who has not talked with the leader of a unit in his or her charge."""
         county_level = {m.unit_id for m in self.standing} | {
             m.unit_id for members in self.county_leaders.values() for m in members
         }
@@ -402,10 +404,19 @@ class DemoCounty:
         team_unit = rng.choice([unit for unit in on_time if len(self.section_cadres[unit.pk]) >= 3])
         unsigned_unit, returned_unit = rng.sample([unit for unit in on_time if unit is not team_unit], 2)
         cadres = self.section_cadres[team_unit.pk]
+        # A cadre without a team (调研员) who has not talked with the responsible leader
+        # of the unit in his or her charge: one of the units behind, if any.
+        charges = sorted(
+            (unit.pk not in self.lagging_units, researcher.pk, unit.responsible_leader_id)
+            for researcher in self.county_leaders["researcher"]
+            for unit in researcher.in_charge_of.all()
+        )
+        _on_time, researcher_id, leader_id = charges[0]
         return ShowcaseGaps(
             unsigned_list=rng.choice(self.ordinary[unsigned_unit.pk]).pk,
             returned_document=rng.choice(self.ordinary[returned_unit.pk]).pk,
             missing_pair=tuple(sorted((cadres[1].pk, cadres[2].pk))),
+            missing_charge_pair=tuple(sorted((researcher_id, leader_id))),
         )
 
     def next_number(self) -> str:

@@ -197,7 +197,11 @@ def _plan_talks(county: demo.DemoCounty, rng: random.Random, days: list[datetime
         # A pair with a county-level cadre is always talked: the county's teams meet.
         behind = low in lagging and high in lagging
         # One pair left undone on purpose elsewhere (``DemoCounty.showcase_gaps``).
-        if (rng.random() < MISSING_PAIRS and behind) or (low, high) == county.showcase_gaps.missing_pair:
+        showcase = county.showcase_gaps
+        if (rng.random() < MISSING_PAIRS and behind) or (low, high) in (
+            showcase.missing_pair,
+            showcase.missing_charge_pair,
+        ):
             continue
         first, second = (low, high) if rng.random() < 0.5 else (high, low)
         if kind == TalkKind.CHARGE and (first, second) not in in_charge:
