@@ -13,7 +13,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from campaign import resources, selectors
+from campaign import resources, selectors, services
 from campaign.models import (
     Campaign,
     LeadershipTeam,
@@ -27,12 +27,14 @@ from campaign.models import (
 )
 from campaign.scoping import rule_for, scope_for
 from core.forms import ModelForm
+from core.once import OnceAdminMixin
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class ScopedAdmin(OnceAdminMixin, SimpleHistoryAdmin):
     """Admin whose rows and choice lists are those the user's scope allows, with
     history (who, when, what changed) on every object. Its form (and a ``form`` set on
-    a subclass must derive from it) cleans the input of every text field."""
+    a subclass must derive from it) cleans the input of every text field; its add form
+    is stored once however often it is sent (``core.once``)."""
 
     form = ModelForm
 
@@ -161,6 +163,11 @@ class CampaignAdmin(ScopedAdmin):
     search_fields = ["name", "county", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [StageInline]
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.campaign_created(campaign=obj, creator=request.user)
 
 
 class StepInline(admin.TabularInline):

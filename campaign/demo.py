@@ -461,6 +461,8 @@ def build_campaign(*, slug: str) -> Campaign:
         batch=1,
         starts_on=day(2026, 1, 26),
         ends_on=day(2026, 6, 30),
+        # The demo shows the public box: opened on purpose, as the office would.
+        is_public=True,
     )
     stage_dates = {
         StageKind.LEARNING: (day(2026, 1, 26), day(2026, 3, 16)),

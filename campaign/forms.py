@@ -89,3 +89,19 @@ class OrgImportForm(Form):
                 _("This file is not a spreadsheet that can be read; upload an .xlsx workbook or a .csv file.")
             )
         return upload
+
+
+class PasswordResetForm(Form):
+    """The office's reset of a member's password: one it types, or one made up."""
+
+    password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Leave it empty to have a temporary password made up. Either way the member must choose a new one "
+            "at the next log-in."
+        ),
+    )

@@ -20,16 +20,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from campaign.models import Campaign
 from campaign.services import upload_discard, upload_extension, upload_open, upload_stash
 from core.importing import ImportReport
+from core.once import AlreadySubmitted, FormOnce
 from core.uploads import upload_refusal
 
 
 def _nothing(*args: Any) -> dict[str, Any]:
     return {}
+
+
+class _Refused(Exception):
+    """The confirmed import found bad rows: it wrote nothing, and its token stays unused."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__()
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -88,25 +98,37 @@ class ImportFlow:
         if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
             messages.error(request, _("That upload is no longer waiting; upload the file again."))
             return redirect(self.url_name)
+        # The confirmation is a create form (core.once): two sendings of it, however
+        # close, import the file once.
+        once = FormOnce(request)
+        if not once.valid_for():
+            messages.error(request, once.message())
+            return redirect(self.url_name)
         del request.session[self.session_key]
         try:
-            with upload_open(pending["token"], pending["extension"]) as source:
-                report = self.run(
-                    campaign=campaign,
-                    user=request.user,
-                    source=source,
-                    filename=pending["filename"],
-                    dry_run=False,
-                    **pending.get("options", {}),
-                )
+            with once.consume() as use:
+                with upload_open(pending["token"], pending["extension"]) as source:
+                    report = self.run(
+                        campaign=campaign,
+                        user=request.user,
+                        source=source,
+                        filename=pending["filename"],
+                        dry_run=False,
+                        **pending.get("options", {}),
+                    )
+                if not report.ok:
+                    raise _Refused(report)
+                use.leads_to(reverse(self.url_name))
+        except AlreadySubmitted as done:
+            return done.response(request, self.url_name)
+        except _Refused as refused:
+            # The data changed between the dry run and the confirmation.
+            return self.render(request, campaign, self.form_class(), refused.report)
         except FileNotFoundError:
             messages.error(request, _("That upload is no longer waiting; upload the file again."))
             return redirect(self.url_name)
         finally:
             upload_discard(pending["token"], pending["extension"])
-        if not report.ok:
-            # The data changed between the dry run and the confirmation.
-            return self.render(request, campaign, self.form_class(), report)
         messages.success(
             request,
             _("Imported %(file)s: %(counts)s.")

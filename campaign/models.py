@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Length, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -52,6 +53,22 @@ class Campaign(models.Model):
         default=3,
         help_text=_(
             "A list with fewer opinions is released only after the office confirms it consolidated the wording."
+        ),
+    )
+
+    # A new campaign stays off the public box until the office opens it on purpose.
+    is_public = models.BooleanField(
+        _("open to the public"),
+        default=False,
+        help_text=_("The public suggestion box offers only campaigns open to the public, within their dates."),
+    )
+    login_record_days = models.PositiveSmallIntegerField(
+        _("days login records are kept"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "Log-in records (address, browser) older than this are deleted every night; "
+            "the longest setting among active campaigns applies to every account."
         ),
     )
 
@@ -518,6 +535,36 @@ class RoleAssignment(models.Model):
             raise ValidationError({"unit": _("A unit secretary needs the unit he or she serves.")})
         if self.kind == RoleKind.OFFICE and self.unit_id:
             raise ValidationError({"unit": _("County office staff are not tied to one unit.")})
+
+
+class ForcedPasswordChange(models.Model):
+    """An account whose password the office reset: until its user sets a new one, every
+    page but the password change sends him or her there. The row is deleted then."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="forced_password_change",
+        verbose_name=_("user"),
+    )
+    reset_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reset by"),
+    )
+    reset_at = models.DateTimeField(_("reset at"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("forced password change")
+        verbose_name_plural = _("forced password changes")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class ChangeOutbox(models.Model):

@@ -216,6 +216,11 @@ class Scope:
     def can_see(self, obj: models.Model) -> bool:
         return self.filter(type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
+    def manages(self, campaign_id: int) -> bool:
+        """Administrators and the campaign's own office staff run the campaign: its
+        settings, whether it is on the public box, its members' passwords."""
+        return self.is_admin or campaign_id in self.office_campaign_ids
+
     def can_edit_unit(self, unit: OrgUnit) -> bool:
         """Office staff edit anything in their campaigns; secretaries their subtree."""
         if self.is_admin or unit.campaign_id in self.office_campaign_ids:
@@ -246,6 +251,12 @@ def scope_for(user: AnyUser) -> Scope:
     with contextlib.suppress(AttributeError):  # some user stand-ins refuse new attributes
         setattr(user, _SCOPE_ATTRIBUTE, scope)
     return scope
+
+
+def forget_scope(user: AnyUser) -> None:
+    """Drop the scope cached on the user, after a change to his or her roles."""
+    with contextlib.suppress(AttributeError):
+        delattr(user, _SCOPE_ATTRIBUTE)
 
 
 def _compute_scope(user: AnyUser) -> Scope:

@@ -20,11 +20,12 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.models import Campaign
+from campaign.models import Campaign, RoleAssignment, RoleKind
 from campaign.resources import (
     KIND_LABELS,
     KINDS,
@@ -35,7 +36,7 @@ from campaign.resources import (
     OrgResource,
     error_column,
 )
-from campaign.scoping import AnyUser, scope_for
+from campaign.scoping import AnyUser, forget_scope, scope_for
 from core.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
 
 # Rows handed to import-export at a time: bounded memory whatever the file's size.
@@ -234,3 +235,27 @@ def _upload_purge() -> None:
         with contextlib.suppress(FileNotFoundError):
             if default_storage.get_modified_time(path) < cutoff:
                 default_storage.delete(path)
+
+
+# --- Campaigns ---------------------------------------------------------------------
+
+
+def campaign_set_public(*, campaign: Campaign, is_public: bool) -> Campaign:
+    """Open the campaign to the public box, or close it. Opening is always on purpose:
+    a campaign starts closed, so that none reaches the public before the office is ready."""
+    if campaign.is_public != is_public:
+        campaign.is_public = is_public
+        campaign.save(update_fields=["is_public"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_created(*, campaign: Campaign, creator: AnyUser) -> None:
+    """Office staff who create a campaign become its office staff, in the same
+    transaction: otherwise scoping hides the new campaign from its own creator, who
+    could then neither manage it nor open or close it to the public. An administrator
+    sees every campaign and needs no role."""
+    if not getattr(creator, "is_authenticated", False) or creator.is_superuser:
+        return
+    RoleAssignment.objects.get_or_create(user=creator, campaign=campaign, kind=RoleKind.OFFICE, unit=None)
+    forget_scope(creator)  # the rest of this request sees the campaign too

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from campaign import resources, selectors, services
+from campaign import accounts, resources, selectors, services
 from campaign.forms import (
     MemberFilterForm,
     OrgImportForm,
+    PasswordResetForm,
     SupervisoryTeamFilterForm,
     TeamFilterForm,
     UnitFilterForm,
@@ -21,6 +24,7 @@ from campaign.forms import (
 from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, SupervisoryTeam
 from campaign.scoping import get_object_for_user, scope_for
+from core.once import creates
 from core.pages import paginate
 from core.uploads import upload_limit
 
@@ -52,8 +56,31 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaign/campaign_detail.html",
-        {"campaign": campaign, "stages": selectors.stages_with_steps(campaign)},
+        {
+            "campaign": campaign,
+            "stages": selectors.stages_with_steps(campaign),
+            "manages": scope_for(request.user).manages(campaign.pk),
+        },
     )
+
+
+@require_POST
+@login_required
+def campaign_public(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open the campaign to the public box, or close it: a button of its page."""
+    require(request, "campaign.manage")
+    campaign = get_object_for_user(request.user, Campaign.objects.all(), pk=pk)
+    if not scope_for(request.user).manages(campaign.pk):
+        raise PermissionDenied  # seen through another role, run by another office
+    is_public = request.POST.get("is_public") == "1"
+    services.campaign_set_public(campaign=campaign, is_public=is_public)
+    if is_public:
+        messages.success(
+            request, _("The campaign is open to the public: the suggestion box offers it within its dates.")
+        )
+    else:
+        messages.success(request, _("The campaign is closed to the public: the suggestion box no longer offers it."))
+    return redirect("campaign:campaign_detail", pk=campaign.pk)
 
 
 def _unit_rows(request: HttpRequest) -> tuple[UnitFilterForm, QuerySet[OrgUnit]]:
@@ -141,7 +168,38 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     teams = selectors.teams_for(request.user).filter(members=member)
-    return render(request, "campaign/member_detail.html", {"member": member, "teams": teams})
+    scope = scope_for(request.user)
+    can_reset = scope.can("campaign.manage") and accounts.may_reset_password(request.user, member)
+    context = {
+        "member": member,
+        "teams": teams,
+        "can_reset": can_reset,
+        "must_change": can_reset and accounts.must_change_password(member.user),
+    }
+    return render(request, "campaign/member_detail.html", context)
+
+
+@never_cache
+@login_required
+def member_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """The office resets a member's password: the new one is shown once, on the answer
+    to the POST (never stored in a message, a session or a cache), and must be changed
+    at the next log-in."""
+    require(request, "campaign.manage")
+    member = get_object_for_user(request.user, Member.objects.select_related("user", "unit"), pk=pk)
+    if member.user is not None and not accounts.may_reset_password(request.user, member):
+        raise PermissionDenied
+    form = PasswordResetForm(request.POST if request.method == "POST" else None)
+    if member.user is not None and request.method == "POST" and form.is_valid():
+        try:
+            password = accounts.member_password_reset(
+                member=member, by=request.user, password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            form.add_error("password", error.message_dict.get("password", error.messages))
+        else:
+            return render(request, "campaign/member_password_reset_done.html", {"member": member, "password": password})
+    return render(request, "campaign/member_password_reset.html", {"member": member, "form": form})
 
 
 def _team_rows(request: HttpRequest) -> tuple[TeamFilterForm, QuerySet[LeadershipTeam]]:
@@ -232,6 +290,7 @@ ORG_IMPORT = ImportFlow(
 # The import pages' cap on a file is DATA_UPLOAD_MAX_MEMORY_SIZE (UPLOAD_MAX_BYTES).
 @upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
+@creates
 def org_import(request: HttpRequest) -> HttpResponse:
     """Upload → dry run (bad rows, or what would be created and updated) → confirm
     (``campaign.import_pages``)."""

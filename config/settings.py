@@ -4,6 +4,7 @@ Unset variables fall back to the embedded run (SQLite, Celery eager, the dev ser
 A value that cannot be read stops start-up with a message naming the variable.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -105,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session past its absolute lifetime ends; a password the office reset must be
+    # changed before any other page.
+    "campaign.account_middleware.AccountRules",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -203,10 +207,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
     # Meetings whose state missed a change of the gate (a lost message) are put in step.
     "meetings-follow-gates": {"task": "meetings.follow_all_gates", "schedule": crontab(minute=17)},
+    # Every night: log-in records (address, browser) older than the campaigns' retention
+    # setting are deleted (docs/privacy.md).
+    "accounts-purge-login-records": {"task": "campaign.purge_login_records", "schedule": crontab(hour=3, minute=10)},
+    # Every night: forget the used one-time form tokens too old to be sent again.
+    "form-tokens-purge": {"task": "core.purge_form_tokens", "schedule": crontab(hour=3, minute=20)},
 }
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 40, minimum=10)
+# A form that creates records carries a one-time token (core.once) that is refused after
+# this many days; used tokens are kept as long, so that no form is ever stored twice.
+FORM_TOKEN_DAYS = envint("FORM_TOKEN_DAYS", 7, minimum=1)
 
 # --- Cache ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#caches
@@ -256,6 +268,12 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after SESSION_IDLE_SECONDS without a request (default two hours).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 2 * 60 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this many seconds after its log-in (default 12 hours):
+# a session left open on a shared office computer does not live for ever
+# (campaign.account_middleware).
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=60)
+# Django's database store, saving in one UPDATE rather than BEGIN, UPDATE, COMMIT.
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -271,6 +289,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# The addresses (or networks, e.g. 10.0.0.0/24) of the proxy that connects to the app.
+# X-Forwarded-For is read only on a request whose REMOTE_ADDR is one of them: were the
+# app reachable directly too, anyone could write the header and choose the address
+# that the lock-out and the box's rate limits count. Unset, every request's header is
+# read (check --deploy warns: canvass.W001).
+TRUSTED_PROXY_ADDRESSES = envlist("TRUSTED_PROXY_ADDRESSES", "")
+for _proxy in TRUSTED_PROXY_ADDRESSES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXY_ADDRESSES entry {_proxy!r} is not an IP address or network."
+        ) from None
 
 # --- Security ---------------------------------------------------------------
 # HTTPS=1 when served over TLS: redirects, secure cookies and HSTS follow from it.

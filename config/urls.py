@@ -14,6 +14,8 @@ urlpatterns = [
     path("talks/", include("talks.urls")),
     path("meetings/", include("meetings.urls")),
     path("box/", include("opinions.public_urls")),
+    path("box/teams/", include("meetings.appraisal.public_urls")),
+    path("meetings/appraisal/", include("meetings.appraisal.urls")),
     path("ledgers/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -43,6 +43,7 @@ from openpyxl.utils import get_column_letter
 
 from core.excel import cell_text, chinese, csv_untext
 from core.text import clean_text
+from core.uploads import DAMAGED_ZIP
 
 # Cells that list several codes or names may separate them with any of these.
 LIST_SEPARATORS = re.compile(r"[,，、;；\n]")
@@ -378,6 +379,10 @@ class Table:
                 )
 
 
+# What openpyxl raises, besides a damaged zip's errors, reading a damaged workbook.
+_UNREADABLE: tuple[type[BaseException], ...] = (ParseError, KeyError, TypeError, *DAMAGED_ZIP)
+
+
 @contextlib.contextmanager
 def _reading_workbook() -> Iterator[None]:
     """openpyxl reads a workbook's XML as it is asked for (a sheet's rows as they are
@@ -387,7 +392,7 @@ def _reading_workbook() -> Iterator[None]:
         yield
     except DefusedXmlException:
         raise FileError(unsafe_xml()) from None
-    except (ParseError, zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, TypeError):
+    except _UNREADABLE:
         raise FileError(not_a_spreadsheet()) from None
 
 
@@ -501,7 +506,7 @@ class SpreadsheetReader:
         try:
             with zipfile.ZipFile(self.source) as archive:
                 infos = archive.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError):
+        except DAMAGED_ZIP:
             raise FileError(not_a_spreadsheet()) from None
         # Python's zipfile never unpacks a part beyond the size its directory records,
         # so the recorded sizes bound what openpyxl can be made to read.
@@ -526,7 +531,7 @@ class SpreadsheetReader:
                         with archive.open(info) as part:
                             if xml_declares_dtd(part):
                                 raise FileError(unsafe_xml())
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError):
+        except DAMAGED_ZIP:
             raise FileError(not_a_spreadsheet()) from None
 
     def _xlsx_tables(self) -> list[Table]:

@@ -1,4 +1,4 @@
-"""The abstract models the apps build on (no tables of their own)."""
+"""The abstract models the apps build on, and the used one-time form tokens."""
 
 from __future__ import annotations
 
@@ -55,3 +55,17 @@ class Job(models.Model):
     @property
     def percent(self) -> int:
         return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+
+class UsedFormToken(models.Model):
+    """A one-time form token that was sent (``core.once``): the form's rows were stored
+    in the same transaction, and the unique token refuses a second send. No user and no
+    time finer than the day: the row tells nothing about who sent what, or when."""
+
+    token = models.CharField(max_length=64, unique=True)
+    used_on = models.DateField(db_index=True)
+    # Where the send led (the record it created), for a second send to go to.
+    led_to = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return self.token

@@ -16,6 +16,9 @@ look at its size. Two checks close that:
 
 from __future__ import annotations
 
+import struct
+import zipfile
+import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +34,22 @@ from django.utils.translation import gettext as _
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+# What reading an uploaded zip package (.xlsx, .docx) raises when the file is damaged:
+# Python's zipfile lets the decompressor's error (zlib.error), a directory that names
+# an unknown zip version or method (NotImplementedError), an encrypted part
+# (RuntimeError) and a cut-off header (struct.error) through as they are, besides its
+# own BadZipFile. Each is the file's fault, to be answered with a message, never a 500.
+DAMAGED_ZIP: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    OSError,
+    EOFError,
+    ValueError,
+)
 
 
 def upload_limit(setting: str) -> Callable[[View], View]:

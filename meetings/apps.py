@@ -8,5 +8,6 @@ class MeetingsConfig(AppConfig):
 
     def ready(self) -> None:
         from meetings import receivers, rules  # noqa: F401  (rules registers the scoping rules)
+        from meetings.appraisal import rules as appraisal_rules  # noqa: F401  (the appraisal's)
 
         receivers.connect()

@@ -285,3 +285,7 @@ class FollowUpNote(models.Model):
 
     def __str__(self) -> str:
         return self.observation[:40]
+
+
+# The democratic appraisal's models live in meetings/appraisal/models.py.
+from meetings.appraisal.models import *  # noqa: E402,F401,F403

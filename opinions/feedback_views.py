@@ -21,6 +21,7 @@ from campaign.models import Campaign, TargetCategory
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.once import AlreadySubmitted, FormOnce, creates
 from core.pages import paginate
 from opinions import feedback, feedback_exports
 from opinions import feedback_selectors as fs
@@ -205,6 +206,7 @@ def _draft_or_back(request: HttpRequest, feedback_list: FeedbackList) -> HttpRes
 
 
 @login_required
+@creates
 def feedback_item_create(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "feedback.write")
     feedback_list = fs.feedback_list_for_user(request.user, pk)
@@ -213,15 +215,20 @@ def feedback_item_create(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     choices = fs.opinions_to_consolidate(request.user, feedback_list)
     form = FeedbackItemForm(request.POST or None, choices=choices)
-    if request.method == "POST" and form.is_valid():
+    once = FormOnce(request)
+    if request.method == "POST" and form.is_valid() and once.valid_for(form):
         try:
-            feedback.feedback_item_create(
-                actor=request.user,
-                feedback_list=feedback_list,
-                text=form.cleaned_data["text"],
-                aspect=form.cleaned_data["aspect"],
-                opinions=form.cleaned_data["opinions"],
-            )
+            with once.consume() as use:
+                use.leads_to(_list_url(feedback_list))
+                feedback.feedback_item_create(
+                    actor=request.user,
+                    feedback_list=feedback_list,
+                    text=form.cleaned_data["text"],
+                    aspect=form.cleaned_data["aspect"],
+                    opinions=form.cleaned_data["opinions"],
+                )
+        except AlreadySubmitted as done:
+            return done.response(request, _list_url(feedback_list))
         except ValidationError as error:
             apply_errors(form, error)
         else:

@@ -29,6 +29,7 @@ from campaign.services import upload_extension
 from campaign.views import require
 from core.importing import describe_columns
 from core.jobs import progress_response
+from core.once import AlreadySubmitted, FormOnce, creates
 from core.uploads import upload_limit, upload_refusal
 from opinions import imports, resources, tasks
 from opinions.models import ImportJob
@@ -49,6 +50,7 @@ def _campaign(request: HttpRequest) -> Campaign | None:
 
 @upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
+@creates
 def import_page(request: HttpRequest) -> HttpResponse:
     require(request, "opinions.import")
     campaign = _campaign(request)
@@ -65,11 +67,18 @@ def import_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, refusal)
         else:
             form = ImportForm(request.POST, request.FILES)
-            if form.is_valid():
+            once = FormOnce(request)
+            if form.is_valid() and once.valid_for(form):
                 upload = form.cleaned_data["file"]
-                job = imports.import_job_create(
-                    campaign=campaign, user=request.user, upload=upload, extension=upload_extension(upload.name)
-                )
+                # One job however often the upload is sent (core.once).
+                try:
+                    with once.consume() as use:
+                        job = imports.import_job_create(
+                            campaign=campaign, user=request.user, upload=upload, extension=upload_extension(upload.name)
+                        )
+                        use.leads_to(reverse("opinions:import_job", kwargs={"pk": job.pk}))
+                except AlreadySubmitted as done:
+                    return done.response(request, "opinions:import_page")
                 _start(job, imports.import_job_estimate(job))
                 return redirect("opinions:import_job", pk=job.pk)
     context = {

@@ -36,6 +36,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from django.conf import settings
@@ -43,7 +44,7 @@ from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,15 +79,20 @@ def today() -> datetime.date:
 # --- Campaigns whose box is open ------------------------------------------------------
 
 
+def public_campaigns() -> QuerySet[Campaign]:
+    """Active campaigns the office opened to the public: the only ones the box names."""
+    return Campaign.objects.filter(is_active=True, is_public=True)
+
+
 def open_campaigns(*, on: datetime.date | None = None) -> QuerySet[Campaign]:
-    """Active campaigns whose dates include ``on``: an opinion must fall inside them."""
+    """Public campaigns whose dates include ``on``: an opinion must fall inside them."""
     on = on or today()
-    return Campaign.objects.filter(is_active=True, starts_on__lte=on, ends_on__gte=on).order_by("county", "-starts_on")
+    return public_campaigns().filter(starts_on__lte=on, ends_on__gte=on).order_by("county", "-starts_on")
 
 
 def campaign_is_open(campaign: Campaign, *, on: datetime.date | None = None) -> bool:
     on = on or today()
-    return campaign.is_active and campaign.starts_on <= on <= campaign.ends_on
+    return campaign.is_active and campaign.is_public and campaign.starts_on <= on <= campaign.ends_on
 
 
 # --- The public list of targets --------------------------------------------------------
@@ -98,19 +104,54 @@ class TargetGroup:
     choices: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
 class PublicTargets:
     """The teams and leaders a citizen may choose, grouped for a select box, and the
-    target each choice stands for (looked up from the same two queries)."""
+    target each choice stands for.
 
-    groups: tuple[TargetGroup, ...]
-    by_token: dict[str, Target]
+    The list (two queries, some three hundred rows) is read only when it is shown or
+    asked for whole; a POST that names one choice resolves it with one query of its own,
+    against exactly the rows the list is made of."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self._resolved: dict[str, Target | None] = {}
+
+    @cached_property
+    def _list(self) -> tuple[tuple[TargetGroup, ...], dict[str, Target]]:
+        return _public_list(self.campaign)
+
+    @property
+    def groups(self) -> tuple[TargetGroup, ...]:
+        return self._list[0]
+
+    @property
+    def by_token(self) -> dict[str, Target]:
+        return self._list[1]
 
     def choices(self) -> list[tuple[str, object]]:
         return [(group.label, list(group.choices)) for group in self.groups if group.choices]
 
     def resolve(self, token: str) -> Target | None:
-        return self.by_token.get(token)
+        if "_list" in self.__dict__:
+            return self.by_token.get(token)
+        if token not in self._resolved:
+            self._resolved[token] = self._fetch(token)
+        return self._resolved[token]
+
+    def _fetch(self, token: str) -> Target | None:
+        match = _TOKEN.fullmatch(token or "")
+        if match is None:
+            return None
+        kind, pk = match.group(1), int(match.group(2))
+        if kind == "team":
+            team = _teams(self.campaign).filter(pk=pk).first()
+            return Target(team=team) if team is not None else None
+        member = _members(self.campaign).filter(pk=pk).first()
+        return Target(member=member) if member is not None else None
+
+
+# A choice's value: "team-<id>" or "member-<id>", the id as the list writes it.
+_TOKEN = re.compile(r"(team|member)-([1-9][0-9]{0,18})")
 
 
 def _team_order() -> Case:
@@ -123,20 +164,23 @@ def _team_order() -> Case:
     )
 
 
+def _teams(campaign: Campaign) -> QuerySet[LeadershipTeam]:
+    return LeadershipTeam.objects.filter(campaign=campaign).select_related("unit")
+
+
+def _members(campaign: Campaign) -> QuerySet[Member]:
+    return Member.objects.filter(campaign=campaign, rank__in=PUBLIC_RANKS).select_related("unit")
+
+
 def public_targets(*, campaign: Campaign) -> PublicTargets:
     """Every leadership team of the campaign, its Standing Committee members and its
-    county-level leading cadres; two queries whatever their number."""
-    teams = (
-        LeadershipTeam.objects.filter(campaign=campaign)
-        .annotate(order=_team_order())
-        .select_related("unit")
-        .order_by("order", "unit__path", "name")
-    )
-    members = (
-        Member.objects.filter(campaign=campaign, rank__in=PUBLIC_RANKS)
-        .select_related("unit")
-        .order_by("unit__path", "name")
-    )
+    county-level leading cadres; two queries whatever their number, when listed."""
+    return PublicTargets(campaign)
+
+
+def _public_list(campaign: Campaign) -> tuple[tuple[TargetGroup, ...], dict[str, Target]]:
+    teams = _teams(campaign).annotate(order=_team_order()).order_by("order", "unit__path", "name")
+    members = _members(campaign).order_by("unit__path", "name")
     county_teams: list[tuple[str, str]] = []
     department_teams: list[tuple[str, str]] = []
     standing: list[tuple[str, str]] = []
@@ -157,7 +201,7 @@ def public_targets(*, campaign: Campaign) -> PublicTargets:
         TargetGroup(str(_("Standing Committee members")), tuple(standing)),
         TargetGroup(str(_("County-level leading cadres")), tuple(leaders)),
     )
-    return PublicTargets(groups=groups, by_token=by_token)
+    return groups, by_token
 
 
 # --- Receipt codes ------------------------------------------------------------------------
@@ -341,15 +385,23 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _fresh_receipt() -> tuple[str, str]:
-    while True:  # a clash is a one in 10^16 event per stored code; never twice
-        code = receipt_code_new()
-        digest = receipt_hash(code)
-        if not (
-            Opinion.objects.filter(receipt_hash=digest).exists()
-            or BoxSubmission.objects.filter(receipt_hash=digest).exists()
-        ):
-            return code, digest
+def _hold(held: BoxSubmission) -> bool:
+    """Insert the held row, unless its receipt hash is taken already (by an opinion
+    recorded or a submission held): False then, and nothing is written. One statement,
+    the check and the write in one round trip."""
+    fields = BoxSubmission._meta.concrete_fields
+    values = [field.get_db_prep_save(field.pre_save(held, True), connection) for field in fields]
+    quote = connection.ops.quote_name
+    table, recorded, digest = quote(BoxSubmission._meta.db_table), quote(Opinion._meta.db_table), quote("receipt_hash")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {recorded} WHERE {digest} = %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} WHERE {digest} = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, held.receipt_hash, held.receipt_hash])
+        return cursor.rowcount == 1
 
 
 def public_opinion_submit(*, campaign: Campaign, submission: Submission, once: str) -> str:
@@ -379,20 +431,23 @@ def public_opinion_submit(*, campaign: Campaign, submission: Submission, once: s
             submitter_name=submission.name,
             submitter_contact=submission.contact,
         )
-        code, digest = _fresh_receipt()
-        BoxSubmission.objects.create(
-            campaign=campaign,
-            received_on=day,
-            kind=submission.kind,
-            text=submission.text.strip(),
-            aspect=submission.aspect,
-            target_team=target.team,
-            target_member=target.member,
-            target_text=target_text,
-            submitter_name=submission.name,
-            submitter_contact=submission.contact,
-            receipt_hash=digest,
-        )
+        while True:  # a clash is a one in 10^16 event per stored code; never twice
+            code = receipt_code_new()
+            held = BoxSubmission(
+                campaign=campaign,
+                received_on=day,
+                kind=submission.kind,
+                text=submission.text.strip(),
+                aspect=submission.aspect,
+                target_team=target.team,
+                target_member=target.member,
+                target_text=target_text,
+                submitter_name=submission.name,
+                submitter_contact=submission.contact,
+                receipt_hash=receipt_hash(code),
+            )
+            if _hold(held):
+                break
     except BaseException:
         _with_cache(lambda c: c.delete(key))  # nothing was held: the same form may be sent again
         raise

@@ -28,8 +28,21 @@ from opinions.services import MAX_TEXT, Target
 # --- Forms ---------------------------------------------------------------------------------
 
 
+class TargetField(forms.ChoiceField):
+    """The choice of target. Its list is read only when the form is shown; a posted
+    value is checked by resolving it alone (``PublicTargets.resolve``): the same
+    answer, without reading some three hundred rows to check one."""
+
+    targets: public.PublicTargets | None = None
+
+    def valid_value(self, value: Any) -> bool:
+        if value == public.OTHER_TARGET:
+            return True
+        return self.targets is not None and self.targets.resolve(str(value)) is not None
+
+
 class PublicOpinionForm(Form):
-    target = forms.ChoiceField(
+    target = TargetField(
         label=_("Whom is your opinion about?"),
         error_messages={
             "required": _("Choose whom your opinion is about, or choose “Not in the list” and describe it."),
@@ -90,7 +103,10 @@ class PublicOpinionForm(Form):
     def __init__(self, *args: Any, targets: public.PublicTargets, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.targets = targets
-        self.fields["target"].choices = [
+        field = self.fields["target"]
+        field.targets = targets
+        # A callable: the list is read when the select box is drawn, not to check a POST.
+        field.choices = lambda: [
             ("", _("Choose…")),
             *targets.choices(),
             (public.OTHER_TARGET, _("Not in the list: I describe it below")),
@@ -173,7 +189,8 @@ def _write_page(request: HttpRequest, campaign: Campaign, form: PublicOpinionFor
 @never_cache
 @require_http_methods(["GET", "POST"])
 def write(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug, is_active=True)
+    # A campaign not open to the public is not found, as one that does not exist.
+    campaign = get_object_or_404(public.public_campaigns(), slug=slug)
     if not public.campaign_is_open(campaign):
         return _write_page(request, campaign, None)
     targets = public.public_targets(campaign=campaign)

@@ -19,6 +19,7 @@ from campaign.models import Campaign
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.once import AlreadySubmitted, FormOnce, creates
 from core.pages import paginate
 from opinions import exports, public, selectors, services
 from opinions.forms import (
@@ -203,6 +204,7 @@ def opinion_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@creates
 def batch_entry(request: HttpRequest) -> HttpResponse:
     require(request, "opinions.enter")
     campaign = _campaign(request)
@@ -213,27 +215,38 @@ def batch_entry(request: HttpRequest) -> HttpResponse:
         heading = BatchHeadingForm(request.POST, user=user, campaign=campaign)
         rows = BatchRowFormSet(request.POST, form_kwargs={"user": user, "campaign": campaign})
         heading_ok, rows_ok = heading.is_valid(), rows.is_valid()
-        if heading_ok and rows_ok:
+        once = FormOnce(request)
+        if heading_ok and rows_ok and once.valid_for(heading):
             filled = rows.filled_forms()
+            keep = {
+                name: heading.data.get(name, "")
+                for name in ("event", "channel", "received_on", "recording_unit")
+                if heading.data.get(name)
+            }
+            next_url = reverse("opinions:batch_entry") + ("?" + urlencode(keep) if keep else "")
             try:
-                created = services.opinions_create_batch(
-                    actor=user,
-                    campaign=campaign,
-                    rows=[
-                        OpinionRow(
-                            kind=form.cleaned_data["kind"],
-                            text=form.cleaned_data["text"],
-                            target=form.cleaned_data["target_obj"],
-                            aspect=form.cleaned_data["aspect"],
-                            source_group=form.cleaned_data["source_group"],
-                        )
-                        for form in filled
-                    ],
-                    channel=heading.cleaned_data["channel"],
-                    received_on=heading.cleaned_data["received_on"],
-                    event=heading.cleaned_data["event"],
-                    recording_unit=heading.cleaned_data["recording_unit"],
-                )
+                with once.consume() as use:
+                    created = services.opinions_create_batch(
+                        actor=user,
+                        campaign=campaign,
+                        rows=[
+                            OpinionRow(
+                                kind=form.cleaned_data["kind"],
+                                text=form.cleaned_data["text"],
+                                target=form.cleaned_data["target_obj"],
+                                aspect=form.cleaned_data["aspect"],
+                                source_group=form.cleaned_data["source_group"],
+                            )
+                            for form in filled
+                        ],
+                        channel=heading.cleaned_data["channel"],
+                        received_on=heading.cleaned_data["received_on"],
+                        event=heading.cleaned_data["event"],
+                        recording_unit=heading.cleaned_data["recording_unit"],
+                    )
+                    use.leads_to(next_url)
+            except AlreadySubmitted as done:
+                return done.response(request, next_url)
             except BatchError as error:
                 if error.heading is not None:
                     apply_errors(heading, error.heading)
@@ -245,12 +258,7 @@ def batch_entry(request: HttpRequest) -> HttpResponse:
                     ngettext("%(count)d opinion was recorded.", "%(count)d opinions were recorded.", len(created))
                     % {"count": len(created)},
                 )
-                keep = {
-                    name: heading.data.get(name, "")
-                    for name in ("event", "channel", "received_on", "recording_unit")
-                    if heading.data.get(name)
-                }
-                return redirect(reverse("opinions:batch_entry") + ("?" + urlencode(keep) if keep else ""))
+                return redirect(next_url)
     else:
         initial = {
             name: request.GET[name]
@@ -393,15 +401,21 @@ def event_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@creates
 def event_create(request: HttpRequest) -> HttpResponse:
     require(request, "opinions.enter")
     campaign = _campaign(request)
     if campaign is None:
         raise Http404
     form = EventForm(request.POST or None, user=request.user, campaign=campaign)
-    if request.method == "POST" and form.is_valid():
+    once = FormOnce(request)
+    if request.method == "POST" and form.is_valid() and once.valid_for(form):
         try:
-            event = services.event_create(actor=request.user, campaign=campaign, **form.values())
+            with once.consume() as use:
+                event = services.event_create(actor=request.user, campaign=campaign, **form.values())
+                use.leads_to(reverse("opinions:event_list"))
+        except AlreadySubmitted as done:
+            return done.response(request, "opinions:event_list")
         except ValidationError as error:
             apply_errors(form, error)
         else:

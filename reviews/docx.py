@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.text import clean_text, strip_unsafe
+from core.uploads import DAMAGED_ZIP
 from reviews.models import SECTION_FIELDS, Section
 
 MAX_DOCUMENT_XML_BYTES = 20 * 1024 * 1024
@@ -75,7 +76,7 @@ def _check_package(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except DAMAGED_ZIP:
         raise not_docx from None
     names = {info.filename for info in infos}
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
@@ -108,7 +109,7 @@ def read_docx(data: bytes) -> dict[str, str]:
     archive = _check_package(data)
     try:
         xml = _read_limited(archive, "word/document.xml", MAX_DOCUMENT_XML_BYTES)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+    except DAMAGED_ZIP:
         raise ValidationError({"file": _("The Word document is damaged and cannot be read.")}) from None
     try:
         # Word never writes a DTD, and entities are how XML bombs work: any DOCTYPE is

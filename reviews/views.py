@@ -21,6 +21,7 @@ from campaign.models import Member
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.once import AlreadySubmitted, FormOnce, creates
 from core.uploads import upload_limit, upload_refusal
 from reviews import selectors, services
 from reviews.diff import diff_versions
@@ -46,27 +47,40 @@ def _error_text(error: ValidationError) -> str:
 
 
 @login_required
+@creates
 def my_document(request: HttpRequest) -> HttpResponse:
-    """The author's editor: save the draft, or save and submit it."""
+    """The author's editor: save the draft, or save and submit it. Submitting creates a
+    version, once per sending of the form (``core.once``); saving the draft only saves."""
     member = _own_member(request)
     document = services.document_get_or_create(member=member)
+    once = FormOnce(request)
+    submit = request.method == "POST" and request.POST.get("action") == "submit"
     if not document.is_editable:
         return redirect(_detail_url(document))
     form = DocumentForm(request.POST or None, instance=document)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and (not submit or once.valid_for(form)):
         try:
             document = services.document_save(
                 document=document, user=request.user, sections=form.sections(), comparisons=form.comparisons()
             )
-            if request.POST.get("action") == "submit":
-                version = services.document_submit(document=document, user=request.user)
+            if submit:
+                # The draft stays saved if the submission is refused, as it always has.
+                with once.consume() as use:
+                    version = services.document_submit(document=document, user=request.user)
+                    use.leads_to(_detail_url(document))
                 messages.success(
                     request, _("Version %(number)d was submitted for review.") % {"number": version.number}
                 )
                 return redirect(_detail_url(document))
             messages.success(request, _("The draft was saved."))
             return redirect("reviews:my_document")
+        except AlreadySubmitted as done:
+            return done.response(request, _detail_url(document))
         except ValidationError as error:
+            # A second sending that arrived while the first was being stored finds the
+            # document no longer editable: it was submitted once, by the first.
+            if submit and (done := once.used_before()):
+                return done.response(request, _detail_url(document))
             apply_errors(form, error)
     return render(
         request,

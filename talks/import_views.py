@@ -33,6 +33,7 @@ from campaign.selectors import current_campaign_for
 from campaign.views import require
 from core import excel as office
 from core.importing import ImportReport, describe_columns
+from core.once import creates
 from core.uploads import upload_limit
 from talks import exports, imports, resources
 from talks.models import Talk
@@ -96,6 +97,7 @@ IMPORT = ImportFlow(
 
 @upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
+@creates
 @_in_campaign("talks.import", gettext_lazy("There is no campaign to import into."))
 def import_page(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     return IMPORT.page(request, campaign)

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -20,6 +21,7 @@ from campaign.models import Campaign
 from campaign.scoping import ADMIN, OFFICE, SECRETARY, SUPERVISOR, get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.once import AlreadySubmitted, FormOnce, creates
 from core.pages import paginate
 from talks import card_selectors as selectors
 from talks import services
@@ -81,6 +83,7 @@ def card_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@creates
 def card_new(request: HttpRequest) -> HttpResponse:
     require(request, "talks.log")
     campaign = _campaign(request)
@@ -88,9 +91,15 @@ def card_new(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = CardForm(request.POST or None, user=request.user, campaign=campaign)
     context: dict[str, Any] = {"campaign": campaign, "form": form}
-    if request.method == "POST" and form.is_valid():
+    once = FormOnce(request)
+    if request.method == "POST" and form.is_valid() and once.valid_for(form):
         try:
-            talk = services.talk_create(user=request.user, campaign=campaign, data=form.data_for_service())
+            with once.consume() as use:
+                talk = services.talk_create(user=request.user, campaign=campaign, data=form.data_for_service())
+                another = request.POST.get("action") == "another"
+                use.leads_to(reverse("talks:card_new") if another else reverse("talks:card_detail", args=[talk.pk]))
+        except AlreadySubmitted as done:
+            return done.response(request, "talks:card_list")
         except services.DuplicateTalk as error:
             apply_errors(form, error)
             context.update(_duplicate_context(request, error))
@@ -98,9 +107,7 @@ def card_new(request: HttpRequest) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(request, _("The talk was recorded: %(card)s.") % {"card": talk})
-            if request.POST.get("action") == "another":
-                return redirect("talks:card_new")
-            return redirect("talks:card_detail", pk=talk.pk)
+            return redirect(use.url)
     return render(request, "talks/card_form.html", context)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.utils import translation
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, Rank, RoleKind, SupervisoryLevel, TeamKind
@@ -19,6 +21,18 @@ from tests import factories as f
 
 # live_server runs Django's sync ORM from Playwright's event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@receiver(connection_created)
+def _commits_without_waiting_for_the_disk(sender, connection, **kwargs) -> None:
+    """A test database need not survive a crash of the server: on PostgreSQL a commit does
+    not wait for its WAL to reach the disk (the transactional tests, the live server's and
+    the worker tests' commits). Set per connection, for the tests only; what a commit
+    guarantees to other connections (visibility, locks, ordering) is unchanged."""
+    if connection.vendor == "postgresql" and not os.environ.get("CANVASS_TEST_SYNC_COMMITS"):
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+
 
 # In CI (.ci/run sets CANVASS_REQUIRE_SERVICES=1) nothing may skip for want of a service.
 REQUIRE_SERVICES = os.environ.get("CANVASS_REQUIRE_SERVICES") == "1"
@@ -280,3 +294,16 @@ def login(client):
 
 
 User = get_user_model()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_pages() -> Iterator[None]:
+    """Pages keep parts in the cache under keys made of the ledger's state (the general
+    ledger: reports/opinions/views.py); a test that writes ledger rows directly, or
+    whose rolled-back database gives the next test the same ids, must not be shown a
+    page cached by another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -441,12 +441,22 @@ MATRIX: dict[str, Row] = {
     # The organisation pages.
     "campaign:home": Row(shows="INSIDE"),
     "campaign:campaign_detail": Row(model="campaign.campaign", shows="示范县第一批"),
+    # Opening a campaign to the public box, or closing it: its office and the administrator.
+    "campaign:campaign_public": Row(
+        model="campaign.campaign",
+        allowed=OFFICE_AND_ADMIN,
+        method="post",
+        data={"is_public": "0"},
+        ok=Expect(302, "campaign:campaign_detail", with_target=True),
+    ),
     "campaign:unit_list": Row(allowed=ORG_STAFF, shows="城关镇政府INSIDE"),
     "campaign:unit_export": export_row("城关镇政府INSIDE"),
     "campaign:unit_detail": Row(model="campaign.orgunit", shows="城关镇政府INSIDE"),
     "campaign:member_list": Row(allowed=ORG_STAFF, shows="张三INSIDE"),
     "campaign:member_export": export_row("张三INSIDE"),
     "campaign:member_detail": Row(model="campaign.member", shows="张三INSIDE"),
+    # The office resets a member's password (the form; the reset is its POST).
+    "campaign:member_password_reset": Row(model="campaign.member", allowed=OFFICE_AND_ADMIN, shows="张三INSIDE"),
     "campaign:team_list": Row(allowed=ORG_STAFF, shows="城关镇领导班子INSIDE"),
     "campaign:team_export": export_row("城关镇领导班子INSIDE"),
     "campaign:team_detail": Row(model="campaign.leadershipteam", shows="城关镇领导班子INSIDE"),
@@ -604,3 +614,8 @@ from tests.meetings import meetings_matrix  # noqa: E402
 
 MATRIX.update(meetings_matrix.rows())
 SPECIMENS.update(meetings_matrix.SPECIMENS)
+# The democratic appraisal (meetings/appraisal/views.py, public_views.py).
+from tests.meetings import appraisal_matrix  # noqa: E402
+
+MATRIX.update(appraisal_matrix.rows())
+SPECIMENS.update(appraisal_matrix.SPECIMENS)

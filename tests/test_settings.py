@@ -117,6 +117,8 @@ def setting_at_start_up(*names: str, **env: str) -> str:
         ("SESSION_IDLE_SECONDS", "5"),
         ("AXES_FAILURE_LIMIT", "0"),
         ("TRUSTED_PROXY_COUNT", "one"),
+        ("TRUSTED_PROXY_ADDRESSES", "10.0.0.2,proxy.internal"),
+        ("SESSION_ABSOLUTE_SECONDS", "30"),
         ("SECURE_HSTS_SECONDS", "-1"),
         ("STATIC_MANIFEST", "perhaps"),
         ("LOG_LEVEL", "LOUD"),
@@ -216,6 +218,11 @@ def test_session_idle_seconds_sets_the_session_lifetime():
     assert setting("SESSION_SAVE_EVERY_REQUEST", DEBUG="1") == "True", "idle time, not time since log-in"
 
 
+def test_session_absolute_seconds_caps_a_session_whatever_its_activity():
+    assert setting("SESSION_ABSOLUTE_SECONDS", DEBUG="1") == str(12 * 60 * 60)
+    assert setting("SESSION_ABSOLUTE_SECONDS", DEBUG="1", SESSION_ABSOLUTE_SECONDS="28800") == "28800"
+
+
 def test_manifest_storage_follows_debug():
     storage = "STORAGES['staticfiles']['BACKEND']"
     assert setting(storage, **PRODUCTION) == "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -236,6 +243,20 @@ def test_check_deploy_flags_a_development_setup():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], DEBUG="1")
     assert result.returncode != 0
     assert "security.W018" in result.stderr, "DEBUG on in deployment is reported"
+
+
+def test_check_deploy_warns_of_a_proxy_count_without_the_proxys_address():
+    result = run(["manage.py", "check", "--deploy"], **PRODUCTION, TRUSTED_PROXY_COUNT="1")
+    assert result.returncode == 0, result.stderr
+    assert "canvass.W001" in result.stderr + result.stdout
+    assert "TRUSTED_PROXY_ADDRESSES" in result.stderr + result.stdout
+
+
+def test_trusted_proxy_addresses_are_read_as_a_list():
+    assert setting("TRUSTED_PROXY_ADDRESSES", DEBUG="1") == "[]"
+    assert setting("TRUSTED_PROXY_ADDRESSES", DEBUG="1", TRUSTED_PROXY_ADDRESSES="10.0.0.2, fd00::/64") == (
+        "['10.0.0.2', 'fd00::/64']"
+    )
 
 
 def test_https_turns_on_redirect_secure_cookies_and_hsts():

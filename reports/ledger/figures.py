@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from django.db.models import Case, F, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Coalesce
 
 from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import AnyUser, Scope, scope_for
@@ -240,6 +241,22 @@ def owner_totals(
 
 def ledger_state(campaign: Campaign) -> LedgerState | None:
     return LedgerState.objects.filter(campaign=campaign).first()
+
+
+def ledger_state_and_pending(campaign: Campaign) -> tuple[LedgerState | None, int]:
+    """``ledger_state`` and ``pending_changes`` (of any source) in one query: every
+    ledger page shows both, and a round trip is most of what a cached page costs."""
+    waiting = (
+        ChangeOutbox.objects.filter(campaign=OuterRef("campaign"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    state = LedgerState.objects.filter(campaign=campaign).annotate(waiting=Coalesce(Subquery(waiting), 0)).first()
+    if state is None:
+        return None, pending_changes(campaign)
+    return state, state.waiting
 
 
 def pending_changes(campaign: Campaign, *, source: str | None = None) -> int:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, SimpleLazyObject
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,7 +35,7 @@ from core.pages import paginate
 from opinions.models import FeedbackList, OpinionKind
 from reports import export_jobs, tasks
 from reports.ledger import figures as ledger
-from reports.ledger.forms import summary_filter
+from reports.ledger.forms import SummaryFilterForm, summary_filter
 from reports.models import ExportJob
 from reports.opinions import exports, selectors
 from reports.opinions.forms import MemberSearchForm
@@ -130,31 +132,113 @@ def _campaign(request: HttpRequest) -> Campaign | None:
     return current_campaign_for(request.user)
 
 
+# The general ledger's figures, table and filter are kept in the cache this long at most
+# for those who see the campaign whole (the same page for all of them); any roll-up or
+# change waiting for one gives the page a new key at once. The bound covers what reaches
+# the page without passing through the ledger (a unit renamed in the admin).
+PAGE_CACHE_SECONDS = 60
+
+
+class _GeneralLedger:
+    """What the general ledger shows below its state line, each part computed when the
+    template first asks for it: not at all when the cached page is shown."""
+
+    def __init__(self, request: HttpRequest, campaign: Campaign, whole: bool) -> None:
+        self.request, self.campaign, self.whole = request, campaign, whole
+        # As ``summary_filter`` builds them, the units (a query to learn ``fold``) when asked.
+        self.form = SummaryFilterForm(request.GET or None, user=request.user, campaign=campaign)
+
+    @cached_property
+    def _units(self) -> tuple[QuerySet[OrgUnit], bool]:
+        params = self.form.cleaned_data if self.form.is_valid() else {}
+        return ledger.summary_units(
+            self.request.user, self.campaign, committee=params.get("committee"), search=params.get("q", "")
+        )
+
+    @property
+    def units(self) -> QuerySet[OrgUnit]:
+        return self._units[0]
+
+    @property
+    def fold(self) -> bool:
+        return self._units[1]
+
+    @cached_property
+    def figures(self) -> Figures:
+        return selectors.general_figures(self.request.user, self.campaign)
+
+    @cached_property
+    def blocks(self) -> list[Block]:
+        return Drill().blocks(self.figures)
+
+    @cached_property
+    def page(self) -> Any:
+        return paginate(self.request, self.units)
+
+    @cached_property
+    def unassigned(self) -> Figures | None:
+        # The opinions no target has been assigned to yet belong to no unit: shown (to
+        # those who see the campaign whole) as a line of their own above the total.
+        filtered = self.form.is_valid() and any(self.form.cleaned_data.values())
+        return selectors.unassigned_figures(self.campaign) if self.whole and not filtered else None
+
+    @cached_property
+    def rows(self) -> list[selectors.SummaryRow]:
+        return selectors.summary_rows(self.campaign, self.page.object_list, fold=self.fold)
+
+    @cached_property
+    def totals(self) -> Figures:
+        return selectors.summary_totals(self.campaign, self.units, fold=self.fold).plus(self.unassigned)
+
+    def context(self) -> dict[str, Any]:
+        lazy = ("figures", "blocks", "page", "rows", "totals", "unassigned")
+        context: dict[str, Any] = {name: SimpleLazyObject(partial(getattr, self, name)) for name in lazy}
+        if not self.whole or (self.form.is_valid() and any(self.form.cleaned_data.values())):
+            context["unassigned"] = None  # known without a query (the filter is read already)
+        return context
+
+
+def _page_cache(request: HttpRequest, campaign: Campaign, whole: bool, state: Any, pending: int) -> tuple[int, str]:
+    """(seconds, key) of the general ledger's cached parts. Only a page that is the same
+    for everyone who sees it is kept: that of the campaign seen whole, at one state of
+    the ledger, in one language, for one filter and page. Anyone else's is rendered
+    afresh (kept for 0 seconds, under a key of his own)."""
+    if not whole or state is None or state.rolled_up_at is None:
+        return 0, f"user:{request.user.pk}"
+    full = state.full_rollup_at.isoformat() if state.full_rollup_at else "-"
+    return PAGE_CACHE_SECONDS, "|".join(
+        [
+            str(campaign.pk),
+            state.rolled_up_at.isoformat(),
+            full,
+            str(pending),
+            get_language() or "",
+            request.GET.urlencode(),
+        ]
+    )
+
+
 @login_required
 def general_ledger(request: HttpRequest) -> HttpResponse:
     require(request, "ledgers.view")
     campaign = _campaign(request)
-    form, units, fold = summary_filter(request, campaign)
-    context: dict[str, Any] = {"campaign": campaign, "form": form}
-    if campaign is not None:
-        whole = ledger.sees_whole(scope_for(request.user), campaign)
-        figures = selectors.general_figures(request.user, campaign)
-        page = paginate(request, units)
-        filtered = form.is_valid() and any(form.cleaned_data.values())
-        # The opinions no target has been assigned to yet belong to no unit: shown (to
-        # those who see the campaign whole) as a line of their own above the total.
-        unassigned = selectors.unassigned_figures(campaign) if whole and not filtered else None
-        context.update(
-            whole=whole,
-            figures=figures,
-            blocks=Drill().blocks(figures),
-            page=page,
-            rows=selectors.summary_rows(campaign, page.object_list, fold=fold),
-            totals=selectors.summary_totals(campaign, units, fold=fold).plus(unassigned),
-            unassigned=unassigned,
-            state=ledger.ledger_state(campaign),
-            pending=ledger.pending_changes(campaign),
-        )
+    if campaign is None:
+        form, _units, _fold = summary_filter(request, campaign)
+        return render(request, "reports/opinions/general_ledger.html", {"campaign": None, "form": form})
+    whole = ledger.sees_whole(scope_for(request.user), campaign)
+    state, pending = ledger.ledger_state_and_pending(campaign)
+    parts = _GeneralLedger(request, campaign, whole)
+    seconds, key = _page_cache(request, campaign, whole, state, pending)
+    context: dict[str, Any] = {
+        "campaign": campaign,
+        "form": parts.form,
+        "whole": whole,
+        "state": state,
+        "pending": pending,
+        "cache_seconds": seconds,
+        "cache_key": key,
+        **parts.context(),
+    }
     return render(request, "reports/opinions/general_ledger.html", context)
 
 

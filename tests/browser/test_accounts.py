@@ -68,3 +68,31 @@ def test_password_change_page_is_reached_from_the_top_bar(live_world: World, ope
     expect(page.locator("main h1")).to_have_text("Change password")
     expect(page.get_by_label("Old password")).to_be_visible()
     shoot(page, "password-change-en")
+
+
+def test_office_resets_a_password_and_the_member_must_change_it_first(live_world: World, open_page):
+    office = open_page(language="en")
+    log_in(office, "office", language="en")
+    office.goto(f"/org/members/{live_world.member.pk}/")
+    office.get_by_role("link", name="Reset the password").click()
+    office.locator("main").get_by_role("button", name="Reset the password").click()
+    expect(office.locator("main h1")).to_have_text("Password reset")
+    temporary = office.locator("main .receipt-code code").inner_text().strip()
+    shoot(office, "password-reset-done-en")
+
+    member = open_page(language="en")
+    log_in(member, "member", language="en", password=temporary)
+    expect(member).to_have_url(re.compile(r"/accounts/password/$"))
+    expect(member.locator("main .notice")).to_contain_text("The office has reset your password.")
+    shoot(member, "password-forced-change-en")
+    member.goto("/org/members/")
+    expect(member).to_have_url(re.compile(r"/accounts/password/$"))  # no other page before the change
+    new = "Vermilion-lantern-2026"
+    member.get_by_label("Old password").fill(temporary)
+    member.get_by_label("New password", exact=True).fill(new)
+    member.get_by_label("New password confirmation").fill(new)
+    member.locator("main").get_by_role("button", name="Change password").click()
+    expect(member.locator("main h1")).to_have_text("Your password has been changed.")
+    member.goto("/")
+    expect(member).to_have_url(re.compile(r"/$"))
+    expect(member.locator(".mainnav")).to_have_count(1)

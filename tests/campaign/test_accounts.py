@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from campaign import accounts
 from tests import factories as f
 
 LOGIN = reverse("login")
@@ -234,6 +235,20 @@ def test_behind_one_proxy_forged_left_hand_entries_do_not_reset_the_count(user):
     assert attempt(english(), f.PASSWORD, remote=proxy, xff=VICTIM).status_code == 302
 
 
+@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXY_ADDRESSES=["10.0.0.0/24"])
+def test_reaching_the_app_around_the_proxy_a_forged_header_does_not_reset_the_count(user):
+    """The app is reachable directly too: only the proxy's own requests have their
+    X-Forwarded-For read, so an attacker who writes a new address each time is still
+    counted at his own."""
+    client = english()
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, WRONG, remote=ATTACKER, xff=f"203.0.113.{i + 1}")
+    assert is_locked_out(attempt(client, f.PASSWORD, remote=ATTACKER, xff="203.0.113.200"))
+    # Through the proxy, the address it appended is the one counted.
+    assert attempt(english(), f.PASSWORD, remote="10.0.0.2", xff=ATTACKER).status_code == 429
+    assert attempt(english(), f.PASSWORD, remote="10.0.0.2", xff=VICTIM).status_code == 302
+
+
 def test_lock_out_does_not_reach_the_same_username_from_another_address(user):
     fail_until_limit(english(), remote=ATTACKER)
     response = attempt(english(), f.PASSWORD, remote=VICTIM)
@@ -276,3 +291,36 @@ def test_expired_session_is_sent_to_login(user):
     response = client.get(HOME)
     assert response.status_code == 302
     assert response["Location"] == f"{LOGIN}?next={HOME}"
+
+
+def test_an_active_session_still_ends_session_absolute_seconds_after_log_in(user):
+    client = english()
+    attempt(client, f.PASSWORD)
+    assert client.get(HOME).status_code == 200
+    session = client.session
+    started = session[accounts.LOGIN_AT]
+    # Active all along (each request renews the idle expiry), but logged in long ago.
+    session[accounts.LOGIN_AT] = started - settings.SESSION_ABSOLUTE_SECONDS + 5
+    session.save()
+    assert client.get(HOME).status_code == 200, "not yet"
+    session = client.session
+    session[accounts.LOGIN_AT] = started - settings.SESSION_ABSOLUTE_SECONDS
+    session.save()
+    old_key = session.session_key
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next={HOME}"
+    assert not Session.objects.filter(session_key=old_key).exists(), "the session is gone, not only left"
+    assert "Your session has ended" in client.get(response["Location"]).content.decode()
+    assert attempt(client, f.PASSWORD).status_code == 302, "a new log-in starts a new clock"
+    assert client.get(HOME).status_code == 200
+
+
+def test_a_session_from_before_the_rule_starts_its_clock_at_its_next_request(user):
+    client = english()
+    attempt(client, f.PASSWORD)
+    session = client.session
+    del session[accounts.LOGIN_AT]
+    session.save()
+    assert client.get(HOME).status_code == 200
+    assert isinstance(client.session[accounts.LOGIN_AT], int)

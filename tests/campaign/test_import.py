@@ -32,6 +32,7 @@ from tests.campaign.importing import (
     run,
     xlsx,
 )
+from tests.form_once import FIELD, fresh, token_in
 
 
 @pytest.fixture(autouse=True)
@@ -601,7 +602,9 @@ def test_dry_run_then_confirm_imports_the_same_file(office, world, settings):
     token = office.session["org_import"]["token"]
     assert f'value="{token}"' in html
 
-    response = office.post(IMPORT_URL, {"confirm": "1", "token": token}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    response = office.post(
+        IMPORT_URL, {"confirm": "1", "token": token, **fresh()}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == IMPORT_URL
     assert "Imported org.xlsx: Organisations (组织): 2 new, 0 updated, 0 unchanged" in html
@@ -664,10 +667,15 @@ def test_confirm_with_a_token_the_session_does_not_hold_imports_nothing(office, 
 
 
 def test_confirm_twice_imports_once(office, world):
-    upload(office, workbook_of_everything())
-    token = office.session["org_import"]["token"]
-    office.post(IMPORT_URL, {"confirm": "1", "token": token})
-    response = office.post(IMPORT_URL, {"confirm": "1", "token": token}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    page = upload(office, workbook_of_everything())
+    confirm = {"confirm": "1", "token": office.session["org_import"]["token"], FIELD: token_in(page.content)}
+    office.post(IMPORT_URL, confirm)
+    response = office.post(IMPORT_URL, confirm, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "This form was already submitted; nothing was saved twice." in response.content.decode()
+    assert OrgUnit.objects.filter(code="N1").count() == 1
+    # The page's form sent again from another tab's copy of it (another token).
+    confirm[FIELD] = fresh()[FIELD]
+    response = office.post(IMPORT_URL, confirm, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "That upload is no longer waiting" in response.content.decode()
     assert OrgUnit.objects.filter(code="N1").count() == 1
 
@@ -684,7 +692,9 @@ def test_confirm_reports_rows_that_became_bad_since_the_dry_run(office, world):
     upload(office, member_rows(world, ["R1", "某", world.unit.code, "BR2", "", "", ""]))
     token = office.session["org_import"]["token"]
     branch.delete()  # someone removes the branch between the two steps
-    html = office.post(IMPORT_URL, {"confirm": "1", "token": token}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = office.post(
+        IMPORT_URL, {"confirm": "1", "token": token, **fresh()}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "1 problem; nothing was imported" in html
     assert not Member.objects.filter(number="R1").exists()
 

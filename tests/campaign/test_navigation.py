@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 ORG_LISTS = ["Organisations", "Members", "Leadership teams", "Supervisory teams"]
 REPORTS = ["Ledgers", "Document progress", "Talk progress"]
 MEETINGS = ["Meetings", "Readiness of meetings"]
+APPRAISAL = ["Democratic appraisal", "Appraisal results", "Flagged in the appraisal"]
 
 # What each role of the `world` finds in the menu: group → entries, in order.
 EXPECTED: dict[str, dict[str, list[str]]] = {
@@ -25,14 +26,14 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "Organisation": [*ORG_LISTS, "Import organisation"],
         "Opinions": ["Opinions", "Feedback", "Import opinions"],
         "Talks": ["Talk cards", "Import talk cards"],
-        "Meetings": MEETINGS,
+        "Meetings": [*MEETINGS, *APPRAISAL, "Appraisal settings"],
         "Reports": REPORTS,
     },
     "office": {
         "Organisation": [*ORG_LISTS, "Import organisation"],
         "Opinions": ["Opinions", "Feedback", "Import opinions"],
         "Talks": ["Talk cards", "Import talk cards"],
-        "Meetings": MEETINGS,
+        "Meetings": [*MEETINGS, *APPRAISAL, "Appraisal settings"],
         "Reports": REPORTS,
     },
     "supervisor": {
@@ -40,18 +41,18 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "Opinions": ["Opinions", "Feedback"],
         "Talks": ["Talk cards", "Cards to review"],
         "Self-analysis": ["To review"],
-        "Meetings": MEETINGS,
+        "Meetings": [*MEETINGS, *APPRAISAL],
         "Reports": REPORTS,
     },
     "secretary": {
         "Organisation": ORG_LISTS,
         "Opinions": ["Opinions", "Feedback"],
         "Talks": ["Talk cards", "Import talk cards"],
-        "Meetings": MEETINGS,
+        "Meetings": [*MEETINGS, *APPRAISAL],
         "Reports": REPORTS,
     },
 }
-MEMBER_ENTRIES = ["My record", "My feedback", "My talks", "My document", "My meetings"]
+MEMBER_ENTRIES = ["My record", "My feedback", "My talks", "My document", "My meetings", "Appraisal ballot"]
 
 
 def menu_of(client) -> navigation.Menu:
@@ -123,7 +124,15 @@ def test_a_responsible_leader_finds_the_documents_to_review(world: World, login)
     world.unit.save()
     client = login(world.users["member"])
     labels = [str(link.label) for link in menu_of(client).links]
-    assert labels == ["My record", "My feedback", "My talks", "To review", "My document", "My meetings"]
+    assert labels == [
+        "My record",
+        "My feedback",
+        "My talks",
+        "To review",
+        "My document",
+        "My meetings",
+        "Appraisal ballot",
+    ]
     assert client.get(reverse("reviews:queue")).status_code == 200
 
 

@@ -31,6 +31,7 @@ def test_seed_with_debug_off_builds_the_county_without_demo_logins(db):
     output = seed("--if-empty", logins_setting=False)
 
     campaign = Campaign.objects.get(slug="demo")
+    assert campaign.is_public, "the demo shows the public box: its campaign is opened on purpose"
     assert Counter(Member.objects.filter(campaign=campaign).values_list("rank", flat=True)) == EXPECTED_RANKS
     assert OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.BRANCH).count() == 287
     assert not User.objects.exists()

@@ -134,3 +134,46 @@ def test_the_import_command_refuses_it_with_the_message(world, tmp_path) -> None
     with pytest.raises(CommandError):
         call_command("import_org", str(path), "--campaign", "demo", stderr=stderr, stdout=io.StringIO())
     assert UNSAFE in stderr.getvalue()
+
+
+# --- Damaged zips (found by the import fuzzing of tests/proof/) -------------------------------
+# Python's zipfile lets some damage through as errors of its own kinds, not BadZipFile:
+# these were answered with a 500.
+
+NOT_A_SPREADSHEET = "This file is not a spreadsheet that can be read; upload an .xlsx workbook or a .csv file."
+
+
+def damaged_deflate(data: bytes, part: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The part's compressed bytes start with a reserved deflate block type (zlib.error)."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(part)
+    head = data[info.header_offset + 28 : info.header_offset + 30]
+    start = info.header_offset + 30 + len(info.filename.encode()) + int.from_bytes(head, "little")
+    return data[:start] + b"\xff\xff" + data[start + 2 :]
+
+
+def unknown_zip_version(data: bytes) -> bytes:
+    """The first entry of the directory needs zip version 25.5 to extract (NotImplementedError)."""
+    at = data.index(b"PK\x01\x02") + 6
+    return data[:at] + b"\xff" + data[at + 1 :]
+
+
+@pytest.mark.parametrize("damage", [damaged_deflate, unknown_zip_version])
+def test_a_damaged_zip_is_not_a_spreadsheet_not_a_500(world, damage) -> None:
+    report = run(world.campaign, damage(workbook()))
+    assert messages(report) == [f"org.xlsx: {NOT_A_SPREADSHEET}"]
+    assert not OrgUnit.objects.filter(code="X1").exists()
+
+
+@pytest.mark.parametrize("url", ["campaign:org_import", "talks:import_page", "opinions:import_page"])
+@pytest.mark.parametrize("damage", [damaged_deflate, unknown_zip_version])
+def test_every_import_page_answers_a_damaged_zip_with_the_message(world, login, settings, tmp_path, url, damage):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = login(world.users["office"])
+    client.raise_request_exception = False
+    upload = SimpleUploadedFile("damaged.xlsx", damage(workbook()))
+    response = client.post(reverse(url), {"file": upload}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    assert NOT_A_SPREADSHEET in response.content.decode()

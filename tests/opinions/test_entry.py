@@ -9,8 +9,10 @@ import pytest
 from django.urls import reverse
 
 from campaign.models import ChangeOutbox, TargetCategory
+from core import once
 from opinions.models import Channel, Opinion, OpinionKind, SourceGroup
 from tests import factories as f
+from tests.form_once import token_in
 from tests.opinions.factories import SolicitationEventFactory
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -23,6 +25,8 @@ def batch(heading: dict, rows: list[dict], *, total: int = BLANK_ROWS) -> dict:
     """The POST of the batch page: the heading, the given rows, then blank rows up to
     ``total`` as a browser without JavaScript sends them."""
     data = {
+        # The page's one-time token (core.once), new for every send as a page shown anew.
+        once.FIELD: once.issue(),
         "form-TOTAL_FORMS": str(max(total, len(rows))),
         "form-INITIAL_FORMS": "0",
         "form-MIN_NUM_FORMS": "0",
@@ -112,6 +116,35 @@ def test_a_secretary_enters_a_forums_opinions_in_one_go(world, targets, forum, s
     followed = secretary.get(response["Location"])
     assert "3 opinions were recorded." in followed.content.decode()
     assert followed.context["heading"]["event"].value() == str(forum.pk)
+
+
+def test_a_batch_sent_twice_is_stored_once(world, targets, forum, secretary):
+    """A double click, or the answer reloaded: the page's form sent again with its token."""
+    rows = [
+        {"token": f"member:{targets.ordinary_member.pk}", "text": "会议太多"},
+        {"token": f"member:{targets.county_leader.pk}", "text": "文山会海"},
+    ]
+    data = {**batch(heading_for(world, forum), rows), once.FIELD: token_in(secretary.get(reverse(ENTRY)).content)}
+    first = secretary.post(reverse(ENTRY), data)
+    assert first.status_code == 302
+    secretary.get(first["Location"])  # the answer, with its message
+    second = secretary.post(reverse(ENTRY), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert list(Opinion.objects.order_by("pk").values_list("text", flat=True)) == ["会议太多", "文山会海"]
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    page = secretary.get(second["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "This form was already submitted; nothing was saved twice." in page
+    assert "opinions were recorded" not in page
+
+
+def test_a_batch_without_its_token_stores_nothing_and_says_why(world, targets, forum, secretary):
+    rows = [{"token": f"member:{targets.ordinary_member.pk}", "text": "会议太多"}]
+    data = {**batch(heading_for(world, forum), rows), once.FIELD: "forged"}
+    response = secretary.post(reverse(ENTRY), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing was saved." in page and str(once.MISSING) in page
+    assert not Opinion.objects.exists()
+    assert token_in(page) != "forged", "the page is shown again with a new token"
 
 
 def test_invisible_characters_in_a_batch_row_are_not_stored(world, targets, forum, secretary):

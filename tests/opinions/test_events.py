@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import ChangeOutbox
+from core import once
 from opinions import services
 from opinions.models import Channel, EventLevel, SolicitationEvent, SourceGroup
 from tests.opinions.factories import OpinionFactory, SolicitationEventFactory
@@ -109,6 +110,7 @@ def test_moving_an_event_announces_both_units(world):
 
 def post_event(client, **changes):
     data = {
+        once.FIELD: once.issue(),  # the page's one-time token (core.once)
         "channel": "questionnaire",
         "title": "征求意见表发放",
         "unit": "",

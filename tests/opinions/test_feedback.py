@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaign.models import ChangeOutbox, LeadershipTeam, Member, RoleKind
+from core import once
 from opinions import feedback
 from opinions import feedback_selectors as fs
 from opinions.models import (
@@ -426,7 +427,12 @@ def test_office_writes_a_list_through_the_pages(world: World, office, login):
 
     response = client.post(
         form_url,
-        {"text": "工作作风方面需进一步深入基层。", "aspect": Aspect.WORK_STYLE, "opinions": [o.pk for o in opinions]},
+        {
+            "text": "工作作风方面需进一步深入基层。",
+            "aspect": Aspect.WORK_STYLE,
+            "opinions": [o.pk for o in opinions],
+            once.FIELD: once.issue(),
+        },
     )
     assert response.status_code == 302
     page = client.get(reverse("opinions:feedback_list", kwargs={"pk": feedback_list.pk})).content.decode()

@@ -24,6 +24,7 @@ from opinions.imports import opinions_import
 from opinions.models import Channel, ImportJob, Opinion, OpinionKind, SolicitationEvent
 from opinions.resources import campaign_querysets, export_bytes
 from tests.campaign.importing import csv_bytes, sheets_of, xlsx
+from tests.form_once import fresh
 from tests.opinions.factories import OpinionFactory, SolicitationEventFactory
 
 ZH = [
@@ -873,7 +874,9 @@ def office(world, login, settings, tmp_path):
 
 
 def upload(client, data: bytes, name: str = "opinions.csv"):
-    return client.post(PAGE, {"file": SimpleUploadedFile(name, data)}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    return client.post(
+        PAGE, {"file": SimpleUploadedFile(name, data), **fresh()}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
 
 
 def stored(settings) -> list:

@@ -152,10 +152,12 @@ def test_landing_page_lists_only_active_campaigns_open_today(client, box: Box) -
         name="已结束的活动", starts_on=today - datetime.timedelta(days=300), ends_on=today - datetime.timedelta(days=1)
     )
     f.CampaignFactory(name="未启用的活动", starts_on=today, ends_on=today, is_active=False)
+    f.CampaignFactory(name="未公开的活动", starts_on=today, ends_on=today, is_public=False)
     page = client.get(reverse("public:index")).content.decode()
     assert box.world.campaign.name in page
     assert "已结束的活动" not in page
     assert "未启用的活动" not in page
+    assert "未公开的活动" not in page, "the office has not opened it to the public"
 
 
 def test_landing_page_says_when_no_box_is_open(client, world: World) -> None:
@@ -223,6 +225,18 @@ def test_unknown_or_inactive_campaign_is_not_found(client, box: Box) -> None:
     box.world.campaign.is_active = False
     box.world.campaign.save()
     assert client.get(box.url).status_code == 404
+
+
+def test_a_campaign_not_open_to_the_public_is_not_found_and_takes_nothing(client, box: Box) -> None:
+    box.world.campaign.is_public = False
+    box.world.campaign.save()
+    assert client.get(box.url).status_code == 404
+    response = client.post(box.url, form_data(target="other", target_text="某局"))
+    assert response.status_code == 404
+    assert nothing_stored()
+    box.world.campaign.is_public = True
+    box.world.campaign.save()
+    assert client.get(box.url).status_code == 200, "opened on purpose, it is on the box again"
 
 
 # --- Submit, receipt, status -------------------------------------------------------------
@@ -474,6 +488,60 @@ def test_a_target_of_another_campaign_is_unknown_here(client, box: Box) -> None:
         page = client.post(box.url, form_data(target=token), HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert "Choose whom your opinion is about from the list" in page, token
     assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    "token", ["team-0", "team-007", "team-1x", "member-", "team-", "teams-1", "team-１", " team-2"]
+)
+def test_a_malformed_target_value_is_unknown_here(client, box: Box, token: str) -> None:
+    page = client.post(box.url, form_data(target=token), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Choose whom your opinion is about from the list" in page
+    assert nothing_stored()
+
+
+def test_a_posted_target_is_the_same_as_in_the_list(box: Box) -> None:
+    """A POST resolves its one choice alone: exactly the targets the list offers."""
+    listed = public.public_targets(campaign=box.world.campaign).by_token
+    members = Member.objects.filter(campaign=box.world.campaign)
+    teams = LeadershipTeam.objects.filter(campaign=box.world.campaign)
+    tokens = [f"member-{pk}" for pk in members.values_list("pk", flat=True)]
+    tokens += [f"team-{pk}" for pk in teams.values_list("pk", flat=True)]
+    for token in tokens:
+        resolved = public.public_targets(campaign=box.world.campaign).resolve(token)
+        assert (resolved is not None) == (token in listed), token
+        if resolved is not None:
+            assert resolved.obj == listed[token].obj
+
+
+def test_a_submission_costs_the_same_few_queries_however_many_targets(client, box: Box) -> None:
+    """A POST neither reads the whole list of targets nor asks the database again for
+    rows it has just read: the campaign, the one target, and the row held (written only
+    if its receipt is not taken, in the same statement)."""
+    campaign = box.world.campaign
+    for i in range(25):
+        f.LeadershipTeamFactory(campaign=campaign, unit=box.world.unit, name=f"部门班子{i}")
+        f.MemberFactory(campaign=campaign, unit=box.world.unit, name=f"县级干部{i}", rank=Rank.COUNTY_LEADER)
+    for n, token in enumerate((f"team-{box.department.pk}", f"member-{box.county_leader.pk}", "other")):
+        extra = {"target_text": "县里的某个部门"} if token == "other" else {}
+        with CaptureQueriesContext(connection) as queries:
+            response = submit(client, box, address=f"192.0.2.{20 + n}", target=token, **extra)
+        assert "receipt-code" in response.content.decode()
+        assert len(queries) <= 3, [query["sql"] for query in queries]
+    assert BoxSubmission.objects.count() == 3
+
+
+def test_a_receipt_code_already_held_or_recorded_is_drawn_again(client, box: Box, monkeypatch) -> None:
+    codes = iter(["1" * 16, "1" * 16, "2" * 16, "1" * 16, "2" * 16, "3" * 16])
+    monkeypatch.setattr(public, "receipt_code_new", lambda: next(codes))
+    team = f"team-{box.department.pk}"
+    assert code_in(submit(client, box, address="192.0.2.31", target=team)) == "1111 1111 1111 1111"
+    # Held already: the next code is drawn.
+    assert code_in(submit(client, box, address="192.0.2.32", target=team)) == "2222 2222 2222 2222"
+    assert record_held() == 2
+    # Recorded as opinions now: both codes are still taken.
+    assert code_in(submit(client, box, address="192.0.2.33", target=team)) == "3333 3333 3333 3333"
+    assert BoxSubmission.objects.count() == 1
+    assert len({*Opinion.objects.values_list("receipt_hash", flat=True), BoxSubmission.objects.get().receipt_hash}) == 3
 
 
 def test_a_chosen_target_and_a_description_together_are_refused(client, box: Box) -> None:

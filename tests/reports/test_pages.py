@@ -418,3 +418,52 @@ def test_every_ledger_page_runs_the_same_queries_with_10_or_300_rows(ledgers, lo
     _grow(ledgers, 290)
     many = {url: _queries(client, url) for url in urls}
     assert many == few
+
+
+# --- The general ledger kept in the cache --------------------------------------------
+
+
+def test_the_general_ledger_from_the_cache_follows_every_change_and_roll_up(filled, login):
+    client = login(filled.world.users["office"])
+    url = reverse("reports:general_ledger")
+
+    def page() -> str:
+        return client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    with CaptureQueriesContext(connection) as first:
+        assert '<span class="ledger-total">13</span>' in page()
+    with CaptureQueriesContext(connection) as again:
+        assert '<span class="ledger-total">13</span>' in page()
+    # From the cache: the user, the scope, the ledger's state and what waits; no figure.
+    assert len(again) < len(first) - 5
+    assert not any("reports_ledgerrow" in query["sql"] for query in again)
+    add_opinion(filled.campaign, Target(member=filled.member))
+    waiting = page()
+    assert "1 change is waiting to be taken in." in waiting
+    assert '<span class="ledger-total">13</span>' in waiting
+    rollup.ledger_drain_outbox()
+    rolled_up = page()
+    assert "waiting to be taken in" not in rolled_up
+    assert '<span class="ledger-total">14</span>' in rolled_up
+
+
+def test_a_general_ledger_cached_for_the_office_is_never_shown_to_anyone_else(filled, login):
+    url = reverse("reports:general_ledger")
+    for _twice in range(2):
+        assert '<span class="ledger-total">13</span>' in login(filled.world.users["office"]).get(url).content.decode()
+        for role in ("secretary", "supervisor"):
+            page = login(filled.world.users[role]).get(url).content.decode()
+            assert "OUTSIDE" not in page, role
+            assert '<span class="ledger-total">5</span>' in page, role
+
+
+def test_the_cached_general_ledger_keeps_each_filter_page_and_language_apart(filled, login):
+    client = login(filled.world.users["office"])
+    url = reverse("reports:general_ledger")
+    whole = client.get(url).content.decode()
+    assert "第一中学OUTSIDE" in whole
+    filtered = client.get(url, {"committee": filled.world.committee.pk}).content.decode()
+    assert "第一中学OUTSIDE" not in filtered and "城关镇政府INSIDE" in filtered
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Summary by unit" in english and "Summary by unit" not in chinese

@@ -263,3 +263,15 @@ def test_a_utf16_docx_with_a_doctype_is_refused_through_the_page(world, login, w
 def test_a_utf16_docx_without_a_doctype_is_read() -> None:
     xml = WITH_ENTITY.split("]>")[0].split("<!DOCTYPE")[0] + WITH_ENTITY.split("]>")[1].replace("&b;", "思想上放松。")
     assert read_docx(_docx_with(xml.encode("utf-16")))["causes"] == "思想上放松。"
+
+
+def test_a_damaged_docx_is_refused_as_damaged_not_a_500() -> None:
+    # Found by the proof suite's fuzzing: zipfile lets a damaged deflate stream
+    # (zlib.error) and an unknown zip version (NotImplementedError) through as they are.
+    from tests.core.test_xml_safety import damaged_deflate, unknown_zip_version
+
+    data = write_docx(title="t", sections={"causes": "思想上放松。"})
+    for damaged in (damaged_deflate(data, "word/document.xml"), unknown_zip_version(data)):
+        with pytest.raises(ValidationError) as caught:
+            read_docx(damaged)
+        assert "not a Word document" in caught.value.message_dict["file"][0] or "damaged" in str(caught.value)

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core import once
 from reviews import services
 from reviews.docx import read_docx, write_docx
 from reviews.models import AnalysisDocument, Decision, DocumentState, Review
@@ -30,6 +31,7 @@ def _form_data(total: int, *, confirm: bool = True, action: str = "save") -> dic
     if confirm:
         data.update(dict.fromkeys(ALL_CONFIRMED, "on"))
     data["action"] = action
+    data[once.FIELD] = once.issue()  # the editor's one-time token (core.once)
     return data
 
 

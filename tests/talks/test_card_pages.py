@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import Member, Rank
+from core import once
 from talks import services
 from talks.models import CardDecision, CardState, Relation, Talk, TalkKind, TalkReview
 from tests import factories as f
@@ -33,6 +34,7 @@ def token(member: Member) -> str:
 
 def card_post(cards: Cards, **changes: str) -> dict[str, str]:
     data = {
+        once.FIELD: once.issue(),  # the page's one-time token (core.once)
         "kind": "member",
         "other_member": "",
         "other_member_token": token(cards.colleague),

@@ -20,6 +20,7 @@ from talks.models import CardState, Relation, Talk, TalkKind
 from talks.resources import export_bytes
 from tests import factories as f
 from tests.campaign.importing import csv_bytes, sheets_of, xlsx
+from tests.form_once import FIELD, token_in
 from tests.talks.factories import PublicTalkFactory, TalkFactory, analysis_day
 
 ZH = [
@@ -439,13 +440,13 @@ def test_the_page_checks_then_imports_on_confirmation(world, people, day, login)
     text = checked.content.decode()
     assert "every row is valid" in text and "Confirm the import" in text
     assert not Talk.objects.exists()
-    token = client.session["talks_import"]["token"]
-    done = client.post(url, {"confirm": "1", "token": token})
+    confirm = {"confirm": "1", "token": client.session["talks_import"]["token"], FIELD: token_in(text)}
+    done = client.post(url, confirm)
     assert done.status_code == 302 and done["Location"] == url
     assert Talk.objects.get().recorded_by == world.users["secretary"]
-    # The same confirmation twice finds nothing waiting.
-    again = client.post(url, {"confirm": "1", "token": token}, follow=True)
-    assert "no longer waiting" in again.content.decode()
+    # The same confirmation twice is told so and imports nothing more.
+    again = client.post(url, confirm, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "This form was already submitted; nothing was saved twice." in again.content.decode()
     assert Talk.objects.count() == 1
 
 

@@ -1,0 +1,340 @@
+"""The guard of one-time form tokens (``core.once``): every view that creates is marked
+``@creates``, its page carries the token, and its form sent twice stores once.
+
+- Every project view that takes a POST is either marked ``@creates`` or listed in
+  ``NOT_CREATING`` with the reason a second send stores nothing twice. A new POST view
+  fails here until it is one or the other.
+- Every view marked ``@creates`` has a case in ``CASES``: its page is fetched, the token
+  read from it, and the form sent twice with that token: one set of rows, and the second
+  send is told so. The same form with no token stores nothing.
+- Every model the admin can add to uses ``OnceAdminMixin``, or is listed in
+  ``ADMIN_ADD_EXEMPT``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from campaign.models import OrgUnit
+from core import once
+from core.models import UsedFormToken
+from opinions.models import FeedbackItem, ImportJob, Opinion, SolicitationEvent
+from reviews.models import DocumentVersion
+from talks.models import Talk
+from tests.form_once import FIELD, token_in
+from tests.talks.cards_world import cards_fixture  # noqa: F401 (the ``cards`` fixture)
+
+# Views that take a POST and create nothing a second send could store twice.
+NOT_CREATING: dict[str, str] = {
+    "opinions:opinion_edit": "changes an opinion",
+    "opinions:opinion_delete": "deletes",
+    "opinions:opinion_transition": "a status change; the workflow refuses it from the new status",
+    "opinions:opinion_unmerge": "splits a merge once; a second finds nothing merged",
+    "opinions:sort": "changes the chosen opinions",
+    "opinions:event_edit": "changes an event",
+    "opinions:feedback_start": "opens the one list of a target (get or create, unique per target)",
+    "opinions:feedback_release": "a status change of the chosen lists",
+    "opinions:feedback_item_edit": "changes an item",
+    "opinions:feedback_item_delete": "deletes",
+    "opinions:feedback_item_move": "moves an item",
+    "opinions:feedback_order_reset": "reorders",
+    "opinions:feedback_wording": "confirms the wording of a list",
+    "opinions:feedback_sign": "signs a list off; a second sign-off is refused by its status",
+    "opinions:import_confirm": "a conditional status change of the job: only one send finds it waiting",
+    "talks:card_edit": "changes a card",
+    "talks:card_delete": "deletes",
+    "talks:card_review": "a decision on a submitted card; the workflow refuses a second",
+    "reviews:autosave": "saves the one draft",
+    "reviews:upload": "fills the one draft's sections",
+    "reviews:decide": "one decision per version (a unique constraint)",
+    "reviews:reopen": "a status change; refused from the new status",
+    "reports:opinion_ledger_export": "an export job is written once however often asked for",
+    "logout": "Django's",
+    "set_language": "Django's",
+    "password_change": "Django's; changes the password",
+    "login": "Django's",
+    "public:write": "the public box has its own one-time token (opinions.public)",
+    "public:receipt": "looks a receipt up",
+}
+
+# Models the admin can add to without OnceAdminMixin, and why a second send is harmless.
+ADMIN_ADD_EXEMPT: dict[str, str] = {
+    "auth.user": "a user's name is unique: a second send is refused by the form",
+    "auth.group": "a group's name is unique: a second send is refused by the form",
+    "axes.accessattempt": "nobody adds login records by hand",
+    "axes.accesslog": "nobody adds login records by hand",
+    "axes.accessfailurelog": "nobody adds login records by hand",
+    "reports.ledgerrow": "read-only",
+    "reports.ledgerdrift": "read-only",
+}
+
+
+# --- The views --------------------------------------------------------------------
+
+
+def _views(resolver: URLResolver, namespaces: tuple[str, ...] = ()) -> Iterator[tuple[str, Callable[..., Any]]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # the admin's add forms: test_every_admin_add_form_carries_a_token
+            yield from _views(entry, (*namespaces, entry.namespace) if entry.namespace else namespaces)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield ":".join((*namespaces, entry.name)), entry.callback
+
+
+def _takes_post(view: Callable[..., Any]) -> bool:
+    """Whether a view answers a POST, read from its source and its decorators'."""
+    if hasattr(view, "view_class"):
+        return any(hasattr(view.view_class, method) for method in ("post", "form_valid"))
+    try:
+        source = inspect.getsource(inspect.unwrap(view))
+    except (OSError, TypeError):
+        return True  # unknown: it must be classified
+    return bool(re.search(r"POST|\.page\(request", source))
+
+
+VIEWS = dict(_views(get_resolver()))
+
+
+def test_every_view_that_takes_a_post_creates_with_a_token_or_says_why_not() -> None:
+    unclassified = [
+        name
+        for name, view in VIEWS.items()
+        if _takes_post(view) and not once.is_create_view(view) and name not in NOT_CREATING
+    ]
+    assert not unclassified, (
+        "Views that take a POST, neither marked @creates (core.once) nor listed in NOT_CREATING "
+        "(tests/core/test_once_guard.py):\n" + "\n".join(unclassified)
+    )
+
+
+def test_every_create_view_has_a_double_send_case() -> None:
+    marked = sorted(name for name, view in VIEWS.items() if once.is_create_view(view))
+    assert marked, "no view is marked @creates"
+    assert sorted(CASES) == marked, "every @creates view needs a case in CASES (and no case a stale view)"
+
+
+def test_no_listed_view_is_also_marked_or_gone() -> None:
+    assert [name for name in NOT_CREATING if name in VIEWS and once.is_create_view(VIEWS[name])] == []
+    assert [name for name in NOT_CREATING if name not in VIEWS] == []
+
+
+def test_every_admin_add_form_carries_a_token() -> None:
+    missing = [
+        model._meta.label_lower
+        for model, model_admin in admin.site._registry.items()
+        if not isinstance(model_admin, once.OnceAdminMixin) and model._meta.label_lower not in ADMIN_ADD_EXEMPT
+    ]
+    assert not missing, "Admin add forms without OnceAdminMixin (core.once):\n" + "\n".join(missing)
+
+
+# --- Sending each create form twice ---------------------------------------------------
+
+
+@dataclass
+class Send:
+    """How to send one create form: the page that shows it (GET), the URL it posts to,
+    the data besides its token, and what to count."""
+
+    client: Any
+    page: str
+    count: Callable[[], int]
+    data: dict[str, Any] = field(default_factory=dict)
+    url: str = ""
+    # For a confirmation step: sends what comes before (an upload) and returns the page
+    # showing the form, and the data the form adds.
+    before: Callable[[], tuple[Any, dict[str, Any]]] | None = None
+
+
+def _batch_entry(request: pytest.FixtureRequest) -> Send:
+    from tests.opinions.factories import SolicitationEventFactory
+    from tests.opinions.test_entry import batch
+
+    world = request.getfixturevalue("world")
+    forum = SolicitationEventFactory(campaign=world.campaign, unit=world.unit, title="老干部座谈会")
+    rows = [
+        {"token": f"member:{world.member.pk}", "text": "会议太多"},
+        {"token": f"member:{world.member.pk}", "text": "文山会海"},
+    ]
+    data = batch({"event": str(forum.pk), "recording_unit": str(world.unit.pk)}, rows)
+    data.pop(FIELD)
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    return Send(client=client, page=reverse("opinions:batch_entry"), data=data, count=Opinion.objects.count)
+
+
+def _event_create(request: pytest.FixtureRequest) -> Send:
+    world = request.getfixturevalue("world")
+    data = {
+        "channel": "questionnaire",
+        "title": "征求意见表发放",
+        "unit": str(world.unit.pk),
+        "level": "unit",
+        "held_on": "2026-02-01",
+        "ends_on": "",
+        "place": "",
+        "attendance": "0",
+        "forms_issued": "200",
+        "forms_returned": "180",
+        "boxes_set": "0",
+    }
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    return Send(client=client, page=reverse("opinions:event_create"), data=data, count=SolicitationEvent.objects.count)
+
+
+def _card_new(request: pytest.FixtureRequest) -> Send:
+    from tests.talks.test_card_pages import card_post
+
+    cards = request.getfixturevalue("cards")
+    data = card_post(cards)
+    data.pop(FIELD)
+    client = request.getfixturevalue("login")(cards.users["member"])
+    return Send(client=client, page=reverse("talks:card_new"), data=data, count=Talk.objects.count)
+
+
+def _my_document(request: pytest.FixtureRequest) -> Send:
+    from tests.reviews.test_pages import _form_data
+
+    world = request.getfixturevalue("world")
+    data = _form_data(3000, action="submit")
+    data.pop(FIELD)
+    client = request.getfixturevalue("login")(world.users["member"])
+    return Send(client=client, page=reverse("reviews:my_document"), data=data, count=DocumentVersion.objects.count)
+
+
+def _feedback_item_create(request: pytest.FixtureRequest) -> Send:
+    from opinions import feedback
+    from opinions.models import Aspect
+    from opinions.selectors import resolve_target
+    from tests.opinions.test_feedback import about
+
+    world = request.getfixturevalue("world")
+    office = world.users["office"]
+    opinions = about(world.member, 2, aspect=Aspect.WORK_STYLE)
+    target = resolve_target(office, world.campaign, f"member:{world.member.pk}")
+    feedback_list = feedback.feedback_list_get_or_create(actor=office, campaign=world.campaign, target=target)
+    data = {"text": "工作作风方面需进一步深入基层。", "aspect": Aspect.WORK_STYLE, "opinions": [o.pk for o in opinions]}
+    client = request.getfixturevalue("login")(office)
+    page = reverse("opinions:feedback_item_create", kwargs={"pk": feedback_list.pk})
+    return Send(client=client, page=page, data=data, count=FeedbackItem.objects.count)
+
+
+def _org_import(request: pytest.FixtureRequest) -> Send:
+    from tests.campaign.test_import import workbook_of_everything
+
+    world = request.getfixturevalue("world")
+    request.getfixturevalue("settings").MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    client = request.getfixturevalue("login")(world.users["office"])
+    url = reverse("campaign:org_import")
+
+    def upload() -> tuple[Any, dict[str, Any]]:
+        checked = client.post(url, {"file": SimpleUploadedFile("org.xlsx", workbook_of_everything())})
+        return checked, {"confirm": "1", "token": client.session["org_import"]["token"]}
+
+    return Send(client=client, page=url, count=OrgUnit.objects.count, before=upload)
+
+
+def _talks_import(request: pytest.FixtureRequest) -> Send:
+    from tests.talks.test_import import ZH, _upload
+
+    cards = request.getfixturevalue("cards")
+    client = request.getfixturevalue("login")(cards.users["secretary"])
+    url = reverse("talks:import_page")
+    row = [cards.member.number, "", cards.colleague.number, "", "", "", "党员之间", cards.day, "", "谈心"]
+
+    def upload() -> tuple[Any, dict[str, Any]]:
+        checked = client.post(url, {"file": _upload([ZH, row])})
+        return checked, {"confirm": "1", "token": client.session["talks_import"]["token"]}
+
+    return Send(client=client, page=url, count=Talk.objects.count, before=upload)
+
+
+def _opinions_import(request: pytest.FixtureRequest) -> Send:
+    world = request.getfixturevalue("world")
+    request.getfixturevalue("settings").MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    client = request.getfixturevalue("login")(world.users["office"])
+    url = reverse("opinions:import_page")
+
+    def data() -> dict[str, Any]:
+        return {"file": SimpleUploadedFile("opinions.csv", "类型,内容\n意见,会议太多\n".encode())}
+
+    send = Send(client=client, page=url, count=ImportJob.objects.count)
+    send.data = _Fresh(data)  # type: ignore[assignment]
+    return send
+
+
+class _Fresh(dict):
+    """Data made anew for every send (an uploaded file is read once)."""
+
+    def __init__(self, make: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
+        self.make = make
+
+
+CASES: dict[str, Callable[[pytest.FixtureRequest], Send]] = {
+    "opinions:batch_entry": _batch_entry,
+    "opinions:event_create": _event_create,
+    "talks:card_new": _card_new,
+    "reviews:my_document": _my_document,
+    "opinions:feedback_item_create": _feedback_item_create,
+    "campaign:org_import": _org_import,
+    "talks:import_page": _talks_import,
+    "opinions:import_page": _opinions_import,
+}
+
+
+def _data(send: Send) -> dict[str, Any]:
+    return send.data.make() if isinstance(send.data, _Fresh) else dict(send.data)
+
+
+def _form(send: Send) -> tuple[str, dict[str, Any]]:
+    """The page's token and the form's data, as a browser would send them."""
+    if send.before is not None:
+        page, data = send.before()
+    else:
+        page, data = send.client.get(send.page), _data(send)
+    assert page.status_code == 200
+    return token_in(page.content), data
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_create_form_sent_twice_stores_once(name: str, world, request: pytest.FixtureRequest) -> None:
+    send = CASES[name](request)
+    url = send.url or send.page
+    token, data = _form(send)
+    before = send.count()
+
+    first = send.client.post(url, {**data, FIELD: token})
+    assert first.status_code == 302, first.content.decode()[:2000]
+    assert send.count() > before, "the first send stored nothing"
+    stored = send.count()
+    assert UsedFormToken.objects.filter(token=token.split(":")[0]).exists()
+
+    again = _data(send) if send.before is None else data
+    second = send.client.post(url, {**again, FIELD: token}, HTTP_ACCEPT_LANGUAGE="en")
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"], "the second send goes where the first led"
+    assert send.count() == stored, "the second send stored again"
+    followed = send.client.get(second["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert "This form was already submitted; nothing was saved twice." in followed.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("token", ["", "forged", "dGhlIHNhbWUgb2xkIHRva2Vu:1abcde:forgedsignature"])
+def test_a_create_form_without_a_good_token_stores_nothing(name: str, token: str, world, request) -> None:
+    send = CASES[name](request)
+    url = send.url or send.page
+    _token, data = _form(send)
+    before = send.count()
+    response = send.client.post(url, {**data, FIELD: token}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    assert send.count() == before
+    assert str(once.MISSING) in response.content.decode()
