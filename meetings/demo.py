@@ -33,6 +33,7 @@ import datetime
 import random
 from itertools import permutations
 
+from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -228,7 +229,26 @@ def build_meetings(county: demo.DemoCounty) -> demo.Totals:
         batch_size=500,
     )
     bulk_create_with_history(attendance, Attendance, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
-    through.objects.bulk_create(present_supervisors)
+    present_supervisors = through.objects.bulk_create(present_supervisors)
+    # The supervisors present in the history too, on each meeting's "held" record, as a
+    # save through the services would have left them.
+    history = Meeting.history.model
+    held_record = dict(
+        history.objects.filter(id__in=[m.pk for m in held], history_type="~").values_list("id", "history_id")
+    )
+    m2m_history = apps.get_model("meetings", "HistoricalMeeting_supervisors_present")
+    m2m_history.objects.bulk_create(
+        [
+            m2m_history(
+                id=link.pk,
+                history_id=held_record[link.meeting_id],
+                meeting_id=link.meeting_id,
+                supervisor_id=link.supervisor_id,
+            )
+            for link in present_supervisors
+        ],
+        batch_size=1000,
+    )
     bulk_create_with_history(self_criticisms, SelfCriticism, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
     bulk_create_with_history(criticisms, Criticism, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
     announce_change(campaign_id=campaign.pk, unit_ids={m.unit_id for m in meetings}, source=SOURCE)

@@ -67,6 +67,9 @@ def test_the_standing_committee_met_every_condition_and_criticised_every_pair(ca
     supervisors = set(meeting.supervisors_present.values_list("pk", flat=True))
     assert supervisors == {s.pk for s in services.expected_supervisors(meeting)}
     assert set(meeting.supervisors_present.values_list("team__level", flat=True)) == {"municipal"}
+    held_record = meeting.history.filter(history_type="~").latest("history_date")
+    assert held_record.state == MeetingState.HELD
+    assert set(held_record.supervisors_present.values_list("supervisor_id", flat=True)) == supervisors
     said = Criticism.objects.filter(meeting=meeting).values_list("from_member_id", "to_member_id")
     assert {pair for pair in said if pair[0] != pair[1]} == set(permutations(seats, 2))
     approved = dict(
