@@ -110,6 +110,9 @@ def _aspect_label(value: str) -> str:
     return str(feedback_selectors.ASPECTS(value).label) if value in feedback_selectors.ASPECTS.values else value
 
 
+aspect_label = _aspect_label
+
+
 # --- One meeting's page -------------------------------------------------------------------
 
 

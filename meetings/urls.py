@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from meetings import views
+from meetings import file_views, views
 
 app_name = "meetings"
 
@@ -20,5 +20,9 @@ urlpatterns = [
     path("<int:pk>/criticisms/new/", views.criticism_new, name="criticism_new"),
     path("<int:pk>/follow-up/", views.follow_up_note, name="follow_up_note"),
     path("<int:pk>/followed-up/", views.meeting_followed_up, name="meeting_followed_up"),
+    path("import/", file_views.records_import, name="records_import"),
+    path("<int:pk>/record.xlsx", file_views.record_xlsx, name="record_xlsx"),
+    path("<int:pk>/record.docx", file_views.record_docx, name="record_docx"),
+    path("<int:pk>/records/", file_views.record_data, name="record_data"),
     path("criticisms/<int:pk>/rectify/", views.criticism_rectify, name="criticism_rectify"),
 ]

@@ -4,6 +4,7 @@ Thin: parse, ask the scope, call one service or selector, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +21,7 @@ from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
 from core import excel
+from core.once import AlreadySubmitted, FormOnce, creates
 from core.pages import paginate
 from meetings import selectors, services
 from meetings.forms import (
@@ -44,6 +47,10 @@ def _campaign(request: HttpRequest) -> Campaign | None:
     return current_campaign_for(request.user)
 
 
+def _detail(meeting: Meeting) -> str:
+    return reverse("meetings:meeting_detail", args=[meeting.pk])
+
+
 def _meeting(request: HttpRequest, pk: int) -> Meeting:
     require(request, "meetings.view")
     return selectors.meeting_for_user(request.user, pk)
@@ -59,6 +66,35 @@ def _managed(request: HttpRequest, pk: int) -> Meeting:
 
 def _form_page(request: HttpRequest, meeting: Meeting | None, title: str, form: Any, **extra: Any) -> HttpResponse:
     return render(request, "meetings/form.html", {"meeting": meeting, "title": title, "form": form, **extra})
+
+
+def _store_once(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[], str],
+    *,
+    done: str,
+    fallback: str,
+    errors: Callable[[ValidationError], None] | None = None,
+) -> HttpResponse | None:
+    """Store a create form's rows once (``core.once``): ``save`` writes them and returns
+    where the answer leads, inside the transaction that uses the form's token. The
+    redirect there with ``done`` said, or None with the errors on the form (the token
+    then stays unused). A second send of the same form stores nothing and goes where
+    the first led."""
+    once = FormOnce(request)
+    if not once.valid_for(form):
+        return None
+    try:
+        with once.consume() as use:
+            use.leads_to(save())
+    except AlreadySubmitted as already:
+        return already.response(request, fallback)
+    except ValidationError as error:
+        (errors or (lambda e: apply_errors(form, e)))(error)
+        return None
+    messages.success(request, done)
+    return redirect(use.url)
 
 
 @login_required
@@ -79,6 +115,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@creates
 def meeting_new(request: HttpRequest) -> HttpResponse:
     require(request, "meetings.manage")
     campaign = _campaign(request)
@@ -86,14 +123,15 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = MeetingForm(request.POST or None, user=request.user, campaign=campaign)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def save() -> str:
             meeting = services.meeting_plan(user=request.user, campaign=campaign, plan=form.plan())
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The meeting was planned."))
-            return redirect("meetings:meeting_detail", pk=meeting.pk)
-    return _form_page(request, None, _("Plan a meeting"), form)
+            return reverse("meetings:meeting_detail", args=[meeting.pk])
+
+        stored = _store_once(request, form, save, done=_("The meeting was planned."), fallback="meetings:meeting_list")
+        if stored is not None:
+            return stored
+    return _form_page(request, None, _("Plan a meeting"), form, once=True)
 
 
 @login_required
@@ -114,19 +152,21 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@creates
 def meeting_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _managed(request, pk)
     initial = {"planned_on": meeting.planned_on, "place": meeting.place}
     form = RescheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def save() -> str:
             services.meeting_reschedule(user=request.user, meeting=meeting, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The meeting was rescheduled."))
-            return redirect("meetings:meeting_detail", pk=meeting.pk)
-    return _form_page(request, meeting, _("Reschedule the meeting"), form)
+            return _detail(meeting)
+
+        stored = _store_once(request, form, save, done=_("The meeting was rescheduled."), fallback=_detail(meeting))
+        if stored is not None:
+            return stored
+    return _form_page(request, meeting, _("Reschedule the meeting"), form, once=True)
 
 
 @login_required
@@ -145,21 +185,28 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@creates
 def meeting_attendees(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _managed(request, pk)
     form = AttendeeChangeForm(request.POST or None, user=request.user, campaign=meeting.campaign)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def save() -> str:
             services.attendee_change(
                 user=request.user, meeting=meeting, member=data["number"], kind=data["kind"], reason=data["reason"]
             )
-        except ValidationError as error:
+            return _detail(meeting)
+
+        def errors(error: ValidationError) -> None:
             apply_errors(form, error if not hasattr(error, "error_dict") else _renamed(error, member="number"))
-        else:
-            messages.success(request, _("The attendees were changed."))
-            return redirect("meetings:meeting_detail", pk=meeting.pk)
-    return _form_page(request, meeting, _("Change the attendees"), form)
+
+        stored = _store_once(
+            request, form, save, done=_("The attendees were changed."), fallback=_detail(meeting), errors=errors
+        )
+        if stored is not None:
+            return stored
+    return _form_page(request, meeting, _("Change the attendees"), form, once=True)
 
 
 def _renamed(error: ValidationError, **names: str) -> ValidationError:
@@ -167,6 +214,7 @@ def _renamed(error: ValidationError, **names: str) -> ValidationError:
 
 
 @login_required
+@creates
 def meeting_hold(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _managed(request, pk)
     attendees = selectors.meeting_page(request.user, meeting)
@@ -180,7 +228,8 @@ def meeting_hold(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def save() -> str:
             services.meeting_hold(
                 user=request.user,
                 meeting=meeting,
@@ -191,23 +240,43 @@ def meeting_hold(request: HttpRequest, pk: int) -> HttpResponse:
                 override_reason=data.get("override_reason", "") or request.POST.get("override_reason", ""),
                 chair=data.get("chair"),
             )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The meeting was recorded as held."))
-            return redirect("meetings:meeting_detail", pk=meeting.pk)
+            return _detail(meeting)
+
+        stored = _store_once(
+            request, form, save, done=_("The meeting was recorded as held."), fallback=_detail(meeting)
+        )
+        if stored is not None:
+            return stored
     context = {"meeting": meeting, "form": form, "gate": attendees.gate, "principle": PRINCIPLE}
     return render(request, "meetings/hold.html", context)
 
 
 def _recording_form(
-    request: HttpRequest, pk: int, form_class: type, title: str, save: Any, *, who: str = "attendees"
+    request: HttpRequest,
+    pk: int,
+    form_class: type,
+    title: str,
+    save: Any,
+    *,
+    who: str = "attendees",
+    adds: bool = False,
 ) -> HttpResponse:
+    """A form of what was said at the meeting. ``adds``: each send adds a row, so the
+    form carries a one-time token (the view is marked ``@creates``)."""
     meeting = _managed(request, pk)
     page = selectors.meeting_page(request.user, meeting)
     people = page.present if who == "present" else page.attendees
     form = form_class(request.POST or None, **{who if who == "present" else "attendees": people})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and adds:
+
+        def store() -> str:
+            save(meeting, form.cleaned_data)
+            return _detail(meeting)
+
+        stored = _store_once(request, form, store, done=_("Recorded."), fallback=_detail(meeting))
+        if stored is not None:
+            return stored
+    elif request.method == "POST" and form.is_valid():
         try:
             save(meeting, form.cleaned_data)
         except ValidationError as error:
@@ -215,7 +284,7 @@ def _recording_form(
         else:
             messages.success(request, _("Recorded."))
             return redirect("meetings:meeting_detail", pk=meeting.pk)
-    return _form_page(request, meeting, title, form, principle=PRINCIPLE)
+    return _form_page(request, meeting, title, form, principle=PRINCIPLE, once=adds)
 
 
 @login_required
@@ -229,11 +298,12 @@ def self_criticism(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@creates
 def criticism_new(request: HttpRequest, pk: int) -> HttpResponse:
     def save(meeting: Meeting, data: dict[str, Any]) -> None:
         services.criticism_record(user=request.user, meeting=meeting, **data)
 
-    return _recording_form(request, pk, CriticismForm, _("Record a criticism"), save)
+    return _recording_form(request, pk, CriticismForm, _("Record a criticism"), save, adds=True)
 
 
 @login_required
@@ -253,6 +323,7 @@ def criticism_rectify(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@creates
 def follow_up_note(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "meetings.follow_up")
     meeting = _meeting(request, pk)
@@ -261,14 +332,15 @@ def follow_up_note(request: HttpRequest, pk: int) -> HttpResponse:
     page = selectors.meeting_page(request.user, meeting)
     form = FollowUpNoteForm(request.POST or None, attendees=page.attendees)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def save() -> str:
             services.follow_up_note_add(user=request.user, meeting=meeting, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The follow-up note was added."))
-            return redirect("meetings:meeting_detail", pk=meeting.pk)
-    return _form_page(request, meeting, _("Add a follow-up note"), form)
+            return _detail(meeting)
+
+        stored = _store_once(request, form, save, done=_("The follow-up note was added."), fallback=_detail(meeting))
+        if stored is not None:
+            return stored
+    return _form_page(request, meeting, _("Add a follow-up note"), form, once=True)
 
 
 @login_required

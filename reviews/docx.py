@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.text import clean_text, strip_unsafe
@@ -49,6 +50,16 @@ HEADING_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (Section.DIRECTION, ("努力方向", "整改措施", "方向", "direction of effort", "direction")),
 )
 MAX_HEADING_LENGTH = 40
+
+
+def heading_names() -> str:
+    """The headings that start the sections, in the language of the page: the Chinese
+    ones on a Chinese page, the English ones on an English page (both are read)."""
+    if (get_language() or "").startswith("zh"):
+        return "、".join(words[0] for _name, words in HEADING_WORDS)
+    return ", ".join(next(w for w in words if w.isascii()) for _name, words in HEADING_WORDS)
+
+
 HEADING_STYLE = re.compile(r"^(heading|title|标题|\d+$)", re.IGNORECASE)
 
 
@@ -141,7 +152,7 @@ def read_docx(data: bytes) -> dict[str, str]:
         raise ValidationError(
             {
                 "file": _("No section headings were found. Give each section a heading: %(headings)s.")
-                % {"headings": "、".join(words[0] for _name, words in HEADING_WORDS)}
+                % {"headings": heading_names()}
             }
         )
     return {name: clean_text("\n".join(lines), multiline=True) for name, lines in sections.items()}

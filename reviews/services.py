@@ -226,6 +226,21 @@ def may_decide(user: Any, document: AnalysisDocument) -> bool:
     return False
 
 
+def decider_name(user: Any, document: AnalysisDocument) -> str:
+    """The name a decision is signed with: the reviewer's own record (the member or the
+    supervisor the document is routed to), as the document's page names the reviewer —
+    not the login, which means nothing to the author or in an export."""
+    if document.route == Route.MUNICIPAL_TEAM and document.reviewer_team_id is not None:
+        supervisor = Supervisor.objects.filter(user=user, team_id=document.reviewer_team_id).first()
+        if supervisor is not None:
+            return supervisor.name
+    if document.route == Route.COUNTY_TEAM_LEADER and document.reviewer_supervisor is not None:
+        return document.reviewer_supervisor.name
+    if document.route == Route.RESPONSIBLE_LEADER and document.reviewer_member is not None:
+        return document.reviewer_member.name
+    return user.get_full_name() or user.get_username()
+
+
 # --- Writing --------------------------------------------------------------------
 
 
@@ -435,7 +450,7 @@ def document_decide(
         causes_accurate=causes_accurate,
         direction_accurate=direction_accurate,
         reviewer=user,
-        reviewer_name=user.get_full_name() or user.get_username(),
+        reviewer_name=decider_name(user, document),
         decided_at=now,
         waited_seconds=max(0, int((now - latest.submitted_at).total_seconds())),
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign.models import Member
+from campaign.navigation import has_document_queue
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
@@ -25,7 +26,7 @@ from core.once import AlreadySubmitted, FormOnce, creates
 from core.uploads import upload_limit, upload_refusal
 from reviews import selectors, services
 from reviews.diff import diff_versions
-from reviews.docx import read_docx, too_large, write_docx
+from reviews.docx import heading_names, read_docx, too_large, write_docx
 from reviews.forms import DecisionForm, DocumentForm, ReopenForm, UploadForm, apply_errors, error_text
 from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Section
 
@@ -91,6 +92,9 @@ def my_document(request: HttpRequest) -> HttpResponse:
             "upload_form": UploadForm(),
             "minimum": services.minimum_words(member, member.campaign),
             "last_review": document.reviews.order_by("-decided_at").first(),
+            # The link to the queue only for whom documents are routed to, as in the menu.
+            "has_queue": has_document_queue(scope_for(request.user)),
+            "section_headings": heading_names(),
         },
     )
 

@@ -226,7 +226,8 @@ SHARED_SCOPES = {
     "tests/reports/test_worker.py": "redis-worker",
 }
 # A file long enough to hold up the end of the run alone is shared out test by test.
-SPLIT_FILES = ("tests/test_permission_matrix.py",)
+# The journeys too: twelve tests of a live server each, independent of one another.
+SPLIT_FILES = ("tests/test_permission_matrix.py", "tests/proof/test_journeys.py")
 FIRST = (
     "tests/demo/",
     "tests/campaign/test_seed_demo.py",

@@ -87,6 +87,9 @@ def settings_update(*, user: Any, campaign: Campaign, data: Mapping[str, Any]) -
     if not (scope.can("appraisal.settings") and (scope.is_admin or campaign.pk in scope.office_campaign_ids)):
         raise ValidationError(_("Only the county office may change the appraisal settings."))
     with transaction.atomic():
+        # The campaign's row, locked: two first saves (a double click) cannot both insert
+        # the one settings row; the second finds the first's and writes the same values.
+        list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk", flat=True))
         settings = AppraisalSettings.objects.select_for_update().filter(campaign=campaign).first()
         settings = settings or AppraisalSettings(campaign=campaign)
         for name in SETTINGS_FIELDS:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from meetings.appraisal import views
+from meetings.appraisal import file_views, views
 
 app_name = "appraisal"
 
@@ -14,6 +14,10 @@ urlpatterns: list = [
     path("windows/<int:pk>/close/", views.window_close, name="window_close"),
     path("windows/<int:pk>/paper/", views.paper_entry, name="paper_entry"),
     path("windows/<int:pk>/paper/confirm/", views.paper_confirm, name="paper_confirm"),
+    path("windows/<int:pk>/paper/tally.xlsx", file_views.tally_xlsx, name="tally_xlsx"),
+    path("windows/<int:pk>/paper/tally.docx", file_views.tally_docx, name="tally_docx"),
+    path("windows/<int:pk>/paper/tally-data.xlsx", file_views.tally_data, name="tally_data"),
+    path("paper/import/", file_views.paper_import, name="paper_import"),
     path("results/", views.results, name="results"),
     path("results/export/", views.results_export, name="results_export"),
     path("flagged/", views.flagged, name="flagged"),

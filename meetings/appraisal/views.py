@@ -92,7 +92,13 @@ def window_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.branches_in_reach(request.user, campaign, search=search))
     for branch in page:
         branch.manageable = services.may_manage(request.user, branch)
-    return render(request, "meetings/appraisal/window_list.html", {"campaign": campaign, "form": form, "page": page})
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "page": page,
+        "can_manage": scope_for(request.user).can("appraisal.manage"),
+    }
+    return render(request, "meetings/appraisal/window_list.html", context)
 
 
 @login_required

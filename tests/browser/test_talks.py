@@ -136,3 +136,30 @@ def test_secretary_register_and_form_on_a_phone(live_world: World, open_page) ->
 
 def _colleague(world: World):
     return world.member.unit.members.get(name="李四INSIDE")
+
+
+def test_register_columns_keep_a_readable_width_on_a_phone(live_world: World, open_page) -> None:
+    """Chinese may break after any character: a squeezed column showed one character a
+    line. On a phone the table keeps its columns readable and scrolls inside itself."""
+    from talks import services
+
+    world = live_world
+    stage = world.campaign.stages.get(kind=StageKind.ANALYSIS)
+    services.talk_create(
+        user=world.users["member"],
+        campaign=world.campaign,
+        data={
+            "kind": TalkKind.MEMBER,
+            "member": world.member,
+            "other_member": _colleague(world),
+            "talked_on": stage.starts_on + datetime.timedelta(days=4),
+            "topics": "工作作风",
+        },
+    )
+    page = open_page(language=ZH, width=390, height=844)
+    log_in(page, "member", language=ZH)
+    page.goto("/talks/")
+    kind = page.locator("table.talks tbody td").filter(has_text=tr(ZH, TalkKind.MEMBER.label))
+    width, font = kind.evaluate("td => [td.offsetWidth, parseFloat(getComputedStyle(td).fontSize)]")
+    assert width >= 4 * font, (width, font)
+    shoot(page, "cards-my-talks-phone-zh")  # and the page itself does not scroll sideways

@@ -16,6 +16,7 @@ from campaign.models import Campaign, RoleAssignment, RoleKind
 from campaign.scoping import scope_for
 from tests import factories as f
 from tests.conftest import World
+from tests.form_once import fresh
 
 
 def today() -> datetime.date:
@@ -54,6 +55,7 @@ def admin_add_campaign(client, **changes: str):
         "stages-INITIAL_FORMS": "0",
         "stages-MIN_NUM_FORMS": "0",
         "stages-MAX_NUM_FORMS": "1000",
+        **fresh(),  # the admin's add form carries a one-time token (core.once)
         **changes,
     }
     return client.post(reverse("admin:campaign_campaign_add"), data)

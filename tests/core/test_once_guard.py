@@ -64,6 +64,19 @@ NOT_CREATING: dict[str, str] = {
     "login": "Django's",
     "public:write": "the public box has its own one-time token (opinions.public)",
     "public:receipt": "looks a receipt up",
+    "campaign:campaign_public": "sets the campaign's public flag; the same value again changes nothing",
+    "campaign:member_password_reset": "replaces the password; the one forced-change row per account is updated",
+    "meetings:meeting_cancel": "a status change; the workflow refuses it from cancelled, at the form",
+    "meetings:meeting_followed_up": "a status change; the workflow refuses it from followed up, with a message",
+    "meetings:criticism_rectify": "hands a criticism over once: a second finds its problem (row locked) and is told",
+    "meetings:self_criticism": "saves the one self-criticism of a member at a meeting (unique, meeting locked)",
+    "appraisal:vote": "one ballot per member: a second is refused ('already voted'), unique and window locked",
+    "appraisal:window_open": "one window per branch (a unique constraint): a second is refused with a message",
+    "appraisal:window_close": "a status change; the workflow refuses a closed window, with a message",
+    "appraisal:paper_entry": "enters or corrects the window's one sheet (window locked): a second writes the same",
+    "appraisal:paper_confirm": "a status change; a confirmed sheet refuses a second, with a message",
+    "appraisal:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
+    "appraisal_public:rate": "anonymous: its own one-time token in the cache, as the public box (appraisal.public)",
 }
 
 # Models the admin can add to without OnceAdminMixin, and why a second send is harmless.
@@ -91,15 +104,23 @@ def _views(resolver: URLResolver, namespaces: tuple[str, ...] = ()) -> Iterator[
             yield ":".join((*namespaces, entry.name)), entry.callback
 
 
-def _takes_post(view: Callable[..., Any]) -> bool:
-    """Whether a view answers a POST, read from its source and its decorators'."""
+def _takes_post(view: Callable[..., Any], depth: int = 2) -> bool:
+    """Whether a view answers a POST, read from its source and its decorators', and from
+    the helpers of its module it hands the request to (a form page shared by views)."""
     if hasattr(view, "view_class"):
         return any(hasattr(view.view_class, method) for method in ("post", "form_valid"))
     try:
-        source = inspect.getsource(inspect.unwrap(view))
+        function = inspect.unwrap(view)
+        source = inspect.getsource(function)
     except (OSError, TypeError):
         return True  # unknown: it must be classified
-    return bool(re.search(r"POST|\.page\(request", source))
+    if re.search(r"POST|\.page\(request", source):
+        return True
+    for name in sorted(set(re.findall(r"\b(\w+)\(\s*request\b", source))) if depth else ():
+        helper = function.__globals__.get(name)
+        if inspect.isfunction(helper) and helper.__module__ == function.__module__ and _takes_post(helper, depth - 1):
+            return True
+    return False
 
 
 VIEWS = dict(_views(get_resolver()))
@@ -271,6 +292,95 @@ def _opinions_import(request: pytest.FixtureRequest) -> Send:
     return send
 
 
+def _meeting_world(request: pytest.FixtureRequest, *, held: bool = False) -> tuple[Any, Any, Any, Any]:
+    """A branch meeting of the world whose gate is open (its two attendees settled, a
+    talk between them); held already if ``held``. Returns world, meeting, and the two."""
+    from campaign.models import Member
+    from meetings import services as meeting_services
+    from tests.meetings.factories import MeetingFactory, low_quotas, settle, talk
+
+    world = request.getfixturevalue("world")
+    low_quotas(world.campaign)
+    zhang, li = world.member, Member.objects.get(campaign=world.campaign, name="李四INSIDE")
+    settle([zhang, li])
+    talk(zhang, li)
+    meeting = MeetingFactory(branch=world.branch)
+    if held:
+        present = meeting_services.Presence(present=True)
+        meeting_services.meeting_hold(
+            user=world.users["secretary"],
+            meeting=meeting,
+            held_on=meeting.planned_on,
+            minutes="",
+            attendance={zhang.pk: present, li.pk: present},
+        )
+    return world, meeting, zhang, li
+
+
+def _meeting_new(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import Meeting
+
+    world = request.getfixturevalue("world")
+    data = {
+        "kind": "organisational_life",
+        "branch": str(world.branch.pk),
+        "planned_on": "2026-04-10",
+        "place": "会议室",
+    }
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    return Send(client=client, page=reverse("meetings:meeting_new"), data=data, count=Meeting.objects.count)
+
+
+def _meeting_reschedule(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import Reschedule
+
+    world, meeting, _zhang, _li = _meeting_world(request)
+    data = {"planned_on": "2026-04-20", "place": "二楼会议室", "reason": "与县委全会冲突"}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    page = reverse("meetings:meeting_reschedule", args=[meeting.pk])
+    return Send(client=client, page=page, data=data, count=Reschedule.objects.count)
+
+
+def _meeting_attendees(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import AttendeeChange
+
+    world, meeting, _zhang, li = _meeting_world(request)
+    data = {"kind": "remove", "number": li.number, "reason": "长期病假"}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    page = reverse("meetings:meeting_attendees", args=[meeting.pk])
+    return Send(client=client, page=page, data=data, count=AttendeeChange.objects.count)
+
+
+def _meeting_hold(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import Attendance
+
+    world, meeting, zhang, li = _meeting_world(request)
+    data = {"held_on": "2026-03-21", f"attendance_{zhang.pk}": "present", f"attendance_{li.pk}": "present"}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    page = reverse("meetings:meeting_hold", args=[meeting.pk])
+    return Send(client=client, page=page, data=data, count=Attendance.objects.count)
+
+
+def _criticism_new(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import Criticism
+
+    world, meeting, zhang, li = _meeting_world(request, held=True)
+    data = {"from_member": str(zhang.pk), "to_member": str(li.pk), "aspect": "work", "content": "下基层调研不够"}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    page = reverse("meetings:criticism_new", args=[meeting.pk])
+    return Send(client=client, page=page, data=data, count=Criticism.objects.count)
+
+
+def _follow_up_note(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import FollowUpNote
+
+    world, meeting, _zhang, li = _meeting_world(request, held=True)
+    data = {"member": str(li.pk), "observation": "已制定整改措施", "help_given": ""}
+    client = request.getfixturevalue("login")(world.users["supervisor"])
+    page = reverse("meetings:follow_up_note", args=[meeting.pk])
+    return Send(client=client, page=page, data=data, count=FollowUpNote.objects.count)
+
+
 class _Fresh(dict):
     """Data made anew for every send (an uploaded file is read once)."""
 
@@ -288,6 +398,12 @@ CASES: dict[str, Callable[[pytest.FixtureRequest], Send]] = {
     "campaign:org_import": _org_import,
     "talks:import_page": _talks_import,
     "opinions:import_page": _opinions_import,
+    "meetings:meeting_new": _meeting_new,
+    "meetings:meeting_reschedule": _meeting_reschedule,
+    "meetings:meeting_attendees": _meeting_attendees,
+    "meetings:meeting_hold": _meeting_hold,
+    "meetings:criticism_new": _criticism_new,
+    "meetings:follow_up_note": _follow_up_note,
 }
 
 

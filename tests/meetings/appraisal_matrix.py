@@ -93,6 +93,11 @@ def rows() -> dict[str, Row]:
         "appraisal:paper_confirm": Row(
             method="post", allowed=tellers, ok=Expect(302, "appraisal:paper_entry", with_target=True), **window
         ),
+        # The tellers' files (meetings/appraisal/file_views.py).
+        "appraisal:paper_import": Row(allowed=tellers),
+        "appraisal:tally_xlsx": Row(allowed=tellers, xlsx=True, shows="机关支部INSIDE", **window),
+        "appraisal:tally_docx": Row(allowed=tellers, docx=True, shows="机关支部INSIDE", **window),
+        "appraisal:tally_data": Row(allowed=tellers, xlsx=True, **window),
         "appraisal:results": Row(allowed=viewers, shows="城关镇领导班子INSIDE", **page),
         "appraisal:results_export": Row(allowed=viewers, xlsx=True, shows="示范县第一批", **page),
         "appraisal:flagged": Row(allowed=viewers, shows="Flagged in the appraisal", **page),

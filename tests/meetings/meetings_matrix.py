@@ -76,6 +76,11 @@ def rows() -> dict[str, Row]:
         "meetings:criticism_rectify": Row(model="meetings.criticism", allowed=managers, method="post", ok=Expect(302)),
         "meetings:readiness": Row(allowed=readers, shows="机关支部INSIDE", **page),
         "meetings:readiness_export": Row(allowed=readers, xlsx=True, shows="机关支部INSIDE", **page),
+        # Meeting records in and out as files (meetings/file_views.py).
+        "meetings:records_import": Row(allowed=managers),
+        "meetings:record_xlsx": Row(allowed=LOGGED_IN, xlsx=True, shows="机关支部INSIDE", **meeting),
+        "meetings:record_docx": Row(allowed=LOGGED_IN, docx=True, shows="机关支部INSIDE", **meeting),
+        "meetings:record_data": Row(allowed=managers, xlsx=True, **meeting),
         # The admin shows meetings; nobody adds or deletes one there (the services keep
         # the gate, the transitions and the announcements).
         "admin:meetings_meeting_add": Row(allowed=STAFF, ok=DENIED, **_ADMIN_ONLY),

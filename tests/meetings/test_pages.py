@@ -12,6 +12,7 @@ from django.urls import reverse
 from campaign.models import Member
 from meetings.models import Attendance, MeetingState
 from tests import factories as f
+from tests.form_once import fresh
 from tests.meetings.factories import (
     MeetingFactory,
     bulk_branch_meetings,
@@ -63,7 +64,9 @@ def test_holding_through_the_page_with_the_gate_closed_says_why_and_writes_nothi
         f"attendance_{zhang.pk}": "present",
         f"attendance_{li.pk}": "present",
     }
-    response = login(world.users["secretary"]).post(reverse("meetings:meeting_hold", args=[meeting.pk]), data)
+    response = login(world.users["secretary"]).post(
+        reverse("meetings:meeting_hold", args=[meeting.pk]), {**data, **fresh()}
+    )
     assert response.status_code == 200
     assert "conditions of the three no-convenings are not met" in response.content.decode()
     assert "Only the county office may override." in response.content.decode()
@@ -72,7 +75,9 @@ def test_holding_through_the_page_with_the_gate_closed_says_why_and_writes_nothi
     assert not Attendance.objects.exists()
     # The office overrides with a reason: kept and shown.
     data["override_reason"] = "县委统一安排"
-    response = login(world.users["office"]).post(reverse("meetings:meeting_hold", args=[meeting.pk]), data)
+    response = login(world.users["office"]).post(
+        reverse("meetings:meeting_hold", args=[meeting.pk]), {**data, **fresh()}
+    )
     assert response.status_code == 302
     text = login(world.users["office"]).get(reverse("meetings:meeting_detail", args=[meeting.pk])).content.decode()
     assert "县委统一安排" in text
@@ -90,12 +95,14 @@ def test_a_criticism_from_someone_absent_is_refused_at_the_field(world, login, m
         f"reason_{li.pk}": "出差",
     }
     assert (
-        login(world.users["secretary"]).post(reverse("meetings:meeting_hold", args=[meeting.pk]), data).status_code
+        login(world.users["secretary"])
+        .post(reverse("meetings:meeting_hold", args=[meeting.pk]), {**data, **fresh()})
+        .status_code
         == 302
     )
     response = login(world.users["secretary"]).post(
         reverse("meetings:criticism_new", args=[meeting.pk]),
-        {"from_member": li.pk, "to_member": zhang.pk, "aspect": "work", "content": "作风不实"},
+        {"from_member": li.pk, "to_member": zhang.pk, "aspect": "work", "content": "作风不实", **fresh()},
     )
     assert response.status_code == 200
     assert "李四INSIDE was not present at the meeting" in response.content.decode()
@@ -171,7 +178,7 @@ def test_what_was_said_is_recorded_through_the_pages_and_shown(world, login, mee
     talk(zhang, li)
     client = login(world.users["secretary"])
     data = {"held_on": "2026-03-21", f"attendance_{zhang.pk}": "present", f"attendance_{li.pk}": "present"}
-    assert client.post(reverse("meetings:meeting_hold", args=[meeting.pk]), data).status_code == 302
+    assert client.post(reverse("meetings:meeting_hold", args=[meeting.pk]), {**data, **fresh()}).status_code == 302
     response = client.post(
         reverse("meetings:self_criticism", args=[meeting.pk]),
         {"member": zhang.pk, "summary": "理论学习不深入", "aspects": ["ideals", "work"]},
@@ -179,7 +186,7 @@ def test_what_was_said_is_recorded_through_the_pages_and_shown(world, login, mee
     assert response.status_code == 302
     response = client.post(
         reverse("meetings:criticism_new", args=[meeting.pk]),
-        {"from_member": zhang.pk, "to_member": li.pk, "aspect": "work", "content": "下基层调研不够"},
+        {"from_member": zhang.pk, "to_member": li.pk, "aspect": "work", "content": "下基层调研不够", **fresh()},
     )
     assert response.status_code == 302
     text = client.get(reverse("meetings:meeting_detail", args=[meeting.pk])).content.decode()
@@ -190,7 +197,8 @@ def test_what_was_said_is_recorded_through_the_pages_and_shown(world, login, mee
     # The supervisor adds a follow-up note; he records nothing said at the meeting.
     supervisor = login(world.users["supervisor"])
     response = supervisor.post(
-        reverse("meetings:follow_up_note", args=[meeting.pk]), {"member": li.pk, "observation": "已制定整改措施"}
+        reverse("meetings:follow_up_note", args=[meeting.pk]),
+        {"member": li.pk, "observation": "已制定整改措施", **fresh()},
     )
     assert response.status_code == 302
     assert supervisor.get(reverse("meetings:criticism_new", args=[meeting.pk])).status_code == 403

@@ -45,6 +45,26 @@ def test_member_sees_an_empty_editor_with_the_minimum(world, login) -> None:
     assert AnalysisDocument.objects.filter(member=world.member, state=DocumentState.DRAFT).exists()
 
 
+def test_the_editor_links_to_the_review_queue_only_for_a_reviewer(world, login, reviewer) -> None:
+    """An ordinary member reviews nobody's document: no link to an empty queue (the menu
+    offers none either); the unit's responsible leader, writing his own, has it."""
+    queue = reverse("reviews:queue")
+    assert queue not in login(world.users["member"]).get(reverse("reviews:my_document")).content.decode()
+    assert queue in login(reviewer.user).get(reverse("reviews:my_document")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("accept", "shown", "not_shown"),
+    [("en", "ideals and beliefs, sense of purpose", "理想信念"), ("zh-CN", "理想信念、宗旨意识", "ideals and beliefs")],
+)
+def test_the_upload_help_names_the_headings_in_the_pages_language(world, login, accept, shown, not_shown) -> None:
+    """Both languages' headings are read; the page names those of its own language
+    (the English page listed the Chinese ones)."""
+    page = login(world.users["member"]).get(reverse("reviews:my_document"), HTTP_ACCEPT_LANGUAGE=accept)
+    help_text = page.content.decode().split("Upload a Word document" if accept == "en" else "上传 Word 文档")[1]
+    assert shown in help_text and not_shown not in help_text
+
+
 def test_submitting_below_minimum_shows_the_missing_words_and_keeps_the_draft(world, login) -> None:
     client = login(world.users["member"])
     response = client.post(reverse("reviews:my_document"), _form_data(2500, action="submit"))

@@ -176,6 +176,13 @@ def test_a_decision_on_a_version_that_is_not_the_latest_is_refused(submitted, au
     assert submitted.reviews.count() == 1
 
 
+def test_a_decision_is_signed_with_the_reviewers_name_not_the_login(submitted, reviewer) -> None:
+    """The author reads who returned the document: the name on the record the document
+    is routed to (as the page's "Reviewer" says), not a login such as "unit-leader"."""
+    review = _decide(submitted, reviewer.user, Decision.RETURN, overall_comment="请修改")
+    assert review.reviewer_name == reviewer.name == "单位负责人"
+
+
 def test_approval_needs_the_three_checks_and_return_needs_a_comment(submitted, reviewer) -> None:
     with pytest.raises(ValidationError) as caught:
         _decide(submitted, reviewer.user, Decision.APPROVE, problems_accurate=True)
@@ -263,3 +270,5 @@ def test_municipal_team_members_decide_for_standing_committee(world, write) -> N
     assert services.may_decide(leader.user, document) and services.may_decide(deputy.user, document)
     assert not services.may_decide(world.users["supervisor"], document)
     _decide(document, deputy.user, Decision.APPROVE, **CHECKS)
+    # Signed with the deciding supervisor's own name, not the team's or the login's.
+    assert document.reviews.get().reviewer_name == "市组员"
