@@ -228,6 +228,7 @@ GROUPS: tuple[Group, ...] = (
             can("talks.progress"),
             pages=("reports:talks_unit", "reports:talks_member", "reports:talks_review", "talks:plan"),
         ),
+        Entry("reports:meetings_progress", _("Meeting figures"), can("meetings.progress")),
     ),
 )
 

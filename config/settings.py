@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-sweep-stale": {"task": "core.sweep_stale_jobs", "schedule": 20.0},
     # Meetings whose state missed a change of the gate (a lost message) are put in step.
     "meetings-follow-gates": {"task": "meetings.follow_all_gates", "schedule": crontab(minute=17)},
+    # Every night: the public's ratings of teams enter the ledger once the rating closed.
+    "appraisal-public-closed": {"task": "meetings.appraisal_public_closed", "schedule": crontab(hour=0, minute=20)},
     # Every night: log-in records (address, browser) older than the campaigns' retention
     # setting are deleted (docs/privacy.md).
     "accounts-purge-login-records": {"task": "campaign.purge_login_records", "schedule": crontab(hour=3, minute=10)},

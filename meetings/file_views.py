@@ -31,6 +31,7 @@ from campaign.views import require
 from core import excel
 from core.docx import DOCX
 from core.importing import ImportReport, describe_columns
+from core.once import creates
 from core.uploads import upload_limit
 from meetings import exports, imports, selectors, services
 
@@ -81,6 +82,7 @@ IMPORT = ImportFlow(
 
 @upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
+@creates
 def records_import(request: HttpRequest) -> HttpResponse:
     require(request, "meetings.manage")
     campaign = current_campaign_for(request.user)

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind, Supervisor
 from campaign.scoping import scope_for
@@ -195,9 +195,9 @@ class SelfCriticismForm(Form):
 
 
 class CriticismForm(Form):
-    from_member = MemberChoiceField(label=gettext_lazy("From"), queryset=Member.objects.none())
+    from_member = MemberChoiceField(label=pgettext_lazy("criticism", "From"), queryset=Member.objects.none())
     to_member = MemberChoiceField(
-        label=gettext_lazy("To"),
+        label=pgettext_lazy("criticism", "To"),
         queryset=Member.objects.none(),
         help_text=gettext_lazy(
             "Choose the same person for a problem he or she named in his or her own self-criticism."
@@ -205,7 +205,7 @@ class CriticismForm(Form):
     )
     aspect = forms.ChoiceField(label=gettext_lazy("Aspect"), choices=ASPECTS.choices)
     content = forms.CharField(
-        label=gettext_lazy("Content"), max_length=TEXT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 4})
+        label=pgettext_lazy("criticism", "Content"), max_length=TEXT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 4})
     )
 
     def __init__(self, *args: Any, attendees: Sequence[Member], **kwargs: Any) -> None:

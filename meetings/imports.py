@@ -34,7 +34,7 @@ from typing import IO, Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 
 from campaign.models import Campaign, Member
@@ -112,7 +112,7 @@ FORMAT = Format(
         CRITICISMS: ("相互批评", "criticisms", "批评意见"),
     },
     labels={
-        ATTENDANCE: gettext_lazy("Attendance"),
+        ATTENDANCE: pgettext_lazy("meeting", "Attendance"),
         SELF_CRITICISMS: gettext_lazy("Self-criticisms"),
         CRITICISMS: gettext_lazy("Criticisms"),
     },

@@ -41,3 +41,5 @@ register_action("meetings.manage", {ADMIN, OFFICE, SECRETARY})
 register_action("meetings.override", {OFFICE})
 register_action("meetings.follow_up", {ADMIN, OFFICE, SUPERVISOR})
 register_action("meetings.readiness", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+# The meetings' ledger page (reports/meetings/views.py): every kind of staff, each within reach.
+register_action("meetings.progress", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})

@@ -146,6 +146,10 @@ class MeetingPage:
     def present(self) -> list[Member]:
         return [r.member for r in self.records if r.present]
 
+    @property
+    def has_notes(self) -> bool:
+        return any(r.notes for r in self.records)
+
 
 def meeting_page(user: Any, meeting: Meeting) -> MeetingPage:
     """Everything the meeting's page shows, in a fixed number of queries whatever the

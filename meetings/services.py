@@ -526,6 +526,9 @@ def criticism_to_rectify(*, user: Any, criticism: Criticism) -> Criticism:
     criticism.problem = problem
     _stamp(criticism, user)
     criticism.save(update_fields=["problem"])
+    # The meeting's figures count the problems found (filed under the meeting's unit,
+    # which the rectification stage's own announcement may not name).
+    _announce(criticism.meeting)
     return criticism
 
 

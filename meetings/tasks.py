@@ -20,3 +20,12 @@ def follow_all_gates() -> int:
         services.meetings_follow_gate(campaign_id=campaign_id)
         for campaign_id in services.campaigns_with_open_meetings()
     )
+
+
+@shared_task(name="meetings.appraisal_public_closed", acks_late=True, reject_on_worker_lost=True)
+def appraisal_public_closed() -> int:
+    """The public's ratings of teams count once the public rating has closed: the ledger
+    takes them in the night after (idempotent)."""
+    from meetings.appraisal import services as appraisal
+
+    return appraisal.announce_public_rating_closed()

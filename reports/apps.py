@@ -11,6 +11,7 @@ class ReportsConfig(AppConfig):
         from reports import receivers, rules  # noqa: F401  (rules registers the scoping rules)
         from reports.documents import source as documents
         from reports.ledger import registry
+        from reports.meetings import source as meetings
         from reports.opinions import source as opinions
         from reports.talks import source as talks
 
@@ -18,5 +19,6 @@ class ReportsConfig(AppConfig):
         registry.register_source(opinions.SOURCE)
         registry.register_source(talks.SOURCE)
         registry.register_source(documents.SOURCE)
+        registry.register_source(meetings.SOURCE)
 
         records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")

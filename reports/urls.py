@@ -5,6 +5,7 @@ from django.urls import path
 
 from reports import export_views
 from reports.documents import urls as documents
+from reports.meetings import urls as meetings
 from reports.opinions import urls as opinions
 from reports.talks import urls as talks
 
@@ -14,6 +15,7 @@ urlpatterns = [
     *opinions.urlpatterns,
     *talks.urlpatterns,
     *documents.urlpatterns,
+    *meetings.urlpatterns,
     path("exports/<int:pk>/", export_views.export_job, name="export_job"),
     path("exports/<int:pk>/status/", export_views.export_job_status, name="export_job_status"),
     path("exports/<int:pk>/download/", export_views.export_job_download, name="export_job_download"),

@@ -25,6 +25,7 @@ from campaign.views import require
 from core import excel
 from core.docx import DOCX
 from core.importing import ImportReport, describe_columns
+from core.once import creates
 from core.uploads import upload_limit
 from meetings.appraisal import exports, imports, selectors
 from meetings.appraisal.models import PaperSheet
@@ -68,6 +69,7 @@ IMPORT = ImportFlow(
 
 @upload_limit("DATA_UPLOAD_MAX_MEMORY_SIZE")
 @login_required
+@creates
 def paper_import(request: HttpRequest) -> HttpResponse:
     require(request, "appraisal.manage")
     campaign = current_campaign_for(request.user)

@@ -9,18 +9,26 @@ that nothing joins to the record, each keyed by uuid4, the ballot
 dated by its day only, and nothing else at all — no history, no outbox row, no log
 line, no message naming the ballot. Closing a window writes its ballots again in
 shuffled order under fresh keys.
+
+The ledger's figures (``source="appraisal"``) count closed windows and confirmed paper
+tallies only, so only closing a window, confirming a tally and changing the settings
+announce a change — never a ballot or a citizen's rating, whose time an outbox row
+would keep.
 """
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import scope_for
 from core.workflow import Workflow
@@ -49,6 +57,26 @@ SHEET_MOVES = Workflow(
     {(SheetState.ENTERED, "edit"): SheetState.ENTERED, (SheetState.ENTERED, "confirm"): SheetState.CONFIRMED},
     refusal=lambda _sheet, _action: _("This paper tally is confirmed; it can no longer be changed."),
 )
+
+
+SOURCE = "appraisal"
+
+
+def _announce_window(window: AppraisalWindow) -> None:
+    """The units whose appraisal figures a closed window or a confirmed tally moves: the
+    branch (its ballots), the units of the members and teams it rates."""
+    members = Member.objects.filter(
+        Q(pk__in=MemberMark.objects.filter(window=window).values("member_id"))
+        | Q(pk__in=PaperMemberCount.objects.filter(sheet__window=window).values("member_id"))
+    )
+    teams = LeadershipTeam.objects.filter(
+        Q(pk__in=TeamMark.objects.filter(window=window).values("team_id"))
+        | Q(pk__in=PaperTeamCount.objects.filter(sheet__window=window).values("team_id"))
+    )
+    units = {window.branch_id}
+    units.update(members.order_by().values_list("unit_id", flat=True).distinct())
+    units.update(teams.order_by().values_list("unit_id", flat=True).distinct())
+    announce_change(campaign_id=window.campaign_id, unit_ids=units, source=SOURCE)
 
 
 # --- Who may do what ---------------------------------------------------------------------
@@ -110,6 +138,13 @@ def settings_update(*, user: Any, campaign: Campaign, data: Mapping[str, Any]) -
             raise ValidationError(errors)
         settings.full_clean()
         settings.save()
+        # k, the shares and the public rating's dates decide who is rated and flagged
+        # anywhere in the campaign.
+        announce_change(
+            campaign_id=campaign.pk,
+            unit_ids=OrgUnit.objects.filter(campaign=campaign).values_list("pk", flat=True),
+            source=SOURCE,
+        )
     return settings
 
 
@@ -144,6 +179,7 @@ def window_close(*, user: Any, window: AppraisalWindow) -> AppraisalWindow:
         locked.closed_by = user
         locked.save(update_fields=["state", "closed_on", "closed_by"])
         _reshuffle(locked)
+        _announce_window(locked)
     return locked
 
 
@@ -322,6 +358,8 @@ def sheet_confirm(*, user: Any, sheet: PaperSheet) -> PaperSheet:
         SHEET_MOVES.move(locked, "confirm")
         locked.confirmed_by = user
         locked.save(update_fields=["state", "confirmed_by"])
+        if locked.window.state == WindowState.CLOSED:
+            _announce_window(locked.window)  # an open window's tally counts when it closes
     return locked
 
 
@@ -339,3 +377,26 @@ def public_rating_submit(*, campaign: Campaign, team: LeadershipTeam | None, rat
     if rating not in TeamRating.values:
         raise ValidationError({"rating": _("Choose how satisfied you are.")})
     TeamMark.objects.create(campaign=campaign, window=None, team=team, rating=rating, cast_on=today())
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+
+def announce_public_rating_closed(*, on: datetime.date | None = None) -> int:
+    """The public's ratings count from the day after the public rating closes: announce
+    the units of the rated teams of every campaign whose public rating closed in the two
+    days before ``on`` (a missed night made up; a roll-up twice changes nothing). Only
+    after the close, and by unit: nothing dates a citizen's rating. Returns how many
+    campaigns were announced."""
+    on = on or today()
+    closed = AppraisalSettings.objects.filter(
+        public_closes_on__gte=on - datetime.timedelta(days=2), public_closes_on__lt=on
+    ).values_list("campaign_id", flat=True)
+    count = 0
+    for campaign_id in closed:
+        rated = TeamMark.objects.filter(campaign_id=campaign_id, window__isnull=True).values("team_id")
+        units = set(LeadershipTeam.objects.filter(pk__in=rated).values_list("unit_id", flat=True).distinct())
+        with transaction.atomic():
+            announce_change(campaign_id=campaign_id, unit_ids=units, source=SOURCE)
+        count += bool(units)
+    return count

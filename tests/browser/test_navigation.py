@@ -106,5 +106,8 @@ def test_member_sees_his_own_entries_without_groups(live_world: World, open_page
     log_in(page, "member", language="zh-hans")
     nav = page.locator(".mainnav")
     expect(nav.locator(".navtoggle")).to_have_count(0)
-    names = [tr("zh-hans", name) for name in ("My record", "My feedback", "My talks", "My document")]
+    names = [
+        tr("zh-hans", name)
+        for name in ("My record", "My feedback", "My talks", "My document", "My meetings", "Appraisal ballot")
+    ]
     expect(nav.get_by_role("link")).to_have_text(names)

@@ -16,7 +16,7 @@ from tests.conftest import World
 pytestmark = pytest.mark.django_db
 
 ORG_LISTS = ["Organisations", "Members", "Leadership teams", "Supervisory teams"]
-REPORTS = ["Ledgers", "Document progress", "Talk progress"]
+REPORTS = ["Ledgers", "Document progress", "Talk progress", "Meeting figures"]
 MEETINGS = ["Meetings", "Readiness of meetings"]
 APPRAISAL = ["Democratic appraisal", "Appraisal results", "Flagged in the appraisal"]
 

@@ -381,6 +381,46 @@ def _follow_up_note(request: pytest.FixtureRequest) -> Send:
     return Send(client=client, page=page, data=data, count=FollowUpNote.objects.count)
 
 
+def _records_import(request: pytest.FixtureRequest) -> Send:
+    from meetings.models import Attendance
+    from tests.meetings.test_files import record_file
+
+    world = request.getfixturevalue("world")
+    request.getfixturevalue("settings").MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    _world, ready, zhang, li = _meeting_world(request)
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    url = reverse("meetings:records_import")
+
+    def upload() -> tuple[Any, dict[str, Any]]:
+        source = record_file(ready, (zhang, li))
+        source.name = "会议记录.xlsx"
+        checked = client.post(url, {"file": source})
+        return checked, {"confirm": "1", "token": client.session["meetings_import"]["token"]}
+
+    return Send(client=client, page=url, count=Attendance.objects.count, before=upload)
+
+
+def _paper_import(request: pytest.FixtureRequest) -> Send:
+    from meetings.appraisal import services as appraisal_services
+    from meetings.appraisal.models import PaperMemberCount
+    from tests.meetings.test_files import tally_file
+
+    world = request.getfixturevalue("world")
+    request.getfixturevalue("settings").MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    _world, _meeting, zhang, li = _meeting_world(request)
+    appraisal_services.window_open(user=world.users["secretary"], campaign=world.campaign, branch=world.branch)
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    url = reverse("appraisal:paper_import")
+
+    def upload() -> tuple[Any, dict[str, Any]]:
+        source = tally_file(world, (zhang, li))
+        source.name = "计票.xlsx"
+        checked = client.post(url, {"file": source})
+        return checked, {"confirm": "1", "token": client.session["appraisal_paper_import"]["token"]}
+
+    return Send(client=client, page=url, count=PaperMemberCount.objects.count, before=upload)
+
+
 class _Fresh(dict):
     """Data made anew for every send (an uploaded file is read once)."""
 
@@ -404,6 +444,8 @@ CASES: dict[str, Callable[[pytest.FixtureRequest], Send]] = {
     "meetings:meeting_hold": _meeting_hold,
     "meetings:criticism_new": _criticism_new,
     "meetings:follow_up_note": _follow_up_note,
+    "meetings:records_import": _records_import,
+    "appraisal:paper_import": _paper_import,
 }
 
 

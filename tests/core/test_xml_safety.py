@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campaign.models import OrgUnit
-from core import checks
+from core import checks, once
 from core.importing import xml_declares_dtd
 from tests.campaign.importing import UNIT_HEADERS, messages, run, xlsx
 
@@ -174,6 +174,8 @@ def test_every_import_page_answers_a_damaged_zip_with_the_message(world, login, 
     client = login(world.users["office"])
     client.raise_request_exception = False
     upload = SimpleUploadedFile("damaged.xlsx", damage(workbook()))
-    response = client.post(reverse(url), {"file": upload}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    # The opinions' upload starts a job: it carries the page's one-time token (core.once).
+    data = {"file": upload, once.FIELD: once.issue()}
+    response = client.post(reverse(url), data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert response.status_code == 200
     assert NOT_A_SPREADSHEET in response.content.decode()

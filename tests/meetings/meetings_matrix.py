@@ -76,6 +76,10 @@ def rows() -> dict[str, Row]:
         "meetings:criticism_rectify": Row(model="meetings.criticism", allowed=managers, method="post", ok=Expect(302)),
         "meetings:readiness": Row(allowed=readers, shows="机关支部INSIDE", **page),
         "meetings:readiness_export": Row(allowed=readers, xlsx=True, shows="机关支部INSIDE", **page),
+        # The meetings' ledger page ("meetings.progress", reports/meetings/views.py): every
+        # kind of staff, each within reach; branches are folded into their unit's line.
+        "reports:meetings_progress": Row(allowed=readers, shows="城关镇政府INSIDE", **page),
+        "reports:meetings_progress_export": Row(allowed=readers, xlsx=True, shows="城关镇政府INSIDE", **page),
         # Meeting records in and out as files (meetings/file_views.py).
         "meetings:records_import": Row(allowed=managers),
         "meetings:record_xlsx": Row(allowed=LOGGED_IN, xlsx=True, shows="机关支部INSIDE", **meeting),

@@ -17,6 +17,7 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from campaign.models import ChangeOutbox, Member
+from core import once
 from meetings import exports, imports, selectors, services
 from meetings.appraisal import exports as appraisal_exports
 from meetings.appraisal import imports as tally_imports
@@ -24,6 +25,7 @@ from meetings.appraisal import services as appraisal_services
 from meetings.appraisal.models import PaperSheet, SheetState
 from meetings.models import Attendance, Criticism, MeetingState, SelfCriticism
 from rectification.models import Problem
+from tests.form_once import token_in
 from tests.meetings.factories import MeetingFactory, TeamMeetingFactory, low_quotas, settle, talk
 
 
@@ -282,7 +284,8 @@ def test_the_import_page_checks_then_confirms(client, world, people, meeting):
     response = client.post(url, {"file": upload})
     assert response.status_code == 200 and response.context["report"].ok
     assert written(meeting) == (0, 0, 0, 0)
-    response = client.post(url, {"confirm": "1", "token": response.context["token"]})
+    data = {"confirm": "1", "token": response.context["token"], once.FIELD: token_in(response.content)}
+    response = client.post(url, data)
     assert response.status_code == 302
     assert written(meeting) == (2, 1, 2, 1)
 

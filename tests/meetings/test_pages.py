@@ -203,3 +203,42 @@ def test_what_was_said_is_recorded_through_the_pages_and_shown(world, login, mee
     assert response.status_code == 302
     assert supervisor.get(reverse("meetings:criticism_new", args=[meeting.pk])).status_code == 403
     assert "已制定整改措施" in supervisor.get(reverse("meetings:meeting_detail", args=[meeting.pk])).content.decode()
+
+
+def test_in_chinese_the_criticism_names_its_giver_and_receiver_and_the_principle_is_said_once(
+    world, login, meeting, people
+):
+    """Seen in the browser test's screenshots: the criticism's "From" and "To" read as
+    the dates of a search (开始日期, 结束日期), attendance as a head count (参加人数),
+    and the reminder as 只讲问题，不讲成绩 (只讲问题，不讲成绩)."""
+    zhang, li = people
+    settle(people)
+    talk(zhang, li)
+    client = login(world.users["secretary"])
+    held = {"held_on": "2026-03-21", f"attendance_{zhang.pk}": "present", f"attendance_{li.pk}": "present"}
+    hold = client.get(reverse("meetings:meeting_hold", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert hold.content.decode().count("只讲问题，不讲成绩") == 1
+    assert "出席情况" in hold.content.decode() and "参加人数" not in hold.content.decode()
+    url = reverse("meetings:meeting_hold", args=[meeting.pk])
+    assert client.post(url, {**held, **fresh()}).status_code == 302
+    form = client.get(reverse("meetings:criticism_new", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    text = form.content.decode()
+    assert ">批评人</label>" in text and ">被批评人</label>" in text and ">批评内容</label>" in text
+    assert "开始日期" not in text and "结束日期" not in text
+    assert text.count("只讲问题，不讲成绩") == 1
+    client.post(
+        reverse("meetings:criticism_new", args=[meeting.pk]),
+        {"from_member": li.pk, "to_member": zhang.pk, "aspect": "work", "content": "作风不实", **fresh()},
+    )
+    page = client.get(reverse("meetings:meeting_detail", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    text = page.content.decode()
+    assert "<th>批评人</th><th>被批评人</th>" in text and "<th>出席情况</th>" in text
+    assert text.count("只讲问题，不讲成绩") == 1
+    # A held meeting with no follow-up note yet says so, not a table of headings only.
+    assert "暂无会后跟踪记录。" in text
+    # The list of meetings (branches' 组织生活会 as well as teams' 民主生活会) is "会议",
+    # not one kind of them: its breadcrumb no longer reads 民主生活会 › 民主生活会.
+    assert "民主生活会</span> › <a" in text and ">会议</a>" in text
+    # In English the gloss stays: the Chinese principle after the English words.
+    english = client.get(reverse("meetings:meeting_detail", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Speak of problems only, not of achievements (只讲问题，不讲成绩)" in english.content.decode()

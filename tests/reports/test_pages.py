@@ -329,7 +329,7 @@ def test_the_sub_ledger_export_lists_each_team_and_member_with_totals(filled, lo
     targets = {row[1]: row for row in rows[2:-1]}
     assert targets["张三INSIDE"][4:] == (1, 1, 2, zh_label(FeedbackList.Status, "signed"))
     assert targets["城关镇领导班子INSIDE"][6] == 1
-    assert targets["单位整体（含未定对象）"][4:7] == (1, 0, 1), "the opinion about the unit as a whole"
+    assert targets["单位整体（含未定对象）"][4:7] == (0, 1, 1), "the suggestion about the unit as a whole"
     assert rows[-1][6] == 5 == rows_of(figures)[-1][2], "the foot is the ledger's total"
 
 

@@ -186,6 +186,11 @@ def test_stage_summary_json_has_exactly_the_figures_of_the_issue(ledgers, capsys
         "required_pairs_done": 0,
         "cards_reviewed": 0,
     }
+    # No meeting was planned, no appraisal held; the sections still name every figure.
+    assert summary.pop("meetings") == dict.fromkeys(
+        ["planned", "ready", "held", "held_with_override", "attendees", "criticisms", "problems_found"], 0
+    )
+    assert summary.pop("appraisal") == dict.fromkeys(["ballots", "members_rated", "members_flagged", "teams_rated"], 0)
     assert summary == {
         "opinions": {
             "total": 8,

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign.models import LeadershipTeam, Member
+from core import once
 from talks.models import Talk
 from tests import factories as f
 from tests.talks.cards_world import Cards, cards_fixture  # noqa: F401 (the ``cards`` fixture)
@@ -29,6 +30,7 @@ def labels(client, query: str) -> list[str]:
 
 def card_post(cards: Cards, **changes: str) -> dict[str, str]:
     data = {
+        once.FIELD: once.issue(),  # the page's one-time token (core.once)
         "kind": "member",
         "other_member": "",
         "other_member_token": "",
