@@ -19,6 +19,10 @@ not decided here: ``meetings.gate`` is asked, once, for all of them, and
 - one branch of a unit behind is held all the same, the county office overriding the
   gate with its written reason.
 
+A second step, the democratic appraisal: every branch whose meeting was held voted in
+its window during the appraisal step, and the window is closed; a few members were rated
+low by their branch and are flagged.
+
 Rows are bulk-created with their history rows rather than through
 ``meetings.services`` one at a time (a lock, the gate and an announcement per write,
 minutes for the county); what the services guarantee holds by construction: the state
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import defaultdict
 from itertools import permutations
 
 from django.apps import apps
@@ -43,6 +48,18 @@ from campaign import demo
 from campaign.events import announce_change
 from campaign.models import LeadershipTeam, Member, OrgUnit, OrgUnitKind, Step, StepKind, SupervisoryLevel, TeamKind
 from meetings import gate as gates
+from meetings.appraisal.models import (
+    AppraisalWindow,
+    Ballot,
+    MemberMark,
+    MemberRating,
+    TeamMark,
+    TeamRating,
+    VoterRecord,
+    WindowState,
+)
+from meetings.appraisal.selectors import Rules, member_tallies, settings_for
+from meetings.appraisal.services import SOURCE as APPRAISAL_SOURCE
 from meetings.models import Attendance, Criticism, Meeting, MeetingKind, MeetingState, SelfCriticism
 from meetings.services import SOURCE, expected_supervisors
 from opinions.feedback_selectors import ASPECTS
@@ -264,3 +281,116 @@ def build_meetings(county: demo.DemoCounty) -> demo.Totals:
 
 
 demo.register_step(gettext_lazy("meetings"), build_meetings)
+
+
+# --- Democratic appraisal (issue 12, item 5) --------------------------------------------------
+
+VOTED_SHARE = 0.95  # of a branch's members, those who voted in its window
+MEMBER_RATINGS = (
+    (MemberRating.EXCELLENT, 0.35),
+    (MemberRating.QUALIFIED, 0.6),
+    (MemberRating.BASIC, 0.05),
+)
+# The few members whose branch rated them low: about half unqualified, the rest mostly
+# basically qualified — flagged by both rules.
+LOW_RATINGS = (
+    (MemberRating.QUALIFIED, 0.2),
+    (MemberRating.BASIC, 0.3),
+    (MemberRating.UNQUALIFIED, 0.5),
+)
+TEAM_RATINGS = ((TeamRating.SATISFIED, 0.72), (TeamRating.BASIC, 0.24), (TeamRating.DISSATISFIED, 0.04))
+FLAGGED_MEMBERS = 6
+
+
+def _draw(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([value for value, _share in table], weights=[share for _value, share in table])[0]
+
+
+def build_appraisal(county: demo.DemoCounty) -> demo.Totals:
+    """Every branch whose meeting was held voted online in its window during the
+    appraisal step, and the window is closed: its results count. A few members were
+    rated low by their branch and are flagged. Written as ``meetings.appraisal.services``
+    would leave it after the close: a voter record per voter, a ballot per voter dated
+    by its day only, marks not linked to their ballots, each table's rows in shuffled
+    order under random keys, no history, nothing announced."""
+    rng = county.rng("appraisal")
+    campaign = county.campaign
+    step = Step.objects.get(stage__campaign=campaign, stage__is_current=True, kind=StepKind.APPRAISAL)
+    held = list(
+        Meeting.objects.filter(campaign=campaign, kind=MeetingKind.ORGANISATIONAL_LIFE, state__in=[MeetingState.HELD])
+        .select_related("branch")
+        .order_by("branch__code")
+    )
+    members: dict[int, list[int]] = defaultdict(list)
+    for branch_id, pk in Member.objects.filter(campaign=campaign).order_by("pk").values_list("branch_id", "pk"):
+        members[branch_id].append(pk)
+    teams: dict[int, list[int]] = defaultdict(list)
+    for unit_id, pk in LeadershipTeam.objects.filter(campaign=campaign).order_by("code").values_list("unit_id", "pk"):
+        teams[unit_id].append(pk)
+    # The few rated low: ordinary members of branches large enough for a result.
+    large = [m.branch_id for m in held if len(members[m.branch_id]) >= 6]
+    low = {rng.choice(members[branch_id][1:]) for branch_id in rng.sample(large, FLAGGED_MEMBERS)}
+
+    days = (step.ends_on - step.starts_on).days
+    windows = []
+    for meeting in held:
+        opened = step.starts_on + datetime.timedelta(days=rng.randint(0, days - 2))
+        windows.append(
+            AppraisalWindow(
+                campaign=campaign,
+                branch=meeting.branch,
+                state=WindowState.CLOSED,
+                opened_on=opened,
+                closed_on=opened + datetime.timedelta(days=rng.randint(1, 2)),
+            )
+        )
+    windows = bulk_create_with_history(windows, AppraisalWindow, default_change_reason=demo.CHANGE_REASON)
+    voters: list[VoterRecord] = []
+    ballots: list[Ballot] = []
+    member_marks: list[MemberMark] = []
+    team_marks: list[TeamMark] = []
+    for window in windows:
+        roll = members[window.branch_id]
+        voting = [pk for pk in roll if rng.random() < VOTED_SHARE]
+        span = (window.closed_on - window.opened_on).days
+        for voter in voting:
+            voters.append(VoterRecord(window=window, member_id=voter))
+            ballots.append(
+                Ballot(window=window, cast_on=window.opened_on + datetime.timedelta(days=rng.randint(0, span)))
+            )
+            member_marks.extend(
+                MemberMark(window=window, member_id=pk, rating=_draw(rng, LOW_RATINGS if pk in low else MEMBER_RATINGS))
+                for pk in roll
+                if pk != voter
+            )
+            team_marks.extend(
+                TeamMark(campaign=campaign, window=window, team_id=team, rating=_draw(rng, TEAM_RATINGS))
+                for team in teams[window.branch.parent_id]
+            )
+    # Nothing in the order of the rows may follow the order the voters came in.
+    for rows in (voters, ballots, member_marks, team_marks):
+        rng.shuffle(rows)
+    VoterRecord.objects.bulk_create(voters, batch_size=1000)
+    Ballot.objects.bulk_create(ballots, batch_size=1000)
+    MemberMark.objects.bulk_create(member_marks, batch_size=2000)
+    TeamMark.objects.bulk_create(team_marks, batch_size=2000)
+    # The units whose appraisal figures the closed windows move, as closing them through
+    # the services announces: the branches, the units of the members and teams rated.
+    member_units = dict(Member.objects.filter(campaign=campaign).values_list("pk", "unit_id"))
+    team_units = dict(LeadershipTeam.objects.filter(campaign=campaign).values_list("pk", "unit_id"))
+    units = {window.branch_id for window in windows}
+    units |= {member_units[mark.member_id] for mark in member_marks}
+    units |= {team_units[mark.team_id] for mark in team_marks}
+    announce_change(campaign_id=campaign.pk, unit_ids=units, source=APPRAISAL_SOURCE)
+    rules = Rules.of(settings_for(campaign))
+    flagged = sum(1 for tally in member_tallies(campaign=campaign).values() if rules.flags(tally))
+    return {
+        _("voting windows closed"): len(windows),
+        _("ballots"): len(ballots),
+        _("ratings of members"): len(member_marks),
+        _("ratings of teams"): len(team_marks),
+        _("members flagged"): flagged,
+    }
+
+
+demo.register_step(gettext_lazy("democratic appraisal"), build_appraisal)

@@ -1,8 +1,9 @@
 """The demo county's meetings: the Standing Committee's held with every condition met
 and criticisms between every two members; most teams and branches held, each truly past
 the gate; a few blocked, for exactly three plain reasons; one held on the office's
-override; the gate's verdict on every meeting equal to a plain computation; the ledgers
-clean. One shared seed (tests/demo/conftest.py)."""
+override; the gate's verdict on every meeting equal to a plain computation; every branch
+that met appraised, a few members flagged; the ledgers clean. One shared seed
+(tests/demo/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from django.utils import translation
 from campaign.models import LEADING_RANKS, ChangeOutbox, LeadershipTeam, Member, OrgUnit, OrgUnitKind, TeamKind
 from meetings import gate as gates
 from meetings import services
+from meetings.appraisal.models import AppraisalWindow, Ballot, MemberMark, TeamMark, VoterRecord, WindowState
+from meetings.appraisal.selectors import Rules, flagged_member_rows, member_tallies, settings_for
 from meetings.gate import Condition
 from meetings.models import Attendance, Criticism, Meeting, MeetingKind, MeetingState, SelfCriticism
 from meetings.selectors import meetings_for
@@ -316,3 +319,51 @@ def test_reconcile_ledgers_finds_no_drift_after_the_meetings(campaign):
     with translation.override("en"):
         call_command("reconcile_ledgers", "--campaign", campaign.slug, "--no-drain", stdout=out)
     assert "No drift" in out.getvalue()
+
+
+# --- Democratic appraisal ----------------------------------------------------------------------
+
+
+def test_every_branch_that_met_voted_and_its_window_is_closed(campaign):
+    met = set(
+        Meeting.objects.filter(
+            campaign=campaign, kind=MeetingKind.ORGANISATIONAL_LIFE, state=MeetingState.HELD
+        ).values_list("branch_id", flat=True)
+    )
+    windows = AppraisalWindow.objects.filter(campaign=campaign)
+    assert set(windows.values_list("branch_id", flat=True)) == met
+    assert set(windows.values_list("state", flat=True)) == {WindowState.CLOSED}
+    roll = defaultdict(set)
+    for branch_id, pk in Member.objects.filter(campaign=campaign).values_list("branch_id", "pk"):
+        roll[branch_id].add(pk)
+    teams = Counter(LeadershipTeam.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
+    voters = defaultdict(set)
+    for window_id, member_id in VoterRecord.objects.filter(window__campaign=campaign).values_list(
+        "window_id", "member_id"
+    ):
+        voters[window_id].add(member_id)
+    ballots = Counter(Ballot.objects.filter(window__campaign=campaign).values_list("window_id", flat=True))
+    marks = Counter(MemberMark.objects.filter(window__campaign=campaign).values_list("window_id", flat=True))
+    team_marks = Counter(TeamMark.objects.filter(campaign=campaign).values_list("window_id", flat=True))
+    for window in windows.select_related("branch"):
+        assert window.opened_on <= window.closed_on
+        assert voters[window.pk] <= roll[window.branch_id] and voters[window.pk]
+        assert ballots[window.pk] == len(voters[window.pk])
+        assert marks[window.pk] == len(voters[window.pk]) * (len(roll[window.branch_id]) - 1)
+        assert team_marks[window.pk] == len(voters[window.pk]) * teams[window.branch.parent_id]
+    assert not TeamMark.objects.filter(campaign=campaign, window__isnull=True).exists()
+
+
+def test_a_few_members_are_flagged_and_the_office_sees_them(campaign):
+    rules = Rules.of(settings_for(campaign))
+    flagged = {pk for pk, tally in member_tallies(campaign=campaign).items() if rules.flags(tally)}
+    assert 3 <= len(flagged) <= 10
+    office = fresh_user("office")
+    rows = flagged_member_rows(office, campaign, rules=rules)
+    assert {row.member.pk for row in rows} == flagged
+    client = Client()
+    client.force_login(office)
+    response = client.get("/meetings/appraisal/flagged/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(row.member.name in page for row in rows)
