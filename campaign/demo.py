@@ -412,11 +412,12 @@ class DemoCounty:
             for unit in researcher.in_charge_of.all()
         )
         _on_time, researcher_id, leader_id = charges[0]
+        pair = (min(cadres[1].pk, cadres[2].pk), max(cadres[1].pk, cadres[2].pk))
         return ShowcaseGaps(
             unsigned_list=rng.choice(self.ordinary[unsigned_unit.pk]).pk,
             returned_document=rng.choice(self.ordinary[returned_unit.pk]).pk,
-            missing_pair=tuple(sorted((cadres[1].pk, cadres[2].pk))),
-            missing_charge_pair=tuple(sorted((researcher_id, leader_id))),
+            missing_pair=pair,
+            missing_charge_pair=(min(researcher_id, leader_id), max(researcher_id, leader_id)),
         )
 
     def next_number(self) -> str:
