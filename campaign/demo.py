@@ -62,6 +62,7 @@ CAMPAIGN_NAME = "某县第一批保持共产党员先进性教育活动"
 BRANCH_TOTAL = 287
 MEMBER_TOTAL = 2600
 MIN_BRANCH_MEMBERS = 3  # a party branch needs at least three full members
+LAGGING_UNITS = 9  # units behind in every stage (``DemoCounty.lagging_units``)
 
 
 # --- The county's shape -----------------------------------------------------
@@ -322,6 +323,14 @@ class DemoLogin:
     sees: str
 
 
+@dataclass(frozen=True)
+class ShowcaseGaps:
+    unsigned_list: int  # a member's id
+    returned_document: int  # a member's id
+    missing_pair: tuple[int, int]  # two members' ids, the lower first
+    missing_charge_pair: tuple[int, int]  # a county-level cadre and a unit's leader, the lower first
+
+
 @dataclass
 class DemoCounty:
     """What the steps have built so far; a later step reads what it needs from here."""
@@ -352,6 +361,64 @@ class DemoCounty:
         if len(self._units_by_id) != len(self.units):
             self._units_by_id = {unit.pk: unit for unit in self.units}
         return self._units_by_id[pk]
+
+    @functools.cached_property
+    def lagging_units(self) -> frozenset[int]:
+        """The units that fell behind (落后单位): every other stage leaves its gaps (no
+        opinion, a list unsigned, talks short, a pair missing, a document not approved)
+        only among their members and their teams, so that everywhere else the three
+        no-convenings are met and the meetings step can hold most meetings truly. Never a
+        unit of a county-level cadre (the county's teams stay clear); always the demo
+        secretary's unit (the one in the demo leader's charge with most branches), so the
+        demo logins have something to supply."""
+        county_level = {m.unit_id for m in self.standing} | {
+            m.unit_id for members in self.county_leaders.values() for m in members
+        }
+        leader = self.standing[2]
+        charge = sorted(leader.in_charge_of.all(), key=lambda unit: unit.code)
+        secretary_unit = max(charge, key=lambda unit: len(self.branches[unit.pk])).pk
+        candidates = sorted(unit.pk for unit in self.units if unit.pk not in county_level | {secretary_unit})
+        chosen = self.rng("lagging").sample(candidates, LAGGING_UNITS - 1)
+        return frozenset({secretary_unit, *chosen})
+
+    @functools.cached_property
+    def lagging_members(self) -> frozenset[int]:
+        return frozenset(Member.objects.filter(unit_id__in=self.lagging_units).values_list("pk", flat=True))
+
+    @functools.cached_property
+    def showcase_gaps(self) -> ShowcaseGaps:
+        """Three gaps left on purpose outside the units that fell behind, one of each
+        kind, so that a few meetings are blocked by the gate for one plain reason: an
+        ordinary member's feedback list released but not signed, another's document
+        returned, two members of a department team who have not talked, and a county-level
+        cadre who has not talked with the leader of a unit in his or her charge."""
+        county_level = {m.unit_id for m in self.standing} | {
+            m.unit_id for members in self.county_leaders.values() for m in members
+        }
+        on_time = [
+            unit
+            for unit in sorted(self.units, key=lambda unit: unit.code)
+            if unit.pk not in self.lagging_units | county_level and self.ordinary[unit.pk]
+        ]
+        rng = self.rng("showcase")
+        team_unit = rng.choice([unit for unit in on_time if len(self.section_cadres[unit.pk]) >= 3])
+        unsigned_unit, returned_unit = rng.sample([unit for unit in on_time if unit is not team_unit], 2)
+        cadres = self.section_cadres[team_unit.pk]
+        # A cadre without a team (调研员) who has not talked with the responsible leader
+        # of the unit in his or her charge: one of the units behind, if any.
+        charges = sorted(
+            (unit.pk not in self.lagging_units, researcher.pk, unit.responsible_leader_id)
+            for researcher in self.county_leaders["researcher"]
+            for unit in researcher.in_charge_of.all()
+        )
+        _on_time, researcher_id, leader_id = charges[0]
+        pair = (min(cadres[1].pk, cadres[2].pk), max(cadres[1].pk, cadres[2].pk))
+        return ShowcaseGaps(
+            unsigned_list=rng.choice(self.ordinary[unsigned_unit.pk]).pk,
+            returned_document=rng.choice(self.ordinary[returned_unit.pk]).pk,
+            missing_pair=pair,
+            missing_charge_pair=(min(researcher_id, leader_id), max(researcher_id, leader_id)),
+        )
 
     def next_number(self) -> str:
         number = f"MX{self._next_number:05d}"

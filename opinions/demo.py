@@ -311,10 +311,11 @@ BATCHES: tuple[tuple[datetime.date, str], ...] = (
     (datetime.date(2026, 4, 2), "第二批：部门领导班子和科级干部"),
     (datetime.date(2026, 4, 3), "第三批：其他党员"),
 )
-SECTION_LISTED = 0.95  # of section-level cadres with opinions, the share with a list
-ORDINARY_LISTED = 0.92
-RELEASED = 0.9  # of the other lists (not the county level's), the share released
-SIGNED = 0.88  # of those released, the share already signed
+# In the units that fell behind (elsewhere every list is started, released and signed):
+SECTION_LISTED = 0.85  # of section-level cadres with opinions, the share with a list
+ORDINARY_LISTED = 0.8
+RELEASED = 0.8  # of the other lists (not the county level's), the share released
+SIGNED = 0.7  # of those released, the share already signed
 SHORT_CONFIRMED = 0.75  # of short lists, the share whose wording the office confirmed
 UNLISTED_SORTED = 0.4  # opinions without a list: the share the office already sorted
 
@@ -565,8 +566,19 @@ def _plan(county: demo.DemoCounty, rng: random.Random) -> list[Planned]:
     plan += [Planned(Target(member=member), n, False) for (member, _i), n in zip(cadres, shares, strict=True)]
 
     ordinary = [member for unit in county.units for member in county.ordinary[unit.pk]]
-    targeted = rng.sample(ordinary, round(ORDINARY_TARGETED * len(ordinary)))
-    short, full = targeted[:SHORT_LISTS], targeted[SHORT_LISTS:]
+    # Members nobody gave an opinion about, and short lists left unconfirmed, only in
+    # the units that fell behind (``DemoCounty.lagging_units``): elsewhere the meetings
+    # may be held.
+    lagging = county.lagging_members
+    behind = [member for member in ordinary if member.pk in lagging]
+    on_time = [member for member in ordinary if member.pk not in lagging]
+    untargeted = round((1 - ORDINARY_TARGETED) * len(ordinary))
+    targeted_behind = rng.sample(behind, max(len(behind) - untargeted, len(behind) // 2))
+    short_behind = targeted_behind[: SHORT_LISTS // 2]
+    short_on_time = rng.sample(on_time, SHORT_LISTS - len(short_behind))
+    chosen = {member.pk for member in short_on_time}
+    short = short_behind + short_on_time
+    full = targeted_behind[len(short_behind) :] + [member for member in on_time if member.pk not in chosen]
     short_counts = [rng.choice((1, 1, 2)) for _m in short]
     rest = CATEGORY_TOTALS[TargetCategory.OTHER_MEMBERS] - SECTION_CADRE_OPINIONS - sum(short_counts)
     shares = demo.allocate(rest, [rng.choice((1, 1, 1, 2, 3)) for _m in full], minimum=3)
@@ -630,6 +642,9 @@ def _feedback_list(
     campaign: Campaign,
     batches: Sequence[ReleaseBatch],
     threshold: int,
+    lagging: frozenset[int] = frozenset(),
+    lagging_units: frozenset[int] = frozenset(),
+    unsigned: int | None = None,
 ) -> FeedbackList | None:
     """The list of a planned target, or None if the office has not started it: every
     team and county-level cadre has one, most other members too. The county level is
@@ -642,7 +657,11 @@ def _feedback_list(
     member = target.member
     section = member is not None and member.rank == Rank.SECTION_CADRE
     listed = SECTION_LISTED if section else ORDINARY_LISTED
-    if member is not None and not planned.county_level and rng.random() >= listed:
+    # Lists not started, not released or not signed only where the unit fell behind.
+    behind = not planned.county_level and (
+        member.pk in lagging if member is not None else target.team.unit_id in lagging_units
+    )
+    if member is not None and behind and rng.random() >= listed:
         return None
     _category, ledger_unit = derive(target)
     short = member is not None and planned.count < threshold
@@ -651,14 +670,16 @@ def _feedback_list(
         target_member=member,
         target_team=target.team,
         ledger_unit=ledger_unit,
-        wording_confirmed=short and rng.random() < SHORT_CONFIRMED,
+        wording_confirmed=short and (not behind or rng.random() < SHORT_CONFIRMED),
     )
-    if not planned.county_level and (rng.random() >= RELEASED or (short and not feedback_list.wording_confirmed)):
+    if behind and (rng.random() >= RELEASED or (short and not feedback_list.wording_confirmed)):
         return feedback_list
     batch = batches[0] if planned.county_level else batches[1] if member is None or section else batches[2]
     feedback_list.batch, feedback_list.released_on = batch, batch.released_on
     feedback_list.status = FeedbackList.Status.RELEASED
-    if planned.county_level or rng.random() < SIGNED:
+    # One list left unsigned on purpose elsewhere (``DemoCounty.showcase_gaps``).
+    showcase = member is not None and member.pk == unsigned
+    if (not behind and not showcase) or (behind and rng.random() < SIGNED):
         feedback_list.status = FeedbackList.Status.SIGNED
         # A team's list is signed by its head.
         feedback_list.signed_by = member if member is not None else target.team.head
@@ -703,7 +724,14 @@ def build_solicitation(county: demo.DemoCounty) -> demo.Totals:
     for planned in _plan(county, rng):
         category, ledger_unit = derive(planned.target)
         feedback_list = _feedback_list(
-            feedback_rng, planned, campaign=campaign, batches=batches, threshold=campaign.feedback_threshold
+            feedback_rng,
+            planned,
+            campaign=campaign,
+            batches=batches,
+            threshold=campaign.feedback_threshold,
+            lagging=county.lagging_members,
+            lagging_units=county.lagging_units,
+            unsigned=county.showcase_gaps.unsigned_list,
         )
         if feedback_list is not None:
             lists.append(feedback_list)

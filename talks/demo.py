@@ -41,9 +41,11 @@ from talks.models import CardDecision, CardState, Relation, Talk, TalkKind, Talk
 
 SOURCE = "talks"
 
-# Shares of the plan left undone, and of the members left short of their quota.
-MISSING_PAIRS = 0.08
-SHORT_OF_QUOTA = 0.08
+# Shares of the plan left undone, and of the members left short of their quota: only
+# in the units that fell behind (``DemoCounty.lagging_units``), so that everywhere else
+# the talks condition of the meetings is met.
+MISSING_PAIRS = 0.5
+SHORT_OF_QUOTA = 0.4
 # Of the talks a member still needs after the required pairs, about this share is with
 # the public; the rest with colleagues of the same unit.
 PUBLIC_SHARE = 0.5
@@ -190,8 +192,16 @@ def _plan_talks(county: demo.DemoCounty, rng: random.Random, days: list[datetime
 
     # 1. The required pairs, most of them; a charge talk is the cadre's card.
     in_charge = set(selectors.charge_links(campaign))
+    lagging = county.lagging_members
     for (low, high), kind in sorted(required.items()):
-        if rng.random() < MISSING_PAIRS:
+        # A pair with a county-level cadre is always talked: the county's teams meet.
+        behind = low in lagging and high in lagging
+        # One pair left undone on purpose elsewhere (``DemoCounty.showcase_gaps``).
+        showcase = county.showcase_gaps
+        if (rng.random() < MISSING_PAIRS and behind) or (low, high) in (
+            showcase.missing_pair,
+            showcase.missing_charge_pair,
+        ):
             continue
         first, second = (low, high) if rng.random() < 0.5 else (high, low)
         if kind == TalkKind.CHARGE and (first, second) not in in_charge:
@@ -202,7 +212,8 @@ def _plan_talks(county: demo.DemoCounty, rng: random.Random, days: list[datetime
     need: dict[int, int] = {}
     for pk, person in people.items():
         quota = selectors.quota_for_rank(person.rank, campaign)
-        goal = quota - rng.randint(1, 3) if rng.random() < SHORT_OF_QUOTA else quota + rng.choice((0, 0, 0, 1, 2))
+        short = rng.random() < SHORT_OF_QUOTA and pk in lagging
+        goal = quota - rng.randint(1, 3) if short else quota + rng.choice((0, 0, 0, 1, 2))
         need[pk] = max(goal - cards.held[pk], 0)
 
     # 3. Talks with colleagues of the same unit, two who still need one at a time.
