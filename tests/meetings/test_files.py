@@ -353,26 +353,39 @@ def test_the_record_downloads(client, world, recorded):
     assert client.get(reverse("meetings:record_data", args=[recorded.pk])).status_code == 403
 
 
-def test_render_for_a_look(world, recorded, chinese, tmp_path):
-    """Not a check: writes the files for a person to convert and look at (MEETFILES_RENDER)."""
+def test_the_four_files_write_and_read_back(world, recorded, chinese, tmp_path):
+    """The meeting record and the tally sheet, each as a workbook and a Word file, written
+    where a person can convert and look at them (MEETFILES_RENDER, else a temporary
+    folder) and read back by openpyxl and python-docx."""
     import os
 
-    target = os.environ.get("MEETFILES_RENDER")
-    if not target:
-        pytest.skip("set MEETFILES_RENDER to a folder")
+    target = os.environ.get("MEETFILES_RENDER") or str(tmp_path)
     page = selectors.meeting_page(world.users["office"], recorded)
-    with open(os.path.join(target, "record.xlsx"), "wb") as out:
-        out.write(_save(exports.record_workbook(page)))
-    with open(os.path.join(target, "record.docx"), "wb") as out:
-        out.write(exports.record_docx(page))
     window = appraisal_services.window_open(user=world.users["secretary"], campaign=world.campaign, branch=world.branch)
     zhang, li = Member.objects.filter(branch=world.branch).order_by("name")
     assert tally(world, tally_file(world, (zhang, li))).ok
     sheet = PaperSheet.objects.get(window=window)
-    with open(os.path.join(target, "tally.xlsx"), "wb") as out:
-        out.write(_save(appraisal_exports.tally_workbook(sheet)))
-    with open(os.path.join(target, "tally.docx"), "wb") as out:
-        out.write(appraisal_exports.tally_docx(sheet))
+    files = {
+        "record.xlsx": _save(exports.record_workbook(page)),
+        "record.docx": exports.record_docx(page),
+        "tally.xlsx": _save(appraisal_exports.tally_workbook(sheet)),
+        "tally.docx": appraisal_exports.tally_docx(sheet),
+    }
+    for name, content in files.items():
+        with open(os.path.join(target, name), "wb") as out:
+            out.write(content)
+        if name.endswith(".xlsx"):
+            assert load_workbook(io.BytesIO(content)).worksheets, name
+        else:
+            text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+            cells = "\n".join(
+                c.text for t in docx.Document(io.BytesIO(content)).tables for r in t.rows for c in r.cells
+            )
+            assert text.strip() and cells.strip(), name
+    record_cells = "\n".join(
+        c.text for t in docx.Document(io.BytesIO(files["record.docx"])).tables for r in t.rows for c in r.cells
+    )
+    assert "批评作风漂浮" in record_cells
 
 
 def _save(book) -> bytes:
