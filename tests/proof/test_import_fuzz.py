@@ -41,17 +41,20 @@ from openpyxl import Workbook
 
 from campaign.models import Member
 from campaign.services import org_import
+from core import once
 from opinions.imports import opinions_import
 from opinions.models import ImportJob
 from talks.imports import talks_import
 from tests.conftest import World, property_examples
+from tests.form_once import token_in
 from tests.talks.factories import analysis_day
 
 pytestmark = pytest.mark.django_db
 
 # What the upload pages keep of an upload: the file's token in the session, the
-# opinions' import job (its report); a login writes the session and axes' records.
-BOOKKEEPING = {"django_session", "opinions_importjob", "axes_accesslog", "axes_accessattempt"}
+# opinions' import job (its report) and the used one-time form token (core.once) of the
+# upload that starts that job; a login writes the session and axes' records.
+BOOKKEEPING = {"django_session", "opinions_importjob", "axes_accesslog", "axes_accessattempt", "core_usedformtoken"}
 
 
 def fingerprint(skip: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
@@ -380,7 +383,8 @@ _pages: Counter = Counter()
 
 
 def _post(client: Client, url: str, file: File) -> Any:
-    return client.post(url, {"file": SimpleUploadedFile(file.filename, file.data)})
+    # The page's one-time token (core.once): the opinions' upload starts a job.
+    return client.post(url, {"file": SimpleUploadedFile(file.filename, file.data), once.FIELD: once.issue()})
 
 
 @pytest.mark.proof
@@ -443,7 +447,8 @@ def _confirmation(client: Client, importer: Importer, answer: Any) -> tuple[str,
     pending = client.session.get(session_key)
     if not pending:
         return None
-    return importer.url, {"confirm": "1", "token": pending["token"]}
+    # The confirmation form carries the page's one-time token (core.once).
+    return importer.url, {"confirm": "1", "token": pending["token"], once.FIELD: token_in(answer.content)}
 
 
 @pytest.mark.proof
