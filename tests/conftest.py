@@ -231,7 +231,10 @@ SPLIT_FILES = ("tests/test_permission_matrix.py", "tests/proof/test_journeys.py"
 FIRST = (
     "tests/demo/",
     "tests/campaign/test_seed_demo.py",
+    "tests/meetings/test_scale.py",
     "tests/reports/test_property.py",
+    "tests/meetings/test_ledger.py",
+    "tests/meetings/test_appraisal_ledger.py",
     "tests/talks/test_progress_pages.py",
     "tests/browser/",
 )
