@@ -13,12 +13,11 @@ those who see the campaign whole (otherwise the sum of the unit rows in reach).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind
@@ -36,7 +35,7 @@ from reports.documents.source import (
     Dimension,
 )
 from reports.ledger import figures as ledger
-from reports.ledger.figures import Figures, Row
+from reports.ledger.figures import Figures
 from reports.models import LedgerLevel, LedgerRow
 from reviews.models import AnalysisDocument, Decision
 from reviews.selectors import reviewer_name
@@ -122,32 +121,8 @@ class Line:
 
 
 def committee_lines(user: AnyUser, campaign: Campaign) -> list[Line]:
-    """Each party committee in reach with the figures of its whole subtree: two queries
-    (a campaign has a party committee per system or township, some fifteen)."""
-    committees = list(
-        scope_for(user)
-        .filter(OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.PARTY_COMMITTEE))
-        .order_by("path")
-    )
-    if not committees:
-        return []
-    owner = Case(
-        *(When(unit__path__startswith=committee.path, then=Value(committee.pk)) for committee in committees),
-        default=None,
-        output_field=IntegerField(),
-    )
-    values: dict[int, list[Row]] = defaultdict(list)
-    rows = (
-        _rows(campaign)
-        .annotate(owner=owner)
-        .filter(owner__isnull=False)
-        .order_by()
-        .values("owner", "dimension", "key")
-        .annotate(v=Sum("value"))
-    )
-    for row in rows:
-        values[row["owner"]].append((row["dimension"], row["key"], row["v"]))
-    return [Line(committee, DocumentFigures.from_rows(values[committee.pk])) for committee in committees]
+    """Each party committee in reach with the figures of its whole subtree (two queries)."""
+    return [Line(committee, figures) for committee, figures in ledger.by_committee(DocumentFigures, user, campaign)]
 
 
 # --- Organisations -----------------------------------------------------------------------

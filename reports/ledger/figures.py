@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from django.db import connections, models
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from campaign.models import Campaign, ChangeOutbox, LeadershipTeam, Member, OrgUnit, OrgUnitKind
@@ -165,6 +165,35 @@ def units_total(kind: type[FiguresT], campaign: Campaign, units: QuerySet[OrgUni
     return summed(
         kind, rows(kind, campaign=campaign, level=LedgerLevel.UNIT, unit_id__in=Subquery(units.order_by().values("pk")))
     )
+
+
+def by_committee(kind: type[FiguresT], user: AnyUser, campaign: Campaign) -> list[tuple[OrgUnit, FiguresT]]:
+    """Each party committee in ``user``'s reach with the figures of its whole subtree: two
+    queries (a campaign has a party committee per system or township, some fifteen)."""
+    committees = list(
+        scope_for(user)
+        .filter(OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.PARTY_COMMITTEE))
+        .order_by("path")
+    )
+    if not committees:
+        return []
+    owner = Case(
+        *(When(unit__path__startswith=committee.path, then=Value(committee.pk)) for committee in committees),
+        default=None,
+        output_field=IntegerField(),
+    )
+    values: dict[int, list[Row]] = defaultdict(list)
+    found = (
+        rows(kind, campaign=campaign, level=LedgerLevel.UNIT)
+        .annotate(owner=owner)
+        .filter(owner__isnull=False)
+        .order_by()
+        .values("owner", "dimension", "key")
+        .annotate(v=Sum("value"))
+    )
+    for row in found:
+        values[row["owner"]].append((row["dimension"], row["key"], row["v"]))
+    return [(committee, kind.from_rows(values[committee.pk])) for committee in committees]
 
 
 # --- Summaries by unit: a branch folded into its unit ---------------------------------------

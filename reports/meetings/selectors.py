@@ -12,16 +12,15 @@ who see the campaign whole (otherwise the sum of the unit rows in reach).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, QuerySet, Sum, Value, When
+from django.db.models import QuerySet
 
-from campaign.models import Campaign, OrgUnit, OrgUnitKind
-from campaign.scoping import AnyUser, scope_for
+from campaign.models import Campaign, OrgUnit
+from campaign.scoping import AnyUser
 from reports.ledger import figures as ledger
-from reports.ledger.figures import Figures, Row
+from reports.ledger.figures import Figures
 from reports.meetings.appraisal import APP_BALLOTS, APP_MEMBERS_FLAGGED, APP_MEMBERS_RATED, APP_TEAMS_RATED
 from reports.meetings.source import (
     MEET_ATTENDEES,
@@ -35,7 +34,6 @@ from reports.meetings.source import (
     MEET_READY,
     Dimension,
 )
-from reports.models import LedgerLevel
 
 MEETINGS = Dimension.MEETINGS
 APPRAISAL = Dimension.APPRAISAL
@@ -120,32 +118,8 @@ class Line:
 
 
 def committee_lines(user: AnyUser, campaign: Campaign) -> list[Line]:
-    """Each party committee in reach with the figures of its whole subtree: two queries
-    (a campaign has a party committee per system or township, some fifteen)."""
-    committees = list(
-        scope_for(user)
-        .filter(OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.PARTY_COMMITTEE))
-        .order_by("path")
-    )
-    if not committees:
-        return []
-    owner = Case(
-        *(When(unit__path__startswith=committee.path, then=Value(committee.pk)) for committee in committees),
-        default=None,
-        output_field=IntegerField(),
-    )
-    values: dict[int, list[Row]] = defaultdict(list)
-    rows = (
-        ledger.rows(MeetingFigures, campaign=campaign, level=LedgerLevel.UNIT)
-        .annotate(owner=owner)
-        .filter(owner__isnull=False)
-        .order_by()
-        .values("owner", "dimension", "key")
-        .annotate(v=Sum("value"))
-    )
-    for row in rows:
-        values[row["owner"]].append((row["dimension"], row["key"], row["v"]))
-    return [Line(committee, MeetingFigures.from_rows(values[committee.pk])) for committee in committees]
+    """Each party committee in reach with the figures of its whole subtree (two queries)."""
+    return [Line(committee, figures) for committee, figures in ledger.by_committee(MeetingFigures, user, campaign)]
 
 
 def unit_lines(campaign: Campaign, units: Iterable[OrgUnit], *, fold: bool) -> list[Line]:
