@@ -47,6 +47,7 @@ from campaign.models import (
 from campaign.scoping import AnyUser
 from core.excel import cell_text, chinese, content_response, import_sheet, text_cell
 from core.importing import (
+    CODE,
     ChoiceWidget,
     Column,
     Format,
@@ -91,34 +92,34 @@ LINE = "__line__"  # the row number as the user sees it in Excel, carried with e
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     UNITS: (
-        Column("code", "Code", "代码", ("组织代码",), required=True),
+        Column("code", "Code", "代码", ("组织代码",), required=True, value=CODE),
         Column("name", "Name", "名称", ("组织名称", "单位名称"), required=True),
         Column("kind", "Kind", "类型", ("组织类型",), required=True),
-        Column("parent", "Parent code", "上级代码", ("parent_code", "上级组织代码")),
+        Column("parent", "Parent code", "上级代码", ("parent_code", "上级组织代码"), value=CODE),
     ),
     MEMBERS: (
-        Column("number", "Number", "编号", ("党员编号", "staff or ID number"), required=True),
+        Column("number", "Number", "编号", ("党员编号", "staff or ID number"), required=True, value=CODE),
         Column("name", "Name", "姓名", required=True),
-        Column("unit", "Unit code", "单位代码", ("unit_code", "所在单位代码"), required=True),
-        Column("branch", "Branch code", "支部代码", ("branch_code", "所在支部代码")),
+        Column("unit", "Unit code", "单位代码", ("unit_code", "所在单位代码"), required=True, value=CODE),
+        Column("branch", "Branch code", "支部代码", ("branch_code", "所在支部代码"), value=CODE),
         Column("rank", "Rank", "职级"),
         Column("position", "Position", "职务"),
-        Column("in_charge_of", "Units in charge", "分管单位代码", ("分管单位",)),
+        Column("in_charge_of", "Units in charge", "分管单位代码", ("分管单位",), value=CODE),
     ),
     TEAMS: (
-        Column("code", "Code", "代码", ("班子代码",), required=True),
+        Column("code", "Code", "代码", ("班子代码",), required=True, value=CODE),
         Column("name", "Name", "名称", ("班子名称",), required=True),
         Column("kind", "Kind", "类型", ("班子类型",), required=True),
-        Column("unit", "Unit code", "单位代码", ("unit_code",), required=True),
-        Column("head", "Head number", "负责人编号", ("head_number", "主要负责人编号")),
-        Column("members", "Member numbers", "成员编号", ("member_numbers", "班子成员编号")),
+        Column("unit", "Unit code", "单位代码", ("unit_code",), required=True, value=CODE),
+        Column("head", "Head number", "负责人编号", ("head_number", "主要负责人编号"), value=CODE),
+        Column("members", "Member numbers", "成员编号", ("member_numbers", "班子成员编号"), value=CODE),
     ),
     SUPERVISORY_TEAMS: (
         Column("name", "Name", "名称", ("督导组名称",), required=True),
         Column("level", "Level", "级别", ("层级",), required=True),
         Column("leader", "Leader", "组长"),
         Column("members", "Members", "组员", ("成员",)),
-        Column("units", "Supervised unit codes", "督导单位代码", ("unit_codes", "督导单位")),
+        Column("units", "Supervised unit codes", "督导单位代码", ("unit_codes", "督导单位"), value=CODE),
     ),
 }
 

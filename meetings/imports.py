@@ -41,6 +41,8 @@ from campaign.models import Campaign, Member
 from campaign.scoping import scope_for
 from core.excel import chinese, import_sheet, text_cell
 from core.importing import (
+    CODE,
+    DATE,
     ChoiceWidget,
     Column,
     FileError,
@@ -64,15 +66,22 @@ ATTENDANCE, SELF_CRITICISMS, CRITICISMS = "attendance", "self_criticisms", "crit
 KINDS: tuple[str, ...] = (ATTENDANCE, SELF_CRITICISMS, CRITICISMS)
 
 _MEETING = Column(
-    "meeting", "Team or branch code", "班子或支部编号", ("会议编号", "单位编号", "支部编号", "班子编号", "code"), True
+    "meeting",
+    "Team or branch code",
+    "班子或支部编号",
+    ("会议编号", "单位编号", "支部编号", "班子编号", "code"),
+    True,
+    value=CODE,
 )
-_PLANNED = Column("planned_on", "Planned date", "计划日期", ("计划召开日期", "会议日期", "planned on"), True)
+_PLANNED = Column(
+    "planned_on", "Planned date", "计划日期", ("计划召开日期", "会议日期", "planned on"), True, value=DATE
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     ATTENDANCE: (
         _MEETING,
         _PLANNED,
-        Column("held_on", "Held on", "召开日期", ("实际召开日期", "held")),
-        Column("member", "Member number", "党员编号", ("编号", "number"), True),
+        Column("held_on", "Held on", "召开日期", ("实际召开日期", "held"), value=DATE),
+        Column("member", "Member number", "党员编号", ("编号", "number"), True, value=CODE),
         Column("member_name", "Name", "姓名", ("党员姓名", "member name")),
         Column("present", "Present", "出席情况", ("是否出席", "出席", "attendance"), True),
         Column("reason", "Reason for absence", "缺席原因", ("请假原因", "原因", "reason")),
@@ -81,7 +90,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     SELF_CRITICISMS: (
         _MEETING,
         _PLANNED,
-        Column("member", "Member number", "党员编号", ("编号", "number"), True),
+        Column("member", "Member number", "党员编号", ("编号", "number"), True, value=CODE),
         Column("member_name", "Name", "姓名", ("党员姓名", "member name")),
         Column("summary", "Summary", "自我批评摘要", ("发言摘要", "摘要", "自我批评"), True),
         Column("aspects", "Aspects", "涉及方面", ("方面", "aspects touched")),
@@ -90,9 +99,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     CRITICISMS: (
         _MEETING,
         _PLANNED,
-        Column("from_member", "From (number)", "批评人编号", ("提出人编号", "from number"), True),
+        Column("from_member", "From (number)", "批评人编号", ("提出人编号", "from number"), True, value=CODE),
         Column("from_name", "From", "批评人", ("提出人", "批评人姓名", "from name")),
-        Column("to_member", "To (number)", "被批评人编号", ("对象编号", "to number"), True),
+        Column("to_member", "To (number)", "被批评人编号", ("对象编号", "to number"), True, value=CODE),
         Column("to_name", "To", "被批评人", ("被批评人姓名", "对象", "to name")),
         Column("aspect", "Aspect", "方面", ("问题方面", "所属方面"), True),
         Column("content", "Criticism", "批评意见", ("内容", "批评内容", "content"), True),
