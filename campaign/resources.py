@@ -55,8 +55,10 @@ from core.importing import (
     Table,
     join_list,
     normalise_name,
+    padded_codes,
     read_cell,
     split_list,
+    suggest,
 )
 
 if TYPE_CHECKING:
@@ -198,6 +200,15 @@ class Directory:
         found = [self._members[n] for n in numbers if n in self._members]
         return found, [n for n in numbers if n not in self._members]
 
+    def lost_zeros(self, codes: list[str], *, members: bool = False) -> list[str]:
+        """The codes (or numbers) the unknown ``codes`` equal once lost leading zeros are
+        restored, for the message (``core.importing.padded_codes``)."""
+        model: type[models.Model] = Member if members else OrgUnit
+        found = padded_codes(
+            codes, model._default_manager.filter(campaign=self.campaign), "number" if members else "code"
+        )
+        return [code for wanted in codes for code in found.get(wanted, [])]
+
     def remember_unit(self, unit: OrgUnit) -> None:
         self._units[unit.code] = unit
 
@@ -225,7 +236,7 @@ class UnitWidget(DirectoryWidget):
             return None
         found, _missing = self.directory.units([code])
         if not found:
-            raise ValueError(unknown_units([code]))
+            raise ValueError(suggest(unknown_units([code]), self.directory.lost_zeros([code])))
         return found[0]
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -236,7 +247,7 @@ class UnitListWidget(DirectoryWidget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> list[OrgUnit]:
         found, missing = self.directory.units(self.codes(value))
         if missing:
-            raise ValueError(unknown_units(missing))
+            raise ValueError(suggest(unknown_units(missing), self.directory.lost_zeros(missing)))
         return found
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -250,7 +261,7 @@ class MemberWidget(DirectoryWidget):
             return None
         found, _missing = self.directory.members([number])
         if not found:
-            raise ValueError(unknown_members([number]))
+            raise ValueError(suggest(unknown_members([number]), self.directory.lost_zeros([number], members=True)))
         return found[0]
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -261,7 +272,7 @@ class MemberListWidget(DirectoryWidget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> list[Member]:
         found, missing = self.directory.members(self.codes(value))
         if missing:
-            raise ValueError(unknown_members(missing))
+            raise ValueError(suggest(unknown_members(missing), self.directory.lost_zeros(missing, members=True)))
         return found
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:

@@ -54,8 +54,10 @@ from core.importing import (
     import_all_or_nothing,
     normalise_name,
     not_a_date,
+    padded_codes,
     parse_date,
     split_list,
+    suggest,
 )
 from meetings import gate as gates
 from meetings import services
@@ -252,6 +254,7 @@ class _Run:
         self.scope = scope_for(user)
         self.meetings: dict[tuple[str, datetime.date], Meeting | str] = {}
         self.members: dict[str, Member | None] = {}
+        self.padded: dict[str, list[str]] = {}
         # Meetings whose attendance in this file was refused: their other rows wait for it.
         self.refused: set[int] = set()
 
@@ -295,6 +298,10 @@ class _Run:
         wanted = [n for n in numbers if n]
         found = {m.number: m for m in Member.objects.filter(campaign=self.campaign, number__in=wanted)}
         self.members = {n: found.get(n) for n in wanted}
+        # Numbers that lost their leading zeros, for the message (one query).
+        self.padded = padded_codes(
+            [n for n in wanted if n not in found], Member.objects.filter(campaign=self.campaign), "number"
+        )
 
     def error(self, row: _Row, key: str, message: str) -> None:
         column = (row.table.header_of(key) or FORMAT.column_header(row.table.kind or "", key)) if key else ""
@@ -326,14 +333,15 @@ class _Run:
             return None
         key = (normalise_name(code), day)
         if key not in self.meetings:
-            self.meetings[key] = self.find_meeting(code, day)
+            self.meetings[key] = self.find_meeting(code, day, day_text)
         found = self.meetings[key]
         if isinstance(found, str):
             self.error(row, "meeting", found)
             return None
         return found
 
-    def find_meeting(self, code: str, day: datetime.date) -> Meeting | str:
+    def find_meeting(self, code: str, day: datetime.date, typed: str) -> Meeting | str:
+        """The meeting of a code and planned day; or what is wrong, showing the day as typed."""
         meetings = list(
             self.scope.filter(
                 Meeting.objects.filter(campaign=self.campaign, planned_on=day)
@@ -345,12 +353,12 @@ class _Run:
         if not meetings:
             return _("No meeting of the team or branch coded %(code)s is planned for %(date)s within your reach.") % {
                 "code": code,
-                "date": day.isoformat(),
+                "date": typed,
             }
         if len(meetings) > 1:
             return _("Several meetings of %(code)s are planned for %(date)s; record them on their pages.") % {
                 "code": code,
-                "date": day.isoformat(),
+                "date": typed,
             }
         meeting = meetings[0]
         if not services.may_manage(self.user, meeting):
@@ -364,7 +372,8 @@ class _Run:
             return None
         found = self.members.get(number)
         if found is None:
-            self.error(row, number_key, _("No member has the number %(number)s in this campaign.") % {"number": number})
+            message = _("No member has the number %(number)s in this campaign.") % {"number": number}
+            self.error(row, number_key, suggest(message, self.padded.get(number, [])))
             return None
         name = row.cells.get(name_key, "")
         if name and normalise_name(name) != normalise_name(found.name):

@@ -343,9 +343,10 @@ def test_the_browser_form_is_as_precise_as_the_command_line(case):
 def test_the_command_line_prints_the_specific_message(world, tmp_path):
     path = tmp_path / "意见.xls"
     path.write_bytes(_ole("Workbook"))
-    with pytest.raises(CommandError) as raised:
-        call_command("import_opinions", str(path), campaign=world.campaign.slug, stdout=io.StringIO())
-    assert "old Excel 97–2003 workbook (.xls)" in str(raised.value) or "1" in str(raised.value)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_opinions", str(path), campaign=world.campaign.slug, stdout=io.StringIO(), stderr=err)
+    assert "old Excel 97–2003 workbook (.xls)" in err.getvalue()
 
 
 # --- The organisation: what import_org stores is normalised; 序号 is accepted ------------------
@@ -388,3 +389,59 @@ def test_import_org_csv_with_a_serial_column(world):
     report = org(world, text.encode("utf-8-sig"), "组织.csv")
     assert report.ok, errors(report)
     assert OrgUnit.objects.filter(campaign=world.campaign, code="Y001").count() == 1
+
+
+def test_import_org_suggests_a_code_that_lost_its_leading_zeros(world):
+    f.OrgUnitFactory(campaign=world.campaign, parent=world.unit, code="0101", name="零一零一单位")
+    data = workbook({"党员": [["编号", "姓名", "单位代码"], ["M777", "钱七", 101]]})
+    report = org(world, data)
+    assert not report.ok
+    assert "No organisation has the code 101 in this campaign or earlier in the file. Did you mean 0101?" in str(
+        report.errors[0]
+    )
+    assert not Member.objects.filter(campaign=world.campaign, number="M777").exists()
+
+
+# --- Talk cards: a register kept with a two-row header, full-width numbers, date cells ---
+
+
+def test_talk_cards_with_a_two_row_header_full_width_numbers_and_date_cells(world):
+    from talks.imports import talks_import
+    from talks.models import Talk
+    from tests.talks.factories import analysis_day
+
+    colleague = Member.objects.get(campaign=world.campaign, name="李四INSIDE")
+    wide = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+    top = ["序号", "谈话人", None, "谈话对象", None, "谈话类型", "谈话时间", "谈话主题", "记录人"]
+    bottom = [None, "编号", "姓名", "编号", "姓名", None, None, None, None]
+    pairs = [(world.member, colleague), (colleague, world.member), (world.member, colleague)]
+    rows = []
+    for i, (first, other) in enumerate(pairs):
+        when = analysis_day(world.campaign, i + 1)
+        cell = datetime.datetime.combine(when, datetime.time(15, 0)) if i % 2 else when.strftime("%Y年%m月%d日")
+        rows.append(
+            [
+                i + 1,
+                first.number.translate(wide),
+                first.name,
+                other.number,
+                other.name,
+                "党员之间",
+                cell,
+                f"谈心{i}",
+                "张三",
+            ]
+        )
+    sheet = [["谈心谈话登记表"], top, bottom, *rows, ["填表人：张三", None, None, None, None, None, "审核：李四"]]
+    merges = ["A1:I1", "B2:C2", "D2:E2", "A2:A3", "F2:F3", "G2:G3", "H2:H3", "I2:I3"]
+    report = talks_import(
+        campaign=world.campaign,
+        user=None,
+        source=io.BytesIO(workbook({"谈心谈话": sheet}, {"谈心谈话": merges})),
+        filename="谈心.xlsx",
+        dry_run=False,
+    )
+    assert report.ok, errors(report)
+    got = Counter(Talk.objects.filter(campaign=world.campaign).values_list("member__number", "talked_on"))
+    want = Counter((first.number, analysis_day(world.campaign, i + 1)) for i, (first, _o) in enumerate(pairs))
+    assert got == want
