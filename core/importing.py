@@ -178,6 +178,10 @@ def read_date(value: Any, text: str) -> str:
     without a time of day) as its day, an Excel serial number in a General cell (or
     written out by a CSV export of one) as the day it counts, typed text as typed
     (NFKC: full-width digits)."""
+    if (type(value) is str or value is None) and text.isascii():
+        if len(text) == 5 and text.isdigit() or "." in text and _SERIAL_TEXT.match(text):
+            return (EXCEL_EPOCH + datetime.timedelta(days=int(float(text)))).isoformat()
+        return text
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     if isinstance(value, datetime.date):
@@ -627,29 +631,33 @@ def _rows(
     table: Table,
     values: Iterator[tuple[int, Any]],
     texts_of: Callable[[Any], list[str]],
+    reading: Callable[[], contextlib.AbstractContextManager[None]],
     *,
     formulas: Mapping[tuple[int, int], str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The data rows of a table: ``values`` are (row number, raw row), ``texts_of``
-    turns a raw row into cell texts. Codes, numbers and dates are read as their
-    columns say; data under no header (a column whose header is a merged group header
-    above it, or past the last header) refuses the file, naming the column and row, so
-    nothing is dropped without a word; a formula cell whose result the file does not
-    hold is named as a formula. Notes and totals after the data (填表人, 合计, …) are
-    held back and dropped at the end; a data row after them makes them data again."""
+    turns a raw row into cell texts, ``reading`` turns the file's own errors into
+    ``FileError``. Codes, numbers and dates are read as their columns say; data under
+    no header (a column whose header is a merged group header above it, or past the
+    last header) refuses the file, naming the column and row, so nothing is dropped
+    without a word; a formula cell whose result the file does not hold is named as a
+    formula. Notes and totals after the data (填表人, 合计, …) are held back and
+    dropped at the end; a data row after them makes them data again. (A million rows
+    pass through here: the common row takes the shortest path.)"""
     width = len(table.headers)
     keyed = [(i, key) for i, key in enumerate(table.keys) if key]
     unheaded = [i for i, header in enumerate(table.headers) if not header and i not in table.serial]
     columns = {c.key: c for c in table.format.columns[table.kind]} if table.kind else {}
-    special = [(i, columns[key].value) for i, key in keyed if columns[key].value != TEXT]
+    dates = [i for i, key in keyed if columns[key].value == DATE]
+    codes = [i for i, key in keyed if columns[key].value in (CODE, NUMBER)]
     required = [i for i, key in keyed if columns[key].required]
     held: list[tuple[int, list[str], Any]] = []
 
     def data(number: int, texts: list[str], raw: Any) -> tuple[int, dict[str, str]]:
-        for i in unheaded:
-            if i < len(texts) and texts[i]:
-                raise FileError(unheaded_column(i, number))
-        if len(texts) > width:
+        if unheaded or len(texts) > width:
+            for i in unheaded:
+                if i < len(texts) and texts[i]:
+                    raise FileError(unheaded_column(i, number))
             for i in range(width, len(texts)):
                 if texts[i]:
                     raise FileError(unheaded_column(i, number))
@@ -660,24 +668,35 @@ def _rows(
                 if not texts[i] and (number, i + 1) in formulas:
                     coordinate = f"{get_column_letter(i + 1)}{number}"
                     raise FileError(formula_without_value(coordinate, formulas[number, i + 1]))
-        for i, value in special:
-            if value == DATE:
-                texts[i] = read_date(raw[i] if i < len(raw) else None, texts[i])
-            elif texts[i]:
-                texts[i] = read_code(texts[i])
+        for i in dates:
+            text = texts[i]
+            if text or (i < len(raw) and raw[i] is not None):
+                texts[i] = read_date(raw[i] if i < len(raw) else None, text)
+        for i in codes:
+            text = texts[i]
+            if text and not (text.isascii() and " " not in text and "\t" not in text):
+                texts[i] = read_code(text)
         return number, {key: texts[i] for i, key in keyed}
 
-    for number, raw in values:
-        texts = texts_of(raw)
-        if not any(texts):
-            continue
-        if len(held) < _NOTES_HELD and is_note(texts) and any(i >= len(texts) or not texts[i] for i in required):
-            held.append((number, texts, raw))
-            continue
-        for item in held:
-            yield data(*item)
-        held = []
-        yield data(number, texts, raw)
+    with reading():
+        for number, raw in values:
+            texts = texts_of(raw)
+            if not any(texts):
+                continue
+            first = texts[0] or next((t for t in texts if t), "")
+            if (
+                first[0] in _NOTE_INITIALS
+                and len(held) < _NOTES_HELD
+                and is_note(texts)
+                and any(i >= len(texts) or not texts[i] for i in required)
+            ):
+                held.append((number, texts, raw))
+                continue
+            if held:
+                for item in held:
+                    yield data(*item)
+                held = []
+            yield data(number, texts, raw)
 
 
 class SpreadsheetReader:
@@ -811,13 +830,7 @@ class SpreadsheetReader:
                 unknown.append((table, clearly_not_data))
                 continue
             rest = itertools.chain(top[header.index + 1 :], values)
-            formulas = self._formulas(sheet)
-
-            def guarded(rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-                with _reading_workbook():
-                    yield from rows
-
-            table.rows = _rows(table, guarded(rest), _cell_texts, formulas=formulas)
+            table.rows = _rows(table, rest, _cell_texts, _reading_workbook, formulas=self._formulas(sheet))
             table.declared_rows = (
                 max(0, declared - table.header_row) if isinstance(declared, int) and declared > 1 else None
             )
@@ -910,15 +923,17 @@ class SpreadsheetReader:
         table.header_row = texts[header.index][0]
         table.map_headers()
 
-        def guarded(rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-            try:
-                yield from rows
-            except (csv.Error, UnicodeDecodeError):
-                raise FileError(not_a_spreadsheet()) from None
-
-        table.rows = _rows(table, guarded(itertools.chain(top[header.index + 1 :], values)), texts_of)
+        table.rows = _rows(table, itertools.chain(top[header.index + 1 :], values), texts_of, _reading_csv)
         table.declared_rows = max(0, lines - table.header_row)
         return table
+
+
+@contextlib.contextmanager
+def _reading_csv() -> Iterator[None]:
+    try:
+        yield
+    except (csv.Error, UnicodeDecodeError):
+        raise FileError(not_a_spreadsheet()) from None
 
 
 def _cell_texts(raw: Iterable[Any]) -> list[str]:
