@@ -8,6 +8,13 @@ rows of an .xlsx (openpyxl read-only) or .csv file as ``(row number as seen in E
 workbook, that it does not unpack into more than it should (a zip bomb).
 ``RowError`` and ``ImportReport`` carry what is wrong with a file, row by row.
 
+Files are read as offices keep them (docs/import_format.md, "Office layouts"): the
+header row is found below title rows, a two-row header under merged group cells is
+read as one (``find_header``), notes and totals after the data are not data
+(``is_note``), sheets of instructions or tallies are passed over, and codes, numbers,
+dates and headers are compared after NFKC (``Column.value``, ``normalise_name``).
+``file_refusal`` names what a file is when it is not something an import reads.
+
 The organisation's format lives in ``campaign.resources``; the opinions' in
 ``opinions.resources``; the talks' in ``talks.resources``. What a file is written
 with, and the formula guard, are ``core.excel``. The headers are a file format, not user interface text: they
