@@ -871,8 +871,12 @@ class SpreadsheetReader:
                 return {}
             found: dict[tuple[int, int], str] = {}
             with archive.open(path) as part:
+                # (No DTD can reach this parser: _check_no_dtd refused the workbook.)
                 for _event, element in iterparse(part):
-                    if element.tag.rsplit("}", 1)[-1] != "c":
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if tag == "row":
+                        element.clear()  # its cells are read; memory stays bounded
+                    if tag != "c":
                         continue
                     formula = value = None
                     for child in element:
