@@ -246,7 +246,8 @@ def suggest(message: str, suggestions: Iterable[str]) -> str:
     codes = list(suggestions)
     if not codes:
         return message
-    return message + " " + _("Did you mean %(codes)s?") % {"codes": (_(" or ")).join(codes)}
+    separator = "" if chinese() else " "  # 。 needs no space after it
+    return message + separator + _("Did you mean %(codes)s?") % {"codes": (_(" or ")).join(codes)}
 
 
 def not_a_date(text: str) -> str:
