@@ -1008,7 +1008,7 @@ def file_refusal(source: IO[bytes], extension: str) -> str | None:
         return xls_refused()
     if extension == "xls":
         return xls_refused()
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (not head.startswith(b"PK") and _looks_utf16(head)):
         return utf16_refused()
     if extension not in ("xlsx", "csv"):
         return _("Choose an .xlsx or .csv file.")
