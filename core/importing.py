@@ -1147,19 +1147,20 @@ def check_tables(tables: list[Table], report: ImportReport, *, filename: str, ki
         report.add_error(RowError(sheet=filename, row=0, column="", message=message))
         return
     first_sheet: dict[str, str] = {}
+    data_sheets = [table.sheet for table in tables if table.kind is not None]
     for table in tables:
         if table.kind is None:
-            report.add_error(
-                RowError(
-                    sheet=table.sheet,
-                    row=table.header_row,
-                    column="",
-                    message=_(
-                        "Cannot tell what this sheet holds; name it one of %(names)s, or choose what the file holds."
-                    )
-                    % {"names": format.sheet_choices()},
-                ),
-            )
+            if data_sheets:
+                # Which sheet to choose: the others were read as data.
+                message = _(
+                    "Cannot tell what this sheet holds, beside %(sheets)s; name it one of %(names)s, or delete it "
+                    "from the file if it holds nothing to import."
+                ) % {"sheets": join_list(data_sheets), "names": format.sheet_choices()}
+            else:
+                message = _(
+                    "Cannot tell what this sheet holds; name it one of %(names)s, or choose what the file holds."
+                ) % {"names": format.sheet_choices()}
+            report.add_error(RowError(sheet=table.sheet, row=table.header_row, column="", message=message))
             continue
         if table.kind in first_sheet:
             report.add_error(

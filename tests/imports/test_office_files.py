@@ -446,3 +446,12 @@ def test_talk_cards_with_a_two_row_header_full_width_numbers_and_date_cells(worl
     got = Counter(Talk.objects.filter(campaign=world.campaign).values_list("member__number", "talked_on"))
     want = Counter((first.number, analysis_day(world.campaign, i + 1)) for i, (first, _o) in enumerate(pairs))
     assert got == want
+
+
+def test_a_sheet_that_names_some_columns_beside_the_data_says_which_sheet_to_choose(world):
+    rows = data_rows(world, 1)
+    data = workbook({"意见建议": [HEADERS, *rows], "Sheet2": [["对象代码", "意见数"], [world.member.number, 3]]})
+    report = opinions(world, data)
+    assert_refused(
+        world, report, "Sheet2 row 1: Cannot tell what this sheet holds, beside 意见建议;", "or delete it from the file"
+    )
