@@ -15,6 +15,7 @@ from campaign.resources import KIND_LABELS, KINDS
 from campaign.scoping import AnyUser, scope_for
 from campaign.services import UPLOAD_EXTENSIONS, upload_extension
 from core.forms import Form
+from core.importing import file_refusal
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise
@@ -70,14 +71,19 @@ class OrgImportForm(Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         extension = upload_extension(upload.name)
-        if extension not in UPLOAD_EXTENSIONS:
-            raise forms.ValidationError(_("Choose an .xlsx or .csv file."))
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if upload.size > limit:
             raise forms.ValidationError(
                 _("The file is %(size)s; the largest accepted is %(limit)s.")
                 % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
+        # As precise as the command line: an old .xls, an .ods, an encrypted workbook,
+        # a UTF-16 text file and an empty file each get their own message.
+        refusal = file_refusal(upload, extension)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        if extension not in UPLOAD_EXTENSIONS:
+            raise forms.ValidationError(_("Choose an .xlsx or .csv file."))
         upload.seek(0)
         head = upload.read(8192)
         upload.seek(0)

@@ -47,6 +47,7 @@ from campaign.models import (
 from campaign.scoping import AnyUser
 from core.excel import cell_text, chinese, content_response, import_sheet, text_cell
 from core.importing import (
+    CODE,
     ChoiceWidget,
     Column,
     Format,
@@ -54,8 +55,10 @@ from core.importing import (
     Table,
     join_list,
     normalise_name,
+    padded_codes,
     read_cell,
     split_list,
+    suggest,
 )
 
 if TYPE_CHECKING:
@@ -91,34 +94,34 @@ LINE = "__line__"  # the row number as the user sees it in Excel, carried with e
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     UNITS: (
-        Column("code", "Code", "代码", ("组织代码",), required=True),
+        Column("code", "Code", "代码", ("组织代码",), required=True, value=CODE),
         Column("name", "Name", "名称", ("组织名称", "单位名称"), required=True),
         Column("kind", "Kind", "类型", ("组织类型",), required=True),
-        Column("parent", "Parent code", "上级代码", ("parent_code", "上级组织代码")),
+        Column("parent", "Parent code", "上级代码", ("parent_code", "上级组织代码"), value=CODE),
     ),
     MEMBERS: (
-        Column("number", "Number", "编号", ("党员编号", "staff or ID number"), required=True),
+        Column("number", "Number", "编号", ("党员编号", "staff or ID number"), required=True, value=CODE),
         Column("name", "Name", "姓名", required=True),
-        Column("unit", "Unit code", "单位代码", ("unit_code", "所在单位代码"), required=True),
-        Column("branch", "Branch code", "支部代码", ("branch_code", "所在支部代码")),
+        Column("unit", "Unit code", "单位代码", ("unit_code", "所在单位代码"), required=True, value=CODE),
+        Column("branch", "Branch code", "支部代码", ("branch_code", "所在支部代码"), value=CODE),
         Column("rank", "Rank", "职级"),
         Column("position", "Position", "职务"),
-        Column("in_charge_of", "Units in charge", "分管单位代码", ("分管单位",)),
+        Column("in_charge_of", "Units in charge", "分管单位代码", ("分管单位",), value=CODE),
     ),
     TEAMS: (
-        Column("code", "Code", "代码", ("班子代码",), required=True),
+        Column("code", "Code", "代码", ("班子代码",), required=True, value=CODE),
         Column("name", "Name", "名称", ("班子名称",), required=True),
         Column("kind", "Kind", "类型", ("班子类型",), required=True),
-        Column("unit", "Unit code", "单位代码", ("unit_code",), required=True),
-        Column("head", "Head number", "负责人编号", ("head_number", "主要负责人编号")),
-        Column("members", "Member numbers", "成员编号", ("member_numbers", "班子成员编号")),
+        Column("unit", "Unit code", "单位代码", ("unit_code",), required=True, value=CODE),
+        Column("head", "Head number", "负责人编号", ("head_number", "主要负责人编号"), value=CODE),
+        Column("members", "Member numbers", "成员编号", ("member_numbers", "班子成员编号"), value=CODE),
     ),
     SUPERVISORY_TEAMS: (
         Column("name", "Name", "名称", ("督导组名称",), required=True),
         Column("level", "Level", "级别", ("层级",), required=True),
         Column("leader", "Leader", "组长"),
         Column("members", "Members", "组员", ("成员",)),
-        Column("units", "Supervised unit codes", "督导单位代码", ("unit_codes", "督导单位")),
+        Column("units", "Supervised unit codes", "督导单位代码", ("unit_codes", "督导单位"), value=CODE),
     ),
 }
 
@@ -197,6 +200,15 @@ class Directory:
         found = [self._members[n] for n in numbers if n in self._members]
         return found, [n for n in numbers if n not in self._members]
 
+    def lost_zeros(self, codes: list[str], *, members: bool = False) -> list[str]:
+        """The codes (or numbers) the unknown ``codes`` equal once lost leading zeros are
+        restored, for the message (``core.importing.padded_codes``)."""
+        model: type[models.Model] = Member if members else OrgUnit
+        found = padded_codes(
+            codes, model._default_manager.filter(campaign=self.campaign), "number" if members else "code"
+        )
+        return [code for wanted in codes for code in found.get(wanted, [])]
+
     def remember_unit(self, unit: OrgUnit) -> None:
         self._units[unit.code] = unit
 
@@ -224,7 +236,7 @@ class UnitWidget(DirectoryWidget):
             return None
         found, _missing = self.directory.units([code])
         if not found:
-            raise ValueError(unknown_units([code]))
+            raise ValueError(suggest(unknown_units([code]), self.directory.lost_zeros([code])))
         return found[0]
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -235,7 +247,7 @@ class UnitListWidget(DirectoryWidget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> list[OrgUnit]:
         found, missing = self.directory.units(self.codes(value))
         if missing:
-            raise ValueError(unknown_units(missing))
+            raise ValueError(suggest(unknown_units(missing), self.directory.lost_zeros(missing)))
         return found
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -249,7 +261,7 @@ class MemberWidget(DirectoryWidget):
             return None
         found, _missing = self.directory.members([number])
         if not found:
-            raise ValueError(unknown_members([number]))
+            raise ValueError(suggest(unknown_members([number]), self.directory.lost_zeros([number], members=True)))
         return found[0]
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -260,7 +272,7 @@ class MemberListWidget(DirectoryWidget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> list[Member]:
         found, missing = self.directory.members(self.codes(value))
         if missing:
-            raise ValueError(unknown_members(missing))
+            raise ValueError(suggest(unknown_members(missing), self.directory.lost_zeros(missing, members=True)))
         return found
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:

@@ -8,6 +8,13 @@ rows of an .xlsx (openpyxl read-only) or .csv file as ``(row number as seen in E
 workbook, that it does not unpack into more than it should (a zip bomb).
 ``RowError`` and ``ImportReport`` carry what is wrong with a file, row by row.
 
+Files are read as offices keep them (docs/import_format.md, "Office layouts"): the
+header row is found below title rows, a two-row header under merged group cells is
+read as one (``find_header``), notes and totals after the data are not data
+(``is_note``), sheets of instructions or tallies are passed over, and codes, numbers,
+dates and headers are compared after NFKC (``Column.value``, ``normalise_name``).
+``file_refusal`` names what a file is when it is not something an import reads.
+
 The organisation's format lives in ``campaign.resources``; the opinions' in
 ``opinions.resources``; the talks' in ``talks.resources``. What a file is written
 with, and the formula guard, are ``core.excel``. The headers are a file format, not user interface text: they
@@ -23,12 +30,14 @@ import contextlib
 import csv
 import datetime
 import io
+import itertools
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import ParseError, iterparse
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
@@ -40,6 +49,7 @@ from django.utils.translation import gettext as _
 from import_export import widgets
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 
 from core.excel import cell_text, chinese, csv_untext
 from core.text import clean_text
@@ -49,7 +59,19 @@ from core.uploads import DAMAGED_ZIP
 LIST_SEPARATORS = re.compile(r"[,，、;；\n]")
 # A day as offices write it: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日 (a date cell's
 # midnight time of day dropped).
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:(?:[T ]|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+# Excel counts days from 1899-12-30 (the 1900 leap-year bug included); a General cell
+# holding a date shows this number. The range is Excel's own (1900-01-01 to 9999-12-31).
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+_SERIALS = range(1, 2958466)
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
+
+# What a column holds decides how its cells are read: codes, numbers and dates are
+# normalised (NFKC: the full-width digits and letters a Chinese input method types,
+# every width of space); text is kept as typed.
+TEXT, CODE, NUMBER, DATE = "text", "code", "number", "date"
 
 
 # --- Columns and formats ----------------------------------------------------------
@@ -62,6 +84,7 @@ class Column:
     zh: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    value: str = TEXT  # TEXT, CODE (one code or a list of codes), NUMBER or DATE
 
     def header(self) -> str:
         return self.zh if chinese() else self.en
@@ -135,9 +158,49 @@ def read_cell(value: Any) -> str:
 
 
 def normalise_name(text: Any) -> str:
-    """Headers and sheet names compare without case, spacing, underscores or a '*'."""
-    name = cell_text(text).replace("_", " ").replace("*", "").casefold()
-    return " ".join(name.split())
+    """Headers, sheet names and choice labels compare after NFKC (full-width letters,
+    ＊ and （）), without case, spaces of any width (姓　　名, lined up with spaces, is
+    姓名), underscores or a '*'."""
+    name = nfkc(cell_text(text)).replace("_", "").replace("*", "").casefold()
+    return "".join(name.split())
+
+
+def nfkc(text: str) -> str:
+    """Text compatibility-normalised (NFKC): full-width digits, letters and signs (＊,
+    （）, ＃) as their ordinary forms, every width of space as a space, and trimmed."""
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def read_code(text: str) -> str:
+    """A code, a number or a list of them as matched and stored: NFKC, spaces inside
+    collapsed to one."""
+    text = nfkc(text)
+    return " ".join(text.split()) if " " in text or "\t" in text else text
+
+
+def read_date(value: Any, text: str) -> str:
+    """A date column's cell as text that ``parse_date`` reads: a date cell (with or
+    without a time of day) as its day, an Excel serial number in a General cell (or
+    written out by a CSV export of one) as the day it counts, typed text as typed
+    (NFKC: full-width digits)."""
+    if (type(value) is str or value is None) and text.isascii():
+        if len(text) == 5 and text.isdigit() or "." in text and _SERIAL_TEXT.match(text):
+            return (EXCEL_EPOCH + datetime.timedelta(days=int(float(text)))).isoformat()
+        return text
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if int(value) in _SERIALS:
+            return (EXCEL_EPOCH + datetime.timedelta(days=int(value))).isoformat()
+        return text
+    text = nfkc(text)
+    if _SERIAL_TEXT.match(text):
+        return (EXCEL_EPOCH + datetime.timedelta(days=int(float(text)))).isoformat()
+    return text
 
 
 def parse_date(text: str) -> datetime.date | None:
@@ -153,6 +216,38 @@ def parse_date(text: str) -> datetime.date | None:
         return datetime.date(*(int(part) for part in match.groups()))
     except ValueError:
         return None
+
+
+# A code that lost its leading zeros (Excel shows 0101 typed into a General cell as 101)
+# is looked for with up to this many zeros restored.
+LOST_ZEROS = 6
+
+
+def padded_codes(missing: Iterable[str], queryset: Any, field: str) -> dict[str, list[str]]:
+    """For codes not found, the codes of ``queryset`` (in ``field``) each equals once
+    the leading zeros a spreadsheet dropped are restored: 101 → 0101. One query for all
+    of them; only codes of digits are looked for. A suggestion for the message, never a
+    guess: the row stays refused."""
+    wanted: dict[str, str] = {}
+    for code in missing:
+        if code and code.isdigit() and code.isascii():
+            for zeros in range(1, LOST_ZEROS + 1):
+                wanted["0" * zeros + code] = code
+    if not wanted:
+        return {}
+    found: dict[str, list[str]] = {}
+    for value in sorted(queryset.filter(**{f"{field}__in": list(wanted)}).values_list(field, flat=True)):
+        found.setdefault(wanted[value], []).append(value)
+    return found
+
+
+def suggest(message: str, suggestions: Iterable[str]) -> str:
+    """A message about an unknown code, with the codes it may have been meant as."""
+    codes = list(suggestions)
+    if not codes:
+        return message
+    separator = "" if chinese() else " "  # 。 needs no space after it
+    return message + separator + _("Did you mean %(codes)s?") % {"codes": (_(" or ")).join(codes)}
 
 
 def not_a_date(text: str) -> str:
@@ -332,16 +427,20 @@ class Table:
     in Excel, {column key: text}) for non-blank rows, reading the file as it goes.
     ``declared_rows``: how many rows the file says it holds below the header (a
     workbook's recorded size, a CSV file's line count), for a progress bar; None if
-    unknown."""
+    unknown. ``header_row``: the row (as seen in Excel) of the header, the lower one of
+    a two-row header."""
 
     sheet: str
     kind: str | None
-    headers: list[str]  # as in the file
+    headers: list[str]  # as in the file (a two-row header's group and column joined)
     format: Format
     keys: list[str | None] = field(default_factory=list)  # column key per position, None if unknown
     problems: list[HeaderProblem] = field(default_factory=list)
     rows: Iterator[tuple[int, dict[str, str]]] = field(default_factory=lambda: iter(()))
     declared_rows: int | None = None
+    header_row: int = 1
+    # Positions whose header is a serial number (序号, No.) no column of the kind reads.
+    serial: set[int] = field(default_factory=set)
 
     def header_of(self, key: str) -> str:
         for header, column_key in zip(self.headers, self.keys, strict=False):
@@ -351,17 +450,22 @@ class Table:
 
     def map_headers(self) -> None:
         """Decide the column key of each header and what is wrong with the header row."""
-        self.keys, self.problems = [], []
+        self.keys, self.problems, self.serial = [], [], set()
         if self.kind is None:
             return
         lookup = self.format.column_lookup(self.kind)
         seen: set[str] = set()
-        for header in self.headers:
+        for position, header in enumerate(self.headers):
             if not header:
                 self.keys.append(None)
                 continue
-            column = lookup.get(normalise_name(header))
-            if column is None:
+            name = normalise_name(header)
+            column = lookup.get(name)
+            if column is None and name in SERIAL_HEADERS:
+                # Every format accepts (and ignores) the numbering offices put first.
+                self.serial.add(position)
+                self.keys.append(None)
+            elif column is None:
                 self.problems.append(HeaderProblem(header, self.format.unknown_column(self.kind, header)))
                 self.keys.append(None)
             elif column.key in seen:
@@ -377,6 +481,131 @@ class Table:
                         column.header(), _("The column “%(column)s” is missing.") % {"column": column.header()}
                     )
                 )
+
+
+# A serial-number column (序号) any format accepts and ignores.
+SERIAL_HEADERS = frozenset({"序号", "no.", "no", "#", "seq.", "s/n"})
+# How many rows at the top of a sheet are looked through for its header row (title
+# rows, blank rows and a two-row header above the data).
+HEADER_SEARCH = 20
+# A row after the data whose first filled cell starts with one of these, and which
+# leaves a required column blank, is a note or a total, not data (compared after NFKC,
+# without spaces, case-folded).
+NOTE_WORDS = (
+    "填表人",
+    "填报人",
+    "制表人",
+    "制表",
+    "审核人",
+    "审核",
+    "合计",
+    "总计",
+    "小计",
+    "共计",
+    "注:",
+    "备注",
+    "说明",
+    "填表说明",
+    "填报说明",
+    "填表日期",
+    "填报日期",
+    "制表日期",
+    "负责人",
+    "联系人",
+    "联系电话",
+    "统计人",
+    "计票人",
+    "监票人",
+    "唱票人",
+    "total",
+    "note",
+    "preparedby",
+    "checkedby",
+)
+_NOTE_INITIALS = frozenset(word[0] for word in NOTE_WORDS) | frozenset(word[0].upper() for word in NOTE_WORDS)
+# Notes held back at a time (rows after them turn them back into data).
+_NOTES_HELD = 50
+# Sheet names of what is clearly not data: instructions, tallies and summaries, charts.
+_NOT_DATA_SHEET = re.compile(
+    r"说明|须知|填表|填报要求|目录|封面|统计|汇总|合计|计数|图表|instruction|readme|read me|notes|help|summary|"
+    r"tally|totals|chart|pivot",
+    re.IGNORECASE,
+)
+
+
+def is_note(texts: list[str]) -> bool:
+    """Whether a row's first filled cell starts like a note or a total row."""
+    first = next((t for t in texts if t), "")
+    if not first or first[0] not in _NOTE_INITIALS:
+        return False
+    return "".join(nfkc(first[:12]).split()).casefold().startswith(NOTE_WORDS)
+
+
+def _header_score(headers: list[str], lookup: Mapping[str, Column]) -> int:
+    return len({lookup[n].key for n in map(normalise_name, headers) if n in lookup})
+
+
+def _joined_headers(top: list[str], bottom: list[str], lookup: Mapping[str, Column]) -> list[str]:
+    """A two-row header as one: under a group cell merged across several columns (its
+    text is in the first of them) each column is named by group and column joined
+    (谈话对象 + 编号 = 谈话对象编号), or by the lower cell, or by the group, whichever
+    the format knows; a cell merged down both rows names its column alone."""
+    width = max(len(top), len(bottom))
+    top = top + [""] * (width - len(top))
+    bottom = bottom + [""] * (width - len(bottom))
+    headers = []
+    group = ""
+    for upper, lower in zip(top, bottom, strict=True):
+        if upper:
+            group = upper if lower else ""
+        elif not lower:
+            group = ""
+        upper = upper or (group if lower else "")
+        if not lower or not upper:
+            headers.append(upper or lower)
+            continue
+        for candidate in (upper + lower, lower, upper):
+            if normalise_name(candidate) in lookup:
+                headers.append(candidate)
+                break
+        else:
+            headers.append(upper + lower)
+    return headers
+
+
+@dataclass
+class _Header:
+    index: int  # in the rows looked through, of the header's last row
+    headers: list[str]
+    kind: str | None
+
+
+def find_header(rows: list[tuple[int, list[str]]], format: Format, kind: str | None) -> _Header | None:
+    """The header among a sheet's first rows (number, texts): the row — or pair of
+    consecutive rows, a group row above the column row — that names the most columns
+    of ``kind`` (of any kind when None); a single row before a pair, the earlier before
+    the later. None when no row names any column."""
+    kinds = [kind] if kind else list(format.kinds)
+    lookups = {k: format.column_lookup(k) for k in kinds}
+    best: tuple[int, int, int] | None = None  # score, -depth, -index
+    found: _Header | None = None
+    for i, (number, texts) in enumerate(rows):
+        if not any(texts):
+            continue
+        candidates = [(1, texts)]
+        if i + 1 < len(rows) and rows[i + 1][0] == number + 1 and any(rows[i + 1][1]):
+            candidates.append((2, []))
+        for depth, headers in candidates:
+            for k, lookup in lookups.items():
+                joined = headers if depth == 1 else _joined_headers(texts, rows[i + 1][1], lookup)
+                score = _header_score(joined, lookup)
+                rank = (score, -depth, -i)
+                if score and (best is None or rank > best):
+                    best = rank
+                    found = _Header(i + depth - 1, joined, k if kind else None)
+    if found is not None and kind is None:
+        found.kind = format.detect_kind(found.headers)
+    return found
 
 
 # What openpyxl raises, besides a damaged zip's errors, reading a damaged workbook.
@@ -396,67 +625,98 @@ def _reading_workbook() -> Iterator[None]:
         raise FileError(not_a_spreadsheet()) from None
 
 
-def _unheaded(table: Table) -> tuple[list[int], int]:
-    """The positions of the columns without a header, and the header row's width: a
-    cell there holds data no column reads."""
-    return [i for i, header in enumerate(table.headers) if not header], len(table.headers)
-
-
-def _check_headed(texts: list[str], number: int, unheaded: list[int], width: int) -> None:
-    """Data under no header (a column whose header is a merged group header above it,
-    or past the last header) would be dropped without a word: the file is refused,
-    naming the column and the row."""
-    for i in unheaded:
-        if i < len(texts) and texts[i]:
-            raise FileError(unheaded_column(i, number))
-    if len(texts) > width:
-        for i in range(width, len(texts)):
-            if texts[i]:
-                raise FileError(unheaded_column(i, number))
-
-
 def unheaded_column(index: int, number: int) -> str:
     return _(
         "Column %(column)s has no header, yet row %(row)d holds data in it: give the column a header, or delete it."
     ) % {"column": get_column_letter(index + 1), "row": number}
 
 
-def _rows(values: Iterator[Iterable[Any]], table: Table) -> Iterator[tuple[int, dict[str, str]]]:
-    unheaded, width = _unheaded(table)
-    with _reading_workbook():
-        for number, raw in enumerate(values, start=2):
-            texts = [read_cell(v) for v in raw]
-            if not any(texts):
-                continue
-            _check_headed(texts, number, unheaded, width)
-            yield number, {key: texts[i] if i < len(texts) else "" for i, key in enumerate(table.keys) if key}
+def formula_without_value(coordinate: str, formula: str) -> str:
+    return _(
+        "Cell %(cell)s holds a formula (=%(formula)s) whose result was not saved with the file; open the file in "
+        "Excel or WPS, let it calculate, save it and upload it again (or type the value)."
+    ) % {"cell": coordinate, "formula": formula[:100]}
 
 
-def _csv_rows(reader: Iterator[list[str]], table: Table, *, apostrophes: bool) -> Iterator[tuple[int, dict[str, str]]]:
-    """As ``_rows`` for a CSV file, whose cells are all text already (a million rows
-    pass through here: no per-cell type checks). ``apostrophes``: undo ``csv_text``."""
-    columns = [(i, key) for i, key in enumerate(table.keys) if key]
-    width = len(table.keys)
-    unheaded, headed_width = _unheaded(table)
-    try:
-        for number, raw in enumerate(reader, start=2):
-            texts = [clean_text(value.strip(), multiline=True) for value in raw]
+def _rows(
+    table: Table,
+    values: Iterator[tuple[int, Any]],
+    texts_of: Callable[[Any], list[str]],
+    reading: Callable[[], contextlib.AbstractContextManager[None]],
+    *,
+    formulas: Mapping[tuple[int, int], str] | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows of a table: ``values`` are (row number, raw row), ``texts_of``
+    turns a raw row into cell texts, ``reading`` turns the file's own errors into
+    ``FileError``. Codes, numbers and dates are read as their columns say; data under
+    no header (a column whose header is a merged group header above it, or past the
+    last header) refuses the file, naming the column and row, so nothing is dropped
+    without a word; a formula cell whose result the file does not hold is named as a
+    formula. Notes and totals after the data (填表人, 合计, …) are held back and
+    dropped at the end; a data row after them makes them data again. (A million rows
+    pass through here: the common row takes the shortest path.)"""
+    width = len(table.headers)
+    keyed = [(i, key) for i, key in enumerate(table.keys) if key]
+    unheaded = [i for i, header in enumerate(table.headers) if not header and i not in table.serial]
+    columns = {c.key: c for c in table.format.columns[table.kind]} if table.kind else {}
+    dates = [i for i, key in keyed if columns[key].value == DATE]
+    codes = [i for i, key in keyed if columns[key].value in (CODE, NUMBER)]
+    required = [i for i, key in keyed if columns[key].required]
+    held: list[tuple[int, list[str], Any]] = []
+
+    def data(number: int, texts: list[str], raw: Any) -> tuple[int, dict[str, str]]:
+        if unheaded or len(texts) > width:
+            for i in unheaded:
+                if i < len(texts) and texts[i]:
+                    raise FileError(unheaded_column(i, number))
+            for i in range(width, len(texts)):
+                if texts[i]:
+                    raise FileError(unheaded_column(i, number))
+        if len(texts) < width:
+            texts += [""] * (width - len(texts))
+        if formulas:
+            for i, _key in keyed:
+                if not texts[i] and (number, i + 1) in formulas:
+                    coordinate = f"{get_column_letter(i + 1)}{number}"
+                    raise FileError(formula_without_value(coordinate, formulas[number, i + 1]))
+        for i in dates:
+            text = texts[i]
+            if text or (i < len(raw) and raw[i] is not None):
+                texts[i] = read_date(raw[i] if i < len(raw) else None, text)
+        for i in codes:
+            text = texts[i]
+            if text and not (text.isascii() and " " not in text and "\t" not in text):
+                texts[i] = read_code(text)
+        return number, {key: texts[i] for i, key in keyed}
+
+    with reading():
+        for number, raw in values:
+            texts = texts_of(raw)
             if not any(texts):
                 continue
-            if unheaded or len(texts) > headed_width:
-                _check_headed(texts, number, unheaded, headed_width)
-            if len(texts) < width:
-                texts += [""] * (width - len(texts))
-            if apostrophes:
-                texts = [csv_untext(text) if text[:1] == "'" else text for text in texts]
-            yield number, {key: texts[i] for i, key in columns}
-    except (csv.Error, UnicodeDecodeError):
-        raise FileError(not_a_spreadsheet()) from None
+            first = texts[0] or next((t for t in texts if t), "")
+            if (
+                first[0] in _NOTE_INITIALS
+                and len(held) < _NOTES_HELD
+                and is_note(texts)
+                and any(i >= len(texts) or not texts[i] for i in required)
+            ):
+                held.append((number, texts, raw))
+                continue
+            if held:
+                for item in held:
+                    yield data(*item)
+                held = []
+            yield data(number, texts, raw)
 
 
 class SpreadsheetReader:
     """Opens an .xlsx (read-only, streaming) or a .csv (streaming, UTF-8 or GB18030,
     as Chinese Excel saves it) and hands out its tables. Use as a context manager.
+
+    A sheet's header need not be its first row: title rows, blank rows and a group row
+    above it are passed over (``find_header``), and sheets that are clearly not data
+    (instructions, tallies) are skipped when another sheet holds data.
 
     A subclass names its ``format``. ``max_unpacked``: the most bytes a workbook may
     unpack into (its parts as the zip directory records them), checked before openpyxl
@@ -493,13 +753,13 @@ class SpreadsheetReader:
         return self.filename.rsplit(".", 1)[-1].lower() if "." in self.filename else ""
 
     def tables(self) -> list[Table]:
+        self.source.seek(0)
+        refusal = file_refusal(self.source, self.extension)
+        if refusal:
+            raise FileError(refusal)
         if self.extension == "xlsx":
             return self._xlsx_tables()
-        if self.extension == "csv":
-            return [self._csv_table()]
-        if self.extension == "xls":
-            raise FileError(_("Old .xls workbooks cannot be read; save the file as .xlsx and upload it again."))
-        raise FileError(_("Choose an .xlsx or .csv file."))
+        return [self._csv_table()]
 
     def _check_unpacked_size(self) -> None:
         self.source.seek(0)
@@ -545,29 +805,99 @@ class SpreadsheetReader:
             self._workbook = load_workbook(self.source, read_only=True, data_only=True)
         sheets = self._workbook.worksheets
         tables = []
+        unknown: list[tuple[Table, bool]] = []  # sheets of no kind; whether clearly not data
         for sheet in sheets:
             declared = sheet.max_row
             # Some programs write a wrong size into the file; read what is really there.
             sheet.reset_dimensions()
-            values = sheet.iter_rows(values_only=True)
-            with _reading_workbook():
-                headers = [read_cell(v) for v in next(values, ())]
-            while headers and not headers[-1]:
-                headers.pop()
             named = self.format.kind_for_sheet(sheet.title)
             if self.kind and named not in (None, self.kind):
                 continue  # another kind's sheet, not asked for
-            kind = named or (self.kind if self.kind and len(sheets) == 1 else None) or self.format.detect_kind(headers)
-            if not headers and kind is None:
-                continue  # an empty sheet
+            values = enumerate(sheet.iter_rows(values_only=True), start=1)
+            with _reading_workbook():
+                top = list(itertools.islice(values, HEADER_SEARCH))
+            texts = [(number, [read_cell(v) for v in raw]) for number, raw in top]
+            fixed = named or (self.kind if self.kind and len(sheets) == 1 else None)
+            header = find_header(texts, self.format, fixed)
+            if header is None:
+                first = next((i for i, (_number, row) in enumerate(texts) if any(row)), None)
+                if first is None:
+                    continue  # an empty sheet
+                header = _Header(first, texts[first][1], fixed)
+            headers = list(header.headers)
+            while headers and not headers[-1]:
+                headers.pop()
+            kind = header.kind
             if self.kind and kind != self.kind:
                 continue
             table = Table(sheet=sheet.title, kind=kind, headers=headers, format=self.format)
+            table.header_row = texts[header.index][0]
             table.map_headers()
-            table.rows = _rows(values, table)
-            table.declared_rows = max(0, declared - 1) if isinstance(declared, int) and declared > 1 else None
+            if kind is None:
+                # Instructions, a tally or a chart's data: nothing any column of the format reads.
+                clearly_not_data = bool(_NOT_DATA_SHEET.search(sheet.title)) or not find_header(
+                    texts, self.format, None
+                )
+                unknown.append((table, clearly_not_data))
+                continue
+            rest = itertools.chain(top[header.index + 1 :], values)
+            table.rows = _rows(table, rest, _cell_texts, _reading_workbook, formulas=self._formulas(sheet))
+            table.declared_rows = (
+                max(0, declared - table.header_row) if isinstance(declared, int) and declared > 1 else None
+            )
             tables.append(table)
-        return tables
+        if tables:
+            # A sheet that names no column beside sheets of data is skipped; one that
+            # names some columns, yet not enough to tell its kind, is still reported.
+            tables += [table for table, not_data in unknown if not not_data]
+        elif unknown:
+            tables = [table for table, _not_data in unknown]
+        return sorted(tables, key=lambda t: [s.title for s in sheets].index(t.sheet))
+
+    def _formulas(self, sheet: Any) -> dict[tuple[int, int], str]:
+        """The formula cells of a sheet that hold no result (a file written by a
+        program that does not calculate): (row, column) → the formula. Read from the
+        sheet's XML only when it holds a formula at all."""
+        path = getattr(sheet, "_worksheet_path", None)
+        archive = getattr(self._workbook, "_archive", None)
+        if not path or archive is None:
+            return {}
+        try:
+            with archive.open(path) as part:
+                holds = False
+                tail = b""
+                while block := part.read(1 << 20):
+                    if b"<f" in tail + block or b":f>" in tail + block or b":f " in tail + block:
+                        holds = True
+                        break
+                    tail = block[-8:]
+            if not holds:
+                return {}
+            found: dict[tuple[int, int], str] = {}
+            with archive.open(path) as part:
+                # (No DTD can reach this parser: _check_no_dtd refused the workbook.)
+                for _event, element in iterparse(part):
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if tag == "row":
+                        element.clear()  # its cells are read; memory stays bounded
+                    if tag != "c":
+                        continue
+                    formula = value = None
+                    for child in element:
+                        name = child.tag.rsplit("}", 1)[-1]
+                        if name == "f":
+                            formula = child
+                        elif name == "v":
+                            value = child
+                    if formula is not None and (value is None or (not value.text and element.get("t") != "str")):
+                        row, column = coordinate_to_tuple(element.get("r", "A1"))
+                        found[row, column] = formula.text or ""
+                        if len(found) >= ERROR_LIMIT:
+                            break
+                    element.clear()
+            return found
+        except _UNREADABLE:
+            raise FileError(not_a_spreadsheet()) from None
 
     def _csv_table(self) -> Table:
         encoding, lines = _csv_encoding(self.source)
@@ -581,18 +911,48 @@ class SpreadsheetReader:
         # Excel writes commas, or semicolons where the comma is the decimal mark; some tools tabs.
         delimiter = max(",;\t", key=first_line.count)
         reader = csv.reader(self._text, delimiter=delimiter)
+        apostrophes = self.csv_apostrophes
+
+        def texts_of(raw: list[str]) -> list[str]:
+            texts = [clean_text(value.strip(), multiline=True) for value in raw]
+            if apostrophes:
+                texts = [csv_untext(text) if text[:1] == "'" else text for text in texts]
+            return texts
+
+        values = enumerate(reader, start=1)
         try:
-            headers = [read_cell(v) for v in next(reader, [])]
+            top = list(itertools.islice(values, HEADER_SEARCH))
         except (csv.Error, UnicodeDecodeError):
             raise FileError(not_a_spreadsheet()) from None
+        texts = [(number, texts_of(raw)) for number, raw in top]
+        if not any(any(row) for _number, row in texts):
+            raise FileError(empty_file())
+        header = find_header(texts, self.format, self.kind)
+        if header is None:
+            first = next(i for i, (_number, row) in enumerate(texts) if any(row))
+            header = _Header(first, texts[first][1], self.kind)
+        headers = list(header.headers)
         while headers and not headers[-1]:
             headers.pop()
-        kind = self.kind or self.format.detect_kind(headers)
-        table = Table(sheet=self.filename, kind=kind, headers=headers, format=self.format)
+        table = Table(sheet=self.filename, kind=self.kind or header.kind, headers=headers, format=self.format)
+        table.header_row = texts[header.index][0]
         table.map_headers()
-        table.rows = _csv_rows(reader, table, apostrophes=self.csv_apostrophes)
-        table.declared_rows = max(0, lines - 1)
+
+        table.rows = _rows(table, itertools.chain(top[header.index + 1 :], values), texts_of, _reading_csv)
+        table.declared_rows = max(0, lines - table.header_row)
         return table
+
+
+@contextlib.contextmanager
+def _reading_csv() -> Iterator[None]:
+    try:
+        yield
+    except (csv.Error, UnicodeDecodeError):
+        raise FileError(not_a_spreadsheet()) from None
+
+
+def _cell_texts(raw: Iterable[Any]) -> list[str]:
+    return [read_cell(v) for v in raw]
 
 
 def _csv_encoding(source: IO[bytes]) -> tuple[str, int]:
@@ -624,6 +984,91 @@ def _csv_encoding(source: IO[bytes]) -> tuple[str, int]:
     if last and not last.endswith(b"\n"):
         lines += 1
     return ("utf-8-sig" if utf8 else "gb18030"), lines
+
+
+# --- What a file is, by its first bytes ------------------------------------------------
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# The stream an encrypted Office file (Excel's "Encrypt with Password") holds, as its
+# compound file's directory names it (UTF-16).
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
+_ODS = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def file_refusal(source: IO[bytes], extension: str) -> str | None:
+    """Why a file cannot be imported, told from its name and first bytes, as precisely
+    as they allow (the browser's form and the command line alike); None when it may be
+    read. Leaves ``source`` at its start."""
+    source.seek(0)
+    head = source.read(8192)
+    source.seek(0)
+    if extension in ("ods", "ots") or (head.startswith(b"PK\x03\x04") and _ODS in head[:200]):
+        return ods_refused()
+    if head.startswith(_OLE):
+        if _ENCRYPTED in head or _ENCRYPTED in _read_all(source):
+            return encrypted_refused()
+        return xls_refused()
+    if extension == "xls":
+        return xls_refused()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (not head.startswith(b"PK") and _looks_utf16(head)):
+        return utf16_refused()
+    if extension not in ("xlsx", "csv"):
+        return _("Choose an .xlsx or .csv file.")
+    stripped = head
+    for bom in _BOMS:
+        if stripped.startswith(bom):
+            stripped = stripped[len(bom) :]
+            break
+    if not stripped.strip(b" \t\r\n,;") and len(head) < 8192:
+        return empty_file()
+    return None
+
+
+def _read_all(source: IO[bytes]) -> bytes:
+    """An Office compound file's directory may lie anywhere in it (uploads are capped)."""
+    source.seek(0)
+    data = source.read()
+    source.seek(0)
+    return data
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: every other byte NUL in a text of ASCII."""
+    sample = head[:400]
+    return len(sample) >= 8 and sample[1::2].count(0) > len(sample) // 3
+
+
+def empty_file() -> str:
+    return _("The file is empty: it holds no rows at all.")
+
+
+def xls_refused() -> str:
+    return _(
+        "This is an old Excel 97–2003 workbook (.xls), which cannot be read; open it in Excel or WPS, save it as "
+        "an .xlsx workbook and upload that."
+    )
+
+
+def ods_refused() -> str:
+    return _(
+        "This is an OpenDocument spreadsheet (.ods), which cannot be read; in LibreOffice choose File → Save As, "
+        "save it as an Excel 2007–365 workbook (.xlsx) and upload that."
+    )
+
+
+def encrypted_refused() -> str:
+    return _(
+        "This workbook is protected by a password, so it cannot be read; open it, remove the password (File → "
+        "Info → Protect Workbook → Encrypt with Password, and clear it), save it and upload it again."
+    )
+
+
+def utf16_refused() -> str:
+    return _(
+        "This is a UTF-16 text file (Excel's “Unicode Text”), which cannot be read; save it as “CSV UTF-8 (comma "
+        "delimited)” or as an .xlsx workbook and upload that."
+    )
 
 
 def not_a_spreadsheet() -> str:
@@ -702,25 +1147,26 @@ def check_tables(tables: list[Table], report: ImportReport, *, filename: str, ki
         report.add_error(RowError(sheet=filename, row=0, column="", message=message))
         return
     first_sheet: dict[str, str] = {}
+    data_sheets = [table.sheet for table in tables if table.kind is not None]
     for table in tables:
         if table.kind is None:
-            report.add_error(
-                RowError(
-                    sheet=table.sheet,
-                    row=1,
-                    column="",
-                    message=_(
-                        "Cannot tell what this sheet holds; name it one of %(names)s, or choose what the file holds."
-                    )
-                    % {"names": format.sheet_choices()},
-                ),
-            )
+            if data_sheets:
+                # Which sheet to choose: the others were read as data.
+                message = _(
+                    "Cannot tell what this sheet holds, beside %(sheets)s; name it one of %(names)s, or delete it "
+                    "from the file if it holds nothing to import."
+                ) % {"sheets": join_list(data_sheets), "names": format.sheet_choices()}
+            else:
+                message = _(
+                    "Cannot tell what this sheet holds; name it one of %(names)s, or choose what the file holds."
+                ) % {"names": format.sheet_choices()}
+            report.add_error(RowError(sheet=table.sheet, row=table.header_row, column="", message=message))
             continue
         if table.kind in first_sheet:
             report.add_error(
                 RowError(
                     sheet=table.sheet,
-                    row=1,
+                    row=table.header_row,
                     column="",
                     message=_("The sheet %(other)s already holds %(kind)s; put them on one sheet.")
                     % {"other": first_sheet[table.kind], "kind": format.labels[table.kind]},
@@ -729,7 +1175,9 @@ def check_tables(tables: list[Table], report: ImportReport, *, filename: str, ki
             continue
         first_sheet[table.kind] = table.sheet
         for problem in table.problems:
-            report.add_error(RowError(sheet=table.sheet, row=1, column=problem.column, message=problem.message))
+            report.add_error(
+                RowError(sheet=table.sheet, row=table.header_row, column=problem.column, message=problem.message)
+            )
 
 
 def import_all_or_nothing(

@@ -41,6 +41,8 @@ from campaign.models import Campaign, Member
 from campaign.scoping import scope_for
 from core.excel import chinese, import_sheet, text_cell
 from core.importing import (
+    CODE,
+    DATE,
     ChoiceWidget,
     Column,
     FileError,
@@ -52,8 +54,10 @@ from core.importing import (
     import_all_or_nothing,
     normalise_name,
     not_a_date,
+    padded_codes,
     parse_date,
     split_list,
+    suggest,
 )
 from meetings import gate as gates
 from meetings import services
@@ -64,15 +68,22 @@ ATTENDANCE, SELF_CRITICISMS, CRITICISMS = "attendance", "self_criticisms", "crit
 KINDS: tuple[str, ...] = (ATTENDANCE, SELF_CRITICISMS, CRITICISMS)
 
 _MEETING = Column(
-    "meeting", "Team or branch code", "班子或支部编号", ("会议编号", "单位编号", "支部编号", "班子编号", "code"), True
+    "meeting",
+    "Team or branch code",
+    "班子或支部编号",
+    ("会议编号", "单位编号", "支部编号", "班子编号", "code"),
+    True,
+    value=CODE,
 )
-_PLANNED = Column("planned_on", "Planned date", "计划日期", ("计划召开日期", "会议日期", "planned on"), True)
+_PLANNED = Column(
+    "planned_on", "Planned date", "计划日期", ("计划召开日期", "会议日期", "planned on"), True, value=DATE
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     ATTENDANCE: (
         _MEETING,
         _PLANNED,
-        Column("held_on", "Held on", "召开日期", ("实际召开日期", "held")),
-        Column("member", "Member number", "党员编号", ("编号", "number"), True),
+        Column("held_on", "Held on", "召开日期", ("实际召开日期", "held"), value=DATE),
+        Column("member", "Member number", "党员编号", ("编号", "number"), True, value=CODE),
         Column("member_name", "Name", "姓名", ("党员姓名", "member name")),
         Column("present", "Present", "出席情况", ("是否出席", "出席", "attendance"), True),
         Column("reason", "Reason for absence", "缺席原因", ("请假原因", "原因", "reason")),
@@ -81,7 +92,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     SELF_CRITICISMS: (
         _MEETING,
         _PLANNED,
-        Column("member", "Member number", "党员编号", ("编号", "number"), True),
+        Column("member", "Member number", "党员编号", ("编号", "number"), True, value=CODE),
         Column("member_name", "Name", "姓名", ("党员姓名", "member name")),
         Column("summary", "Summary", "自我批评摘要", ("发言摘要", "摘要", "自我批评"), True),
         Column("aspects", "Aspects", "涉及方面", ("方面", "aspects touched")),
@@ -90,9 +101,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     CRITICISMS: (
         _MEETING,
         _PLANNED,
-        Column("from_member", "From (number)", "批评人编号", ("提出人编号", "from number"), True),
+        Column("from_member", "From (number)", "批评人编号", ("提出人编号", "from number"), True, value=CODE),
         Column("from_name", "From", "批评人", ("提出人", "批评人姓名", "from name")),
-        Column("to_member", "To (number)", "被批评人编号", ("对象编号", "to number"), True),
+        Column("to_member", "To (number)", "被批评人编号", ("对象编号", "to number"), True, value=CODE),
         Column("to_name", "To", "被批评人", ("被批评人姓名", "对象", "to name")),
         Column("aspect", "Aspect", "方面", ("问题方面", "所属方面"), True),
         Column("content", "Criticism", "批评意见", ("内容", "批评内容", "content"), True),
@@ -243,6 +254,7 @@ class _Run:
         self.scope = scope_for(user)
         self.meetings: dict[tuple[str, datetime.date], Meeting | str] = {}
         self.members: dict[str, Member | None] = {}
+        self.padded: dict[str, list[str]] = {}
         # Meetings whose attendance in this file was refused: their other rows wait for it.
         self.refused: set[int] = set()
 
@@ -286,6 +298,10 @@ class _Run:
         wanted = [n for n in numbers if n]
         found = {m.number: m for m in Member.objects.filter(campaign=self.campaign, number__in=wanted)}
         self.members = {n: found.get(n) for n in wanted}
+        # Numbers that lost their leading zeros, for the message (one query).
+        self.padded = padded_codes(
+            [n for n in wanted if n not in found], Member.objects.filter(campaign=self.campaign), "number"
+        )
 
     def error(self, row: _Row, key: str, message: str) -> None:
         column = (row.table.header_of(key) or FORMAT.column_header(row.table.kind or "", key)) if key else ""
@@ -317,14 +333,15 @@ class _Run:
             return None
         key = (normalise_name(code), day)
         if key not in self.meetings:
-            self.meetings[key] = self.find_meeting(code, day)
+            self.meetings[key] = self.find_meeting(code, day, day_text)
         found = self.meetings[key]
         if isinstance(found, str):
             self.error(row, "meeting", found)
             return None
         return found
 
-    def find_meeting(self, code: str, day: datetime.date) -> Meeting | str:
+    def find_meeting(self, code: str, day: datetime.date, typed: str) -> Meeting | str:
+        """The meeting of a code and planned day; or what is wrong, showing the day as typed."""
         meetings = list(
             self.scope.filter(
                 Meeting.objects.filter(campaign=self.campaign, planned_on=day)
@@ -336,12 +353,12 @@ class _Run:
         if not meetings:
             return _("No meeting of the team or branch coded %(code)s is planned for %(date)s within your reach.") % {
                 "code": code,
-                "date": day.isoformat(),
+                "date": typed,
             }
         if len(meetings) > 1:
             return _("Several meetings of %(code)s are planned for %(date)s; record them on their pages.") % {
                 "code": code,
-                "date": day.isoformat(),
+                "date": typed,
             }
         meeting = meetings[0]
         if not services.may_manage(self.user, meeting):
@@ -355,7 +372,8 @@ class _Run:
             return None
         found = self.members.get(number)
         if found is None:
-            self.error(row, number_key, _("No member has the number %(number)s in this campaign.") % {"number": number})
+            message = _("No member has the number %(number)s in this campaign.") % {"number": number}
+            self.error(row, number_key, suggest(message, self.padded.get(number, [])))
             return None
         name = row.cells.get(name_key, "")
         if name and normalise_name(name) != normalise_name(found.name):

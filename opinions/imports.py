@@ -55,8 +55,10 @@ from core.importing import (
     chunks,
     import_all_or_nothing,
     normalise_name,
+    padded_codes,
     parse_date,
     split_list,
+    suggest,
 )
 from core.importing import not_a_date as _not_a_date
 from core.jobs import claim_job, job_heartbeat
@@ -174,6 +176,8 @@ class Directory:
         self.units: dict[str, OrgUnit | None] = {}
         self.members: dict[str, Member | None] = {}
         self.teams: dict[str, LeadershipTeam | None] = {}
+        # Codes not found, by model, with the codes they equal once lost leading zeros are restored.
+        self.padded: dict[type[Model], dict[str, list[str]]] = {OrgUnit: {}, Member: {}, LeadershipTeam: {}}
         self.visible: dict[type[Model], set[int]] = {OrgUnit: set(), Member: set(), LeadershipTeam: set()}
         self._events: dict[int, SolicitationEvent] | None = None
         self.events_by_title: dict[tuple[int | None, str], list[SolicitationEvent]] = {}
@@ -196,6 +200,11 @@ class Directory:
         found = {getattr(obj, key): obj for obj in queryset.filter(campaign=self.campaign, **{f"{key}__in": missing})}
         for code in missing:
             cache[code] = found.get(code)
+        unfound = [code for code in missing if code not in found]
+        if unfound:
+            self.padded[queryset.model].update(
+                padded_codes(unfound, queryset.model._default_manager.filter(campaign=self.campaign), key)
+            )
         if found:
             ids = [obj.pk for obj in found.values()]
             model = queryset.model
@@ -411,7 +420,8 @@ class _EventRows(_Rows):
         if row.get("unit"):
             unit = directory.units.get(row["unit"])
             if unit is None:
-                errors.append(("unit", _unknown_unit(row["unit"])))
+                padded = self.run.directory.padded[OrgUnit].get(row["unit"], [])
+                errors.append(("unit", suggest(_unknown_unit(row["unit"]), padded)))
         values: dict[str, Any] = {}
         for key, widget in (("channel", CHANNEL_WIDGET), ("level", LEVEL_WIDGET)):
             value = run.choice(widget, row.get(key, ""))
@@ -692,7 +702,7 @@ class _OpinionRows(_Rows):
     def recording_unit(self, code: str) -> tuple[OrgUnit | None, str]:
         unit = self.run.directory.units.get(code)
         if unit is None:
-            return None, _unknown_unit(code)
+            return None, suggest(_unknown_unit(code), self.run.directory.padded[OrgUnit].get(code, []))
         if self.run.scope is not None and not self.run.scope.can_edit_unit(unit):
             return None, _("You may not record opinions for %(unit)s.") % {"unit": unit}
         return unit, ""
@@ -731,7 +741,13 @@ class _OpinionRows(_Rows):
             if target_type in ("", kind) and cache.get(code) is not None:
                 found.append(cache[code])
         if not found:
-            return None, None, None, "", None, _unknown_target(code, target_type)
+            models = {TargetType.TEAM: [LeadershipTeam], TargetType.MEMBER: [Member], TargetType.UNIT: [OrgUnit]}
+            padded = [
+                c
+                for model in models.get(target_type, [LeadershipTeam, Member, OrgUnit])
+                for c in directory.padded[model].get(code, [])
+            ]
+            return None, None, None, "", None, suggest(_unknown_target(code, target_type), padded)
         if len(found) > 1:
             message = _("%(code)s is the code of more than one target (%(targets)s); give the target type.") % {
                 "code": code,

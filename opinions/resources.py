@@ -29,7 +29,7 @@ from openpyxl import Workbook
 
 from campaign.models import Campaign
 from core.excel import cell_text, csv_text, import_sheet, text_cell
-from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader, join_list
+from core.importing import CODE, DATE, NUMBER, ChoiceWidget, Column, Format, SpreadsheetReader, join_list
 from opinions.models import Aspect, Channel, EventLevel, Opinion, OpinionKind, SolicitationEvent, SourceGroup
 
 EVENTS = "events"
@@ -48,33 +48,40 @@ class TargetType(models.TextChoices):
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     EVENTS: (
-        Column("number", "Number", "编号", ("event number", "活动编号", "id")),
-        Column("unit", "Unit code", "单位代码", ("unit_code", "host unit code", "举办单位代码", "组织单位代码"), True),
+        Column("number", "Number", "编号", ("event number", "活动编号", "id"), value=NUMBER),
+        Column(
+            "unit",
+            "Unit code",
+            "单位代码",
+            ("unit_code", "host unit code", "举办单位代码", "组织单位代码"),
+            True,
+            value=CODE,
+        ),
         Column("channel", "Channel", "征求渠道", ("kind", "类型", "渠道", "活动类型"), True),
         Column("title", "Title", "名称", ("活动名称", "event", "活动"), True),
         Column("level", "Level", "级别", ("层级",)),
-        Column("date", "Date", "日期", ("held on", "举办日期", "时间", "开始日期"), True),
-        Column("until", "Until", "截止日期", ("ends on", "结束日期")),
+        Column("date", "Date", "日期", ("held on", "举办日期", "时间", "开始日期"), True, value=DATE),
+        Column("until", "Until", "截止日期", ("ends on", "结束日期"), value=DATE),
         Column("place", "Place", "地点"),
         Column("attendee_groups", "Attendee groups", "参加对象", ("参加人员",)),
-        Column("attendance", "Attendance", "参加人数", ("人数",)),
-        Column("forms_issued", "Forms issued", "发放征求意见表", ("发放份数",)),
-        Column("forms_returned", "Forms returned", "收回征求意见表", ("收回份数",)),
-        Column("boxes_set", "Suggestion boxes set", "设置意见箱", ("意见箱数", "boxes")),
+        Column("attendance", "Attendance", "参加人数", ("人数",), value=NUMBER),
+        Column("forms_issued", "Forms issued", "发放征求意见表", ("发放份数",), value=NUMBER),
+        Column("forms_returned", "Forms returned", "收回征求意见表", ("收回份数",), value=NUMBER),
+        Column("boxes_set", "Suggestion boxes set", "设置意见箱", ("意见箱数", "boxes"), value=NUMBER),
         Column("no", "No.", "序号"),
     ),
     OPINIONS: (
         Column("text", "Content", "意见建议内容", ("content", "内容", "意见内容"), True),
         Column("kind", "Kind", "类型", ("意见/建议", "意见建议类型"), True),
         Column("target_type", "Target type", "对象类型", ("反映对象类型",)),
-        Column("target_code", "Target code", "对象代码", ("反映对象代码", "对象编号")),
+        Column("target_code", "Target code", "对象代码", ("反映对象代码", "对象编号"), value=CODE),
         Column("target", "Target", "反映对象", ("对象",)),
         Column("channel", "Channel", "征求渠道", ("渠道",)),
-        Column("date", "Date", "征求时间", ("received on", "日期", "时间", "收到日期"), True),
+        Column("date", "Date", "征求时间", ("received on", "日期", "时间", "收到日期"), True, value=DATE),
         Column("aspect", "Aspect", "所属方面", ("方面",)),
         Column("source_group", "Source group", "意见来源", ("来源", "来源群体")),
         Column("event", "Event", "征求活动", ("活动",)),
-        Column("recording_unit", "Recording unit code", "记录单位代码", ("recorded by", "记录单位")),
+        Column("recording_unit", "Recording unit code", "记录单位代码", ("recorded by", "记录单位"), value=CODE),
         Column("no", "No.", "序号"),
     ),
 }

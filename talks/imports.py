@@ -42,7 +42,9 @@ from core.importing import (
     import_all_or_nothing,
     normalise_name,
     not_a_date,
+    padded_codes,
     parse_date,
+    suggest,
 )
 from talks import services
 from talks.models import CardState, Talk, pair_key
@@ -241,7 +243,7 @@ class _Run:
                 return None
             found = self.members.get(number)
             if found is None:
-                problem(number_column, _("No member has the number %(number)s in this campaign.") % {"number": number})
+                problem(number_column, unknown_member(self.campaign, number))
                 return None
             name = row.get(name_column, "")
             if name and normalise_name(name) != normalise_name(found.name):
@@ -329,3 +331,10 @@ class _Run:
             self.units.add(talk.member.unit_id)
             if talk.other_member is not None:
                 self.units.add(talk.other_member.unit_id)
+
+
+def unknown_member(campaign: Campaign, number: str) -> str:
+    """The message for a number no member has, with the numbers it equals once lost
+    leading zeros are restored (a suggestion, never a guess)."""
+    message = _("No member has the number %(number)s in this campaign.") % {"number": number}
+    return suggest(message, padded_codes([number], Member.objects.filter(campaign=campaign), "number").get(number, []))

@@ -27,7 +27,7 @@ from import_export.fields import Field
 from openpyxl import Workbook
 
 from core.excel import cell_text, csv_text, import_sheet, text_cell
-from core.importing import ChoiceWidget, Column, Format, SpreadsheetReader
+from core.importing import CODE, DATE, ChoiceWidget, Column, Format, SpreadsheetReader
 from talks.models import CardState, Relation, Talk, TalkKind
 
 TALKS = "talks"
@@ -36,15 +36,26 @@ KINDS: tuple[str, ...] = (TALKS,)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     TALKS: (
         Column(
-            "member", "Member number", "谈话人编号", ("谈话人党员编号", "first member number", "initiator number"), True
+            "member",
+            "Member number",
+            "谈话人编号",
+            ("谈话人党员编号", "first member number", "initiator number"),
+            True,
+            value=CODE,
         ),
         Column("member_name", "Member name", "谈话人", ("谈话人姓名", "initiator")),
-        Column("other_member", "Other member number", "谈话对象编号", ("对象编号", "谈话对象党员编号", "other member")),
+        Column(
+            "other_member",
+            "Other member number",
+            "谈话对象编号",
+            ("对象编号", "谈话对象党员编号", "other member"),
+            value=CODE,
+        ),
         Column("other_name", "Talked with", "谈话对象", ("谈话对象姓名", "对象姓名", "counterpart")),
         Column("outsider_role", "Role", "对象身份", ("身份", "对象职务", "his or her role")),
         Column("outsider_relation", "Relation", "与谈话人关系", ("关系", "对象关系")),
         Column("kind", "Kind", "谈话类型", ("类型", "必谈类型", "must-talk kind"), True),
-        Column("date", "Date", "谈话时间", ("时间", "日期", "谈话日期", "talked on"), True),
+        Column("date", "Date", "谈话时间", ("时间", "日期", "谈话日期", "talked on"), True, value=DATE),
         Column("place", "Place", "地点", ("谈话地点",)),
         Column("topics", "Topics", "谈话主题", ("主要内容", "谈话内容", "内容", "topic"), True),
         Column("member_problems", "Problems the member raised", "谈话人提出的问题", ("谈话人反映的问题",)),

@@ -37,6 +37,8 @@ from campaign.models import Campaign, LeadershipTeam, Member
 from campaign.scoping import scope_for
 from core.excel import import_sheet, text_cell
 from core.importing import (
+    CODE,
+    NUMBER,
     Column,
     FileError,
     Format,
@@ -53,19 +55,19 @@ from meetings.appraisal.models import AppraisalWindow, PaperSheet
 MEMBERS, TEAMS = "member_counts", "team_counts"
 KINDS: tuple[str, ...] = (MEMBERS, TEAMS)
 
-_BRANCH = Column("branch", "Branch code", "支部编号", ("党支部编号", "branch"), True)
-_PRESENT = Column("present", "Members present", "实到人数", ("到会人数", "参加人数", "present"))
+_BRANCH = Column("branch", "Branch code", "支部编号", ("党支部编号", "branch"), True, value=CODE)
+_PRESENT = Column("present", "Members present", "实到人数", ("到会人数", "参加人数", "present"), value=NUMBER)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     MEMBERS: (
         _BRANCH,
         Column("branch_name", "Branch", "支部", ("党支部", "支部名称")),
         _PRESENT,
-        Column("member", "Member number", "党员编号", ("编号", "number"), True),
+        Column("member", "Member number", "党员编号", ("编号", "number"), True, value=CODE),
         Column("member_name", "Name", "姓名", ("党员姓名",)),
-        Column("excellent", "Excellent", "优秀", ("优秀票",)),
-        Column("qualified", "Qualified", "合格", ("合格票",)),
-        Column("basic", "Basically qualified", "基本合格", ("基本合格票",)),
-        Column("unqualified", "Unqualified", "不合格", ("不合格票",)),
+        Column("excellent", "Excellent", "优秀", ("优秀票",), value=NUMBER),
+        Column("qualified", "Qualified", "合格", ("合格票",), value=NUMBER),
+        Column("basic", "Basically qualified", "基本合格", ("基本合格票",), value=NUMBER),
+        Column("unqualified", "Unqualified", "不合格", ("不合格票",), value=NUMBER),
         Column("total", "Total", "合计", ("小计",)),
         Column("no", "No.", "序号"),
     ),
@@ -73,11 +75,11 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _BRANCH,
         Column("branch_name", "Branch", "支部", ("党支部", "支部名称")),
         _PRESENT,
-        Column("team", "Team code", "班子编号", ("领导班子编号", "team"), True),
+        Column("team", "Team code", "班子编号", ("领导班子编号", "team"), True, value=CODE),
         Column("team_name", "Leadership team", "领导班子", ("班子", "班子名称")),
-        Column("satisfied", "Satisfied", "满意", ("满意票",)),
-        Column("team_basic", "Basically satisfied", "基本满意", ("基本满意票",)),
-        Column("dissatisfied", "Dissatisfied", "不满意", ("不满意票",)),
+        Column("satisfied", "Satisfied", "满意", ("满意票",), value=NUMBER),
+        Column("team_basic", "Basically satisfied", "基本满意", ("基本满意票",), value=NUMBER),
+        Column("dissatisfied", "Dissatisfied", "不满意", ("不满意票",), value=NUMBER),
         Column("total", "Total", "合计", ("小计",)),
         Column("no", "No.", "序号"),
     ),
