@@ -128,7 +128,7 @@ class Recent:
         if found is not None and found[0] > now:
             return found[1]  # type: ignore[return-value]
         value = build()
-        seconds = getattr(settings, "BOX_REFERENCE_SECONDS", 30)
+        seconds = settings.BOX_REFERENCE_SECONDS
         if seconds > 0:
             with self._lock:
                 self._items[key] = (now + seconds, value)
