@@ -251,6 +251,10 @@ else:
 # (falling back to SECRET_KEY), so a copy of the database alone cannot be searched for
 # a code. Set it to keep receipts valid across a SECRET_KEY rotation.
 RECEIPT_PEPPER = os.environ.get("RECEIPT_PEPPER", "") or SECRET_KEY
+# How long each process keeps the box's public campaigns and targets (opinions/public.py,
+# ``recent``): a change made elsewhere reaches another process's box at most this late;
+# the day's batch checks every submission again. 0 keeps nothing.
+BOX_REFERENCE_SECONDS = envint("BOX_REFERENCE_SECONDS", 30, minimum=0)
 
 # --- Authentication ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

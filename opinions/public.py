@@ -32,6 +32,7 @@ import math
 import random
 import re
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -56,6 +57,7 @@ from opinions.models import BoxSubmission, Channel, Opinion, OpinionStatus
 from opinions.services import Target, one_announcement, opinion_check, opinion_create
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 try:
     from redis.exceptions import RedisError
@@ -90,9 +92,54 @@ def open_campaigns(*, on: datetime.date | None = None) -> QuerySet[Campaign]:
     return public_campaigns().filter(starts_on__lte=on, ends_on__gte=on).order_by("county", "-starts_on")
 
 
+def box_campaign(slug: str) -> Campaign | None:
+    """The public campaign of this slug, or None; kept a moment in this process
+    (``recent``): every POST to the box asks for it."""
+    return recent.get(("campaign", slug), lambda: public_campaigns().filter(slug=slug).first())
+
+
 def campaign_is_open(campaign: Campaign, *, on: datetime.date | None = None) -> bool:
     on = on or today()
     return campaign.is_active and campaign.is_public and campaign.starts_on <= on <= campaign.ends_on
+
+
+# --- What every POST to the box reads, kept a moment in this process -------------------
+
+
+class Recent:
+    """Rows every submission reads — the campaign by its slug, the targets a citizen may
+    choose — kept in this process for ``BOX_REFERENCE_SECONDS`` (30; 0 keeps nothing),
+    so that a submission costs the one INSERT that holds it (bench/README.md, "Load").
+
+    Safe to keep: they are public (the box lists them to anyone), the same for every
+    citizen, and nothing decides on them alone — the day's batch checks each held
+    submission again against the rows as they are then (``box_flush``), and a choice
+    not found here is looked up in the database before it is refused. A save or delete
+    of a campaign, team, member or unit empties this process's copy at once
+    (``opinions.signals``); another process's copy is at most that old."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, object], tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, object], build: Callable[[], _T]) -> _T:
+        now = time.monotonic()
+        found = self._items.get(key)
+        if found is not None and found[0] > now:
+            return found[1]  # type: ignore[return-value]
+        value = build()
+        seconds = settings.BOX_REFERENCE_SECONDS
+        if seconds > 0:
+            with self._lock:
+                self._items[key] = (now + seconds, value)
+        return value
+
+    def clear(self, *args: object, **kwargs: object) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+recent = Recent()
 
 
 # --- The public list of targets --------------------------------------------------------
@@ -135,7 +182,10 @@ class PublicTargets:
         if "_list" in self.__dict__:
             return self.by_token.get(token)
         if token not in self._resolved:
-            self._resolved[token] = self._fetch(token)
+            # The choices as this process read them a moment ago (``recent``); a choice
+            # not among them (a leader added since) is looked up alone.
+            known = recent.get(("targets", self.campaign.pk), lambda: _public_list(self.campaign)[1])
+            self._resolved[token] = known.get(token) or self._fetch(token)
         return self._resolved[token]
 
     def _fetch(self, token: str) -> Target | None:
@@ -300,8 +350,6 @@ CACHE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
 # This process's own counts, used while the shared cache cannot be reached: the limits
 # then hold per process, as they do in the embedded default, rather than not at all.
 _LOCAL_CACHE = LocMemCache("canvass-box-fallback", {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10_000}})
-
-_T = TypeVar("_T")
 
 
 def _with_cache(operation: Callable[[BaseCache], _T]) -> _T:

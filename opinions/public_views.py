@@ -12,8 +12,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -190,7 +190,9 @@ def _write_page(request: HttpRequest, campaign: Campaign, form: PublicOpinionFor
 @require_http_methods(["GET", "POST"])
 def write(request: HttpRequest, slug: str) -> HttpResponse:
     # A campaign not open to the public is not found, as one that does not exist.
-    campaign = get_object_or_404(public.public_campaigns(), slug=slug)
+    campaign = public.box_campaign(slug)
+    if campaign is None:
+        raise Http404
     if not public.campaign_is_open(campaign):
         return _write_page(request, campaign, None)
     targets = public.public_targets(campaign=campaign)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
+
 from campaign.events import announce_change
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
 from campaign.org_events import OrgChange, OrgChangeKind, org_changed
 from opinions.services import SOURCE
 
@@ -35,3 +38,10 @@ def on_org_changed(sender: Any, change: OrgChange, **kwargs: Any) -> None:
 
 def connect() -> None:
     org_changed.connect(on_org_changed, dispatch_uid="opinions.org_changed")
+    # The box's copy of its campaigns and targets (``opinions.public.recent``) follows
+    # any save or delete of what it is read from, in this process at once.
+    from opinions.public import recent
+
+    for model in (Campaign, LeadershipTeam, Member, OrgUnit):
+        post_save.connect(recent.clear, sender=model, dispatch_uid=f"opinions.recent.{model.__name__}.saved")
+        post_delete.connect(recent.clear, sender=model, dispatch_uid=f"opinions.recent.{model.__name__}.deleted")

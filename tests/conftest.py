@@ -308,6 +308,10 @@ def _no_cached_pages() -> Iterator[None]:
     page cached by another."""
     from django.core.cache import cache
 
+    from opinions.public import recent
+
     cache.clear()
+    recent.clear()  # the box's copy of campaigns and targets (opinions/public.py)
     yield
     cache.clear()
+    recent.clear()
