@@ -78,7 +78,10 @@ DISPUTES_HANDED_OVER = 30
 RESULT_UNITS = 60  # the units whose working teams recorded results
 
 # A few bytes that are a PDF to the upload check (the demo's scanned notices).
-EVIDENCE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+EVIDENCE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 PROBLEMS = (
     (
@@ -360,15 +363,15 @@ def build_results(county: demo.DemoCounty) -> demo.Totals:
             (DisputeOutcome.SOLVED, disputes_solved[n]),
             (DisputeOutcome.HANDED_OVER, disputes_handed[n]),
         ):
-            for _k in range(count):
-                disputes.append(
-                    Dispute(
-                        result=result,
-                        subject=rng.choice(DISPUTES),
-                        outcome=outcome,
-                        handed_to="县信访局" if outcome == DisputeOutcome.HANDED_OVER else "",
-                    )
+            disputes.extend(
+                Dispute(
+                    result=result,
+                    subject=rng.choice(DISPUTES),
+                    outcome=outcome,
+                    handed_to="县信访局" if outcome == DisputeOutcome.HANDED_OVER else "",
                 )
+                for _k in range(count)
+            )
     bulk_create_with_history(disputes, Dispute, default_change_reason=demo.CHANGE_REASON)
     announce_change(campaign_id=campaign.pk, unit_ids={unit.pk for unit in units}, source=RESULTS_SOURCE)
     return {_("practical results"): len(created), _("disputes"): len(disputes)}
