@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaign.forms import OrgImportForm
 from campaign.import_pages import ImportFlow
 from campaign.scoping import scope_for
-from campaign.selectors import current_campaign_for
+from campaign.selectors import campaigns_for, current_campaign_for
 from campaign.views import require
 from core import excel
 from core.importing import ImportReport, describe_columns
@@ -211,10 +211,16 @@ def problem_from_opinions(request: HttpRequest) -> HttpResponse:
 def problems_from_document(request: HttpRequest, pk: int) -> HttpResponse:
     """The problems a self-analysis document names, one per section, for rectification."""
     require(request, "rectification.manage")
-    campaign = current_campaign_for(request.user)
-    if campaign is None:
+    document = next(
+        (
+            found
+            for campaign in campaigns_for(request.user)
+            for found in review_selectors.documents_in_reach(request.user, campaign).filter(pk=pk)
+        ),
+        None,
+    )
+    if document is None:
         raise Http404
-    document = get_object_or_404(review_selectors.documents_in_reach(request.user, campaign), pk=pk)
     if not scope_for(request.user).can_edit_unit(document.member.unit):
         raise PermissionDenied
     try:
