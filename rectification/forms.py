@@ -112,7 +112,15 @@ class ProblemForm(Form):
 
 
 class HandOverForm(Form):
-    to_unit = forms.ModelChoiceField(label=gettext_lazy("Receiving department"), queryset=OrgUnit.objects.none())
+    # Named by its code, not chosen from a list: the list would show every department of
+    # the county to a secretary who sees only his or her own.
+    to_unit = forms.ModelChoiceField(
+        label=gettext_lazy("Receiving department's code"),
+        queryset=OrgUnit.objects.none(),
+        to_field_name="code",
+        widget=forms.TextInput(attrs={"maxlength": 40}),
+        error_messages={"invalid_choice": gettext_lazy("No department of this campaign has this code.")},
+    )
     reason = forms.CharField(
         label=gettext_lazy("Why it is handed over"), max_length=REASON_MAX_CHARS, widget=forms.Textarea
     )

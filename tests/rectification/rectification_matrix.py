@@ -61,7 +61,8 @@ def _offered_problems(mw: MatrixWorld) -> Specimens:
         campaign=mw.elsewhere.campaign, parent=mw.elsewhere.unit.parent, name="另一单位ELSEWHERE", code="X-ELSE"
     )
     return Specimens(
-        inside=_offered(world.other_unit, world.unit, "OFFERED-INSIDE"),
+        # From the party committee above the world's unit (outside its secretary's reach).
+        inside=_offered(world.committee, world.unit, "OFFERED-INSIDE"),
         outside=_offered(world.other_unit, world.other_committee, "OFFERED-OUTSIDE"),
         elsewhere=_offered(mw.elsewhere.unit, other, "OFFERED-ELSEWHERE"),
     )

@@ -138,11 +138,15 @@ def test_the_results_import_is_all_or_nothing(world):
     day = (world.campaign.starts_on + datetime.timedelta(days=3)).isoformat()
     office = world.users["office"]
     good = [world.unit.code, day, 5, 12, "100.50", 3, 2, 1]
-    bad = [world.unit.code, day, 5, 12, "-3", 2, 3, 0]
-    report = services_import(world, office, _workbook([good, bad]), dry_run=False)
+    negative = [world.unit.code, day, 5, 12, "-3", 0, 0, 0]
+    too_many_solved = [world.unit.code, day, 5, 12, "1.5", 2, 3, 0]
+    three_decimals = [world.unit.code, day, 5, 12, "1.505", 0, 0, 0]
+    rows = [good, negative, too_many_solved, three_decimals]
+    report = services_import(world, office, _workbook(rows), dry_run=False)
     assert not report.ok
     messages = " ".join(e.message for e in report.errors)
-    assert "negative" in messages and "than investigated" in messages
+    assert "negative" in messages and "than investigated" in messages and "two decimals" in messages
+    assert {e.row for e in report.errors} == {3, 4, 5}
     assert not PracticalResult.objects.exists()
     report = services_import(world, office, _workbook([good, good]), dry_run=True)
     assert report.ok and not PracticalResult.objects.exists()
