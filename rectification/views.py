@@ -206,7 +206,6 @@ def problem_from_opinions(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@creates
 @require_POST
 def problems_from_document(request: HttpRequest, pk: int) -> HttpResponse:
     """The problems a self-analysis document names, one per section, for rectification."""
