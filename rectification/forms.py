@@ -55,7 +55,7 @@ class ProblemFilterForm(Form):
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=SEARCH_MAX_CHARS)
     unit = forms.ModelChoiceField(label=gettext_lazy("Organisation"), required=False, queryset=OrgUnit.objects.none())
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
-    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Problem category"), required=False)
     source = forms.ChoiceField(label=gettext_lazy("Found in"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
 
@@ -83,9 +83,9 @@ class ProblemFilterForm(Form):
 
 class ProblemForm(Form):
     unit = forms.ModelChoiceField(label=gettext_lazy("Owning organisation"), queryset=OrgUnit.objects.none())
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=TITLE_MAX_CHARS)
+    title = forms.CharField(label=gettext_lazy("Problem title"), max_length=TITLE_MAX_CHARS)
     text = forms.CharField(label=gettext_lazy("Problem"), max_length=PROBLEM_TEXT_MAX_CHARS, widget=forms.Textarea)
-    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ProblemCategory.choices)
+    category = forms.ChoiceField(label=gettext_lazy("Problem category"), choices=ProblemCategory.choices)
     responsible = forms.CharField(label=gettext_lazy("Responsible person"), max_length=NAME_MAX_CHARS, required=False)
     due_on = forms.DateField(label=gettext_lazy("Due date"), required=False, widget=DATE)
     measures = forms.CharField(
