@@ -338,7 +338,7 @@ def build_results(county: demo.DemoCounty) -> demo.Totals:
             PracticalResult(
                 campaign=campaign,
                 unit=unit,
-                working_team=_("Working team %(n)d") % {"n": n % 15 + 1},
+                working_team=f"第{demo.chinese_number(n % 15 + 1)}工作组",
                 done_on=first + datetime.timedelta(days=rng.randint(0, span)),
                 households_visited=visited[n],
                 person_times=person_times[n],

@@ -134,7 +134,7 @@ def results_workbook(campaign: Campaign, results: Iterable[PracticalResult]) -> 
                 r.working_team,
                 _day(r.done_on),
                 *numbers[:3],
-                *[f"{n:.2f}" for n in numbers[3:7]],
+                *numbers[3:7],
                 planting,
                 livestock,
                 *numbers[7:],

@@ -190,3 +190,24 @@ def test_nothing_about_the_submitter_reaches_pages_exports_or_the_receipt(world,
     page = anonymous.post(reverse("public:receipt"), {"code": code}).content.decode()
     assert "The problem you raised has been solved." in page and "已建立制度。" in page
     assert CANARY not in page
+
+
+def test_a_documents_problems_go_to_the_list_once_per_section(world, login):
+    from reviews.models import AnalysisDocument
+
+    document = AnalysisDocument.objects.create(
+        campaign=world.campaign,
+        member=world.member,
+        state="approved",
+        problems_ideals="理论学习不够系统。",
+        problems_work_style="深入群众不够。",
+    )
+    client = login(world.users["secretary"])
+    page = client.get(reverse("reviews:document_detail", args=[document.pk])).content.decode()
+    assert 'id="to-rectify"' in page
+    url = reverse("rectification:problems_from_document", args=[document.pk])
+    assert client.post(url).status_code == 302
+    assert client.post(url).status_code == 302  # a second send finds the same problems
+    problems = Problem.objects.filter(source="document", source_id=document.pk)
+    assert sorted(problems.values_list("aspect", flat=True)) == ["ideals", "work"]
+    assert {p.member_id for p in problems} == {world.member.pk}
