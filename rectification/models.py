@@ -20,6 +20,7 @@ with its outcome.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -269,7 +270,7 @@ class Evidence(models.Model):
         return self.name
 
 
-def _yuan(label: str) -> models.DecimalField:
+def _yuan(label: Any) -> models.DecimalField:
     return models.DecimalField(
         label,
         max_digits=YUAN_DIGITS,
