@@ -211,3 +211,23 @@ def test_the_ledger_keeps_yuan_exact_in_fen(stage, django_capture_on_commit_call
     )
     assert row.value == 4_687_900_031
     assert stage_summary(stage.campaign)["results"]["structure_adjustment_yuan"] == "46879000.31"
+
+
+def test_the_named_figures_read_the_ledger_for_the_secretarys_reach(stage, django_capture_on_commit_callbacks):
+    from reports.rectification import selectors as figures
+
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = services.problem_create(
+            user=stage.office, campaign=stage.campaign, unit=stage.world.unit, details=details()
+        )
+        services.problem_create(
+            user=stage.office, campaign=stage.campaign, unit=stage.world.other_unit, details=details()
+        )
+        services.problem_start(user=stage.office, problem=problem)
+        services.problem_solve(user=stage.office, problem=problem, public_measure="已整改", uploads=[pdf()])
+    mine = figures.county_figures(stage.world.users["secretary"], stage.campaign)
+    assert (mine.problems, mine.solved, mine.unsolved) == (1, 1, 0)
+    whole = figures.county_figures(stage.office, stage.campaign)
+    assert (whole.problems, whole.solved, whole.unsolved) == (2, 1, 1)
+    lines = dict(figures.unit_figures(stage.campaign, [stage.world.unit, stage.world.other_unit]))
+    assert lines[stage.world.other_unit].unsolved == 1
