@@ -316,7 +316,7 @@ def problem_from_opinions(
             {"opinions": _("Select at most %(limit)d opinions.") % {"limit": MAX_OPINIONS_PER_PROBLEM}}
         )
     visible = scope_for(user).filter(Opinion.objects.filter(campaign=campaign))
-    found = list(visible.filter(pk__in=wanted).select_for_update().order_by("pk"))
+    found = list(visible.filter(pk__in=wanted).select_for_update(of=("self",)).order_by("pk"))
     if len(found) != len(wanted):
         raise ValidationError({"opinions": _("Some of the selected opinions are not in your reach.")})
     merged = [o.pk for o in found if o.merged_into_id is not None]
@@ -427,7 +427,7 @@ def problem_delete(*, user: Any, problem: Problem) -> None:
 
 
 def _locked(problem: Problem) -> Problem:
-    return Problem.objects.select_for_update().select_related("unit", "handover_to").get(pk=problem.pk)
+    return Problem.objects.select_for_update(of=("self",)).select_related("unit", "handover_to").get(pk=problem.pk)
 
 
 @transaction.atomic
