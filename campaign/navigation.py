@@ -206,7 +206,30 @@ GROUPS: tuple[Group, ...] = (
         Entry("appraisal:settings", _("Appraisal settings"), can("appraisal.settings")),
     ),
     _group("lookback", pgettext_lazy("menu group", "Look-back")),
-    _group("rectification", pgettext_lazy("menu group", "Rectification")),
+    _group(
+        "rectification",
+        pgettext_lazy("menu group", "Rectification"),
+        Entry(
+            "rectification:problem_list",
+            _("Problem list"),
+            can("rectification.view"),
+            pages=(
+                "rectification:problem_detail",
+                "rectification:problem_new",
+                "rectification:problem_from_opinions",
+                "rectification:problem_edit",
+                "rectification:problem_hand_over",
+                "rectification:problem_return",
+                "rectification:problem_solve",
+            ),
+        ),
+        Entry(
+            "rectification:result_list",
+            _("Practical results"),
+            can("rectification.results_view"),
+            pages=("rectification:result_new", "rectification:result_detail", "rectification:results_import"),
+        ),
+    ),
     _group(
         "reports",
         pgettext_lazy("menu group", "Reports"),

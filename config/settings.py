@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "accounts-purge-login-records": {"task": "campaign.purge_login_records", "schedule": crontab(hour=3, minute=10)},
     # Every night: forget the used one-time form tokens too old to be sent again.
     "form-tokens-purge": {"task": "core.purge_form_tokens", "schedule": crontab(hour=3, minute=20)},
+    # Every day just after midnight: flag the problems past their due date (rectification).
+    "problems-flag-overdue": {"task": "rectification.flag_overdue", "schedule": crontab(hour=0, minute=5)},
 }
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).

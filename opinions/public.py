@@ -342,6 +342,35 @@ def receipt_status(*, code: str) -> PublicStatus | None:
     return PUBLIC_STATUS[current.status]
 
 
+# The rectification stage tells, for an opinion's id, the measure its unit published
+# once the problem the opinion is in was solved (``rectification.selectors``); this app
+# does not import that stage, which registers its lookup at start-up.
+_SOLUTION_LOOKUPS: list[Callable[[int], str | None]] = []
+
+
+def register_solution_lookup(lookup: Callable[[int], str | None]) -> None:
+    if lookup not in _SOLUTION_LOOKUPS:
+        _SOLUTION_LOOKUPS.append(lookup)
+
+
+def receipt_solution(*, code: str) -> str | None:
+    """The measure published for the solved problem this receipt's opinion (or the one
+    it was merged into) is in, or None: the measure's words alone, nothing about the
+    opinion, its submitter or a date."""
+    digits = receipt_code_normalise(code)
+    if digits is None:
+        return None
+    opinion = Opinion.objects.filter(receipt_hash=receipt_hash(digits)).only("pk", "merged_into_id").first()
+    if opinion is None:
+        return None
+    current = opinion.merged_into_id or opinion.pk
+    for lookup in _SOLUTION_LOOKUPS:
+        measure = lookup(current)
+        if measure:
+            return measure
+    return None
+
+
 # --- The cache, and what happens when it is down -----------------------------------------
 
 # The errors of a cache that cannot be reached (Django's Redis backend raises redis-py's).

@@ -258,5 +258,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
     if status is None:
         form.add_error("code", NOT_FOUND)
         return _receipt_page(request, form)
-    # The answer is the status word alone; the code is not even shown back.
-    return _receipt_page(request, ReceiptForm(), status=200, result=status)
+    # The answer is the status word alone (with the published measure once the problem
+    # it raised was solved); the code is not even shown back.
+    solution = public.receipt_solution(code=form.cleaned_data["code"]) if status == public.PublicStatus.CLOSED else None
+    return _receipt_page(request, ReceiptForm(), status=200, result=status, solution=solution)

@@ -11,7 +11,7 @@ write announces once for all its opinions, not once per row.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -722,3 +722,25 @@ def event_update(*, actor: Any, event: SolicitationEvent, **changes: Any) -> Sol
     # A moved event changes the counts of the unit it left and the one it joined.
     announce_change(campaign_id=event.campaign_id, unit_ids=[old_unit, event.unit_id], source=EVENT_SOURCE)
     return event
+
+
+@transaction.atomic
+def opinions_follow_problem(*, actor: Any, statuses: Mapping[int, str]) -> int:
+    """The statuses the rectification stage decides for the opinions behind a problem:
+    "in rectification" when the problem is made of them, "closed" when it is solved,
+    where they were when it is deleted. The problem's workflow drives these moves, not
+    this app's table (``TRANSITIONS``); the ledger hears of them as of any other."""
+    opinions = list(Opinion.objects.select_for_update().filter(pk__in=list(statuses)).order_by("pk"))
+    changed = [opinion for opinion in opinions if opinion.status != statuses[opinion.pk]]
+    for opinion in changed:
+        if statuses[opinion.pk] not in OpinionStatus.values:
+            raise ValueError(f"Unknown opinion status {statuses[opinion.pk]!r}")
+        opinion.status = statuses[opinion.pk]
+        _stamp(opinion, actor)
+        opinion.save(update_fields=["status"])
+    by_campaign: dict[int, list[Subject]] = {}
+    for opinion in changed:
+        by_campaign.setdefault(opinion.campaign_id, []).append(_subject(opinion))
+    for campaign_id, subjects in by_campaign.items():
+        _announce(campaign_id, subjects)
+    return len(changed)

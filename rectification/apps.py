@@ -7,4 +7,9 @@ class RectificationConfig(AppConfig):
     verbose_name = _("Rectification")
 
     def ready(self) -> None:
-        from rectification import rules  # noqa: F401  (registers the scoping rules)
+        from opinions import public
+        from rectification import rules, tasks  # noqa: F401  (registers the scoping rules and the tasks)
+        from rectification.selectors import published_measure
+
+        # The public receipt shows the measure published once the problem is solved.
+        public.register_solution_lookup(published_measure)

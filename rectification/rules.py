@@ -1,6 +1,22 @@
-"""Scoping rules of problems, registered with campaign.scoping at start-up."""
+"""Scoping rules of problems and practical results, registered with campaign.scoping.
 
-from campaign.scoping import Rule, register
-from rectification.models import Problem
+A problem is in reach of its owning unit's subtree and, while handed over, of the
+receiving department's; a member sees the problems that are his or hers. Practical
+results are in reach of their unit's subtree. Members see no results.
+"""
 
-register(Problem, Rule(campaign="campaign_id", path="unit__path", member="member"))
+from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, register, register_action
+from rectification.models import Dispute, Handover, PracticalResult, Problem
+
+register(Problem, Rule(campaign="campaign_id", path="unit__path", member="member", also_paths=("handover_to__path",)))
+register(Handover, Rule(campaign="problem__campaign_id", path="problem__unit__path"))
+register(PracticalResult, Rule(campaign="campaign_id", path="unit__path"))
+register(Dispute, Rule(campaign="result__campaign_id", path="result__unit__path"))
+
+# The problem list (整改台账): staff within reach; a member his or her own problems.
+register_action("rectification.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER})
+# Creating, changing, handing over, accepting, solving: the office and the secretaries.
+register_action("rectification.manage", {ADMIN, OFFICE, SECRETARY})
+# Practical results: read by staff within reach, entered by the office and the secretaries.
+register_action("rectification.results_view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+register_action("rectification.results", {ADMIN, OFFICE, SECRETARY})

@@ -13,6 +13,7 @@ class ReportsConfig(AppConfig):
         from reports.ledger import registry
         from reports.meetings import source as meetings
         from reports.opinions import source as opinions
+        from reports.rectification import source as rectification
         from reports.talks import source as talks
 
         # The ledger's sources, one line each, in the order their rows are written.
@@ -20,5 +21,6 @@ class ReportsConfig(AppConfig):
         registry.register_source(talks.SOURCE)
         registry.register_source(documents.SOURCE)
         registry.register_source(meetings.SOURCE)
+        registry.register_source(rectification.SOURCE)
 
         records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")

@@ -184,6 +184,10 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "minimum": services.minimum_words(document.member, document.campaign),
             "latest_sections": _labelled(latest.sections) if latest else [],
             "current_sections": _labelled(document.sections()),
+            # The problems it names go to the rectification stage's list (one per section).
+            "to_rectify": document.state == "approved"
+            and scope.can("rectification.manage")
+            and scope.can_edit_unit(document.member.unit),
         },
     )
 

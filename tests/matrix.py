@@ -619,3 +619,8 @@ from tests.meetings import appraisal_matrix  # noqa: E402
 
 MATRIX.update(appraisal_matrix.rows())
 SPECIMENS.update(appraisal_matrix.SPECIMENS)
+# Rectification: problems, handovers, evidence, practical results (rectification/views.py).
+from tests.rectification import rectification_matrix  # noqa: E402
+
+MATRIX.update(rectification_matrix.rows())
+SPECIMENS.update(rectification_matrix.SPECIMENS)

@@ -77,6 +77,15 @@ NOT_CREATING: dict[str, str] = {
     "appraisal:paper_confirm": "a status change; a confirmed sheet refuses a second, with a message",
     "appraisal:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
     "appraisal_public:rate": "anonymous: its own one-time token in the cache, as the public box (appraisal.public)",
+    "rectification:problems_from_document": "one problem per document section (unique): a second finds them",
+    "rectification:problem_edit": "changes the one problem; a second send writes the same",
+    "rectification:problem_start": "a status change; the workflow refuses it from in progress, with a message",
+    "rectification:problem_hand_over": "a status change; the workflow refuses a problem handed over, at the form",
+    "rectification:problem_accept": "a status change; the workflow refuses an accepted problem, with a message",
+    "rectification:problem_return": "a status change; the workflow refuses a problem sent back, at the form",
+    "rectification:problem_solve": "a status change; the workflow refuses a solved problem (row locked), no file kept",
+    "rectification:problem_delete": "a second finds the problem gone",
+    "rectification:result_delete": "a second finds the result gone",
 }
 
 # Models the admin can add to without OnceAdminMixin, and why a second send is harmless.
@@ -421,6 +430,60 @@ def _paper_import(request: pytest.FixtureRequest) -> Send:
     return Send(client=client, page=url, count=PaperMemberCount.objects.count, before=upload)
 
 
+def _problem_new(request: pytest.FixtureRequest) -> Send:
+    from rectification.models import Problem
+
+    world = request.getfixturevalue("world")
+    data = {"unit": str(world.unit.pk), "title": "办事效率不高", "text": "群众办事多次往返。", "category": "hot"}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    return Send(client=client, page=reverse("rectification:problem_new"), data=data, count=Problem.objects.count)
+
+
+def _problem_from_opinions(request: pytest.FixtureRequest) -> Send:
+    from rectification.models import Problem
+    from tests.rectification.factories import opinions_about
+
+    world = request.getfixturevalue("world")
+    opinions = opinions_about(world, 2)
+    data = {
+        "unit": str(world.unit.pk),
+        "title": "联系群众不够",
+        "text": "下基层少。",
+        "category": "outstanding",
+        "opinions": [str(o.pk) for o in opinions],
+    }
+    client = request.getfixturevalue("login")(world.users["office"])
+    return Send(
+        client=client, page=reverse("rectification:problem_from_opinions"), data=data, count=Problem.objects.count
+    )
+
+
+def _result_new(request: pytest.FixtureRequest) -> Send:
+    from rectification.models import PracticalResult
+
+    world = request.getfixturevalue("world")
+    day = world.campaign.starts_on.isoformat()
+    data = {"unit": str(world.unit.pk), "done_on": day, "households_visited": "3", "donations_yuan": "12.50"}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    return Send(client=client, page=reverse("rectification:result_new"), data=data, count=PracticalResult.objects.count)
+
+
+def _results_import(request: pytest.FixtureRequest) -> Send:
+    from rectification.models import PracticalResult
+
+    world = request.getfixturevalue("world")
+    request.getfixturevalue("settings").MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    client = request.getfixturevalue("login")(world.users["office"])
+    url = reverse("rectification:results_import")
+
+    def upload() -> tuple[Any, dict[str, Any]]:
+        text = f"单位编号,日期,走访户数\n{world.unit.code},{world.campaign.starts_on.isoformat()},4\n"
+        checked = client.post(url, {"file": SimpleUploadedFile("results.csv", text.encode())})
+        return checked, {"confirm": "1", "token": client.session["results_import"]["token"]}
+
+    return Send(client=client, page=url, count=PracticalResult.objects.count, before=upload)
+
+
 class _Fresh(dict):
     """Data made anew for every send (an uploaded file is read once)."""
 
@@ -446,6 +509,10 @@ CASES: dict[str, Callable[[pytest.FixtureRequest], Send]] = {
     "meetings:follow_up_note": _follow_up_note,
     "meetings:records_import": _records_import,
     "appraisal:paper_import": _paper_import,
+    "rectification:problem_new": _problem_new,
+    "rectification:problem_from_opinions": _problem_from_opinions,
+    "rectification:result_new": _result_new,
+    "rectification:results_import": _results_import,
 }
 
 
