@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 40, minimum=10)
+# Without a broker (the embedded default), a job (an export) runs in a thread of the web
+# process rather than inside the request that asked for it (core.jobs.job_start); off
+# under pytest, where tests start the thread themselves.
+JOBS_IN_THREAD = CELERY_TASK_ALWAYS_EAGER and envbool("JOBS_IN_THREAD", not os.environ.get("PYTEST_VERSION"))
 # A form that creates records carries a one-time token (core.once) that is refused after
 # this many days; used tokens are kept as long, so that no form is ever stored twice.
 FORM_TOKEN_DAYS = envint("FORM_TOKEN_DAYS", 7, minimum=1)
