@@ -218,7 +218,7 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if connection.vendor == "postgresql" or (
-            connection.vendor == "sqlite" and not connection.in_atomic_block and not connection.is_in_memory_db()
+            connection.vendor == "sqlite" and not connection.in_atomic_block and not connection.is_in_memory_db()  # type: ignore[attr-defined]
         ):
             self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
         return self
