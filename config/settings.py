@@ -357,6 +357,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# One number format in both languages: 11,047 (config/formats/zh_Hans: commas in threes).
+# Figures are written with humanize's ``intcomma`` where they are shown, never with
+# USE_THOUSAND_SEPARATOR, which would put commas in ids inside links and form values.
+FORMAT_MODULE_PATH = ["config.formats"]
 if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r} must be one of {', '.join(dict(LANGUAGES))}.")
 LOCALE_PATHS = [BASE_DIR / "locale"]
