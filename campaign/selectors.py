@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from campaign.models import (
@@ -18,6 +18,7 @@ from campaign.models import (
     Step,
     Supervisor,
     SupervisoryTeam,
+    TeamKind,
 )
 from campaign.scoping import AnyUser, scope_for
 
@@ -122,8 +123,17 @@ def teams_for(
         teams = teams.filter(kind=kind)
     if search:
         teams = teams.filter(Q(name__icontains=search) | Q(code__icontains=search))
-    return teams.select_related("unit", "head").annotate(
-        member_count=_count(LeadershipTeam.members.through.objects.all(), "leadershipteam")
+    # In the order of the office's papers: the Standing Committee, the four county teams,
+    # then the departments' by organisation; never by the English codes (CONGRESS, SC…).
+    order = Case(
+        *(When(kind=kind, then=Value(rank)) for rank, kind in enumerate(TeamKind.values)),
+        default=Value(len(TeamKind.values)),
+        output_field=IntegerField(),
+    )
+    return (
+        teams.select_related("unit", "head")
+        .annotate(member_count=_count(LeadershipTeam.members.through.objects.all(), "leadershipteam"), kind_order=order)
+        .order_by("kind_order", "unit__path", "name", "pk")
     )
 
 

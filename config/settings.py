@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "axes",
+    "core.axes_app.AxesConfig",  # django-axes, its admin section translated
     "csp",
     "import_export",
     "simple_history",

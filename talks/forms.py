@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Member, OrgUnit
@@ -291,7 +291,7 @@ class CardForm(Form):
 class CardFilterForm(Form):
     """The register's filters; the names are the GET parameters."""
 
-    q = forms.CharField(label=_("Name"), required=False, max_length=100)
+    q = forms.CharField(label=pgettext_lazy("a person's name", "Name"), required=False, max_length=100)
     unit = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=OrgUnit.objects.none())
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_blank(TalkKind.choices))
     state = forms.ChoiceField(label=_("Review"), required=False, choices=_blank(CardState.choices))

@@ -263,7 +263,7 @@ def test_queue_lists_oldest_first_with_the_waiting_time(world, login, reviewer, 
         f.MemberFactory(campaign=world.campaign, unit=world.unit, user=f.UserFactory(), name=f"作者{i}")
         for i in range(3)
     ]
-    for hours, member in zip((5, 50, 20), authors, strict=True):
+    for hours, member in zip((5, 74, 20), authors, strict=True):
         document = write(member, 3000)
         services.document_submit(document=document, user=member.user)
         AnalysisDocument.objects.filter(pk=document.pk).update(
@@ -271,7 +271,8 @@ def test_queue_lists_oldest_first_with_the_waiting_time(world, login, reviewer, 
         )
     html = login(reviewer.user).get(reverse("reviews:queue")).content.decode()
     assert html.index("作者1") < html.index("作者2") < html.index("作者0")
-    assert "50.0" in html
+    # Waits in whole days, as on the talk cards' queue (74 hours: 3 days).
+    assert "Waiting (days)" in html and '<td class="num">3</td>' in html and "74.0" not in html
 
 
 def _queries(client, url: str) -> int:
