@@ -10,13 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from campaign import accounts, resources, selectors, services
+from campaign import search as campaign_search
 from campaign.forms import (
     MemberFilterForm,
     OrgImportForm,
     PasswordResetForm,
+    SearchForm,
     SupervisoryTeamFilterForm,
     TeamFilterForm,
     UnitFilterForm,
@@ -300,3 +302,15 @@ def org_import(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("There is no campaign to import into."))
         return redirect("campaign:home")
     return ORG_IMPORT.page(request, campaign)
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The top bar's search: people, organisations, teams, talk cards and problems by
+    number, within the user's scope (campaign/search.py)."""
+    require(request, "org.view")
+    form = SearchForm(request.GET or None)
+    results = campaign_search.search(request.user, form.cleaned_data["q"]) if form.is_valid() else None
+    context = {"form": form, "results": results, "limit": campaign_search.LIMIT}
+    return render(request, "campaign/search.html", context)
