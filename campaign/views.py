@@ -62,6 +62,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "stages": selectors.stages_with_steps(campaign),
             "manages": scope_for(request.user).manages(campaign.pk),
+            "date_warnings": selectors.campaign_date_warnings(campaign),
         },
     )
 
