@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
@@ -169,6 +169,10 @@ class CampaignAdmin(ScopedAdmin):
         if not change:
             services.campaign_created(campaign=obj, creator=request.user)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _warn_dates(request, form.instance)
+
 
 class StepInline(admin.TabularInline):
     form = ModelForm  # the input of every text field cleaned (core.forms)
@@ -185,6 +189,17 @@ class StageAdmin(ScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         campaigns = scope_for(request.user).filter(Campaign.objects.all())
         return admin.ModelAdmin.get_queryset(self, request).filter(campaign__in=campaigns)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _warn_dates(request, form.instance.campaign)
+
+
+def _warn_dates(request: HttpRequest, campaign: Campaign) -> None:
+    """Saved as asked, but told when the dates of the campaign, its stages and steps no
+    longer agree (campaign.selectors.campaign_date_warnings)."""
+    for warning in selectors.campaign_date_warnings(campaign):
+        messages.warning(request, warning)
 
 
 @admin.register(OrgUnit)

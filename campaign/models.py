@@ -15,6 +15,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
@@ -293,7 +294,7 @@ LEADING_RANKS = frozenset({Rank.STANDING_COMMITTEE, Rank.COUNTY_LEADER, Rank.SEC
 class Member(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members", verbose_name=_("campaign"))
     number = models.CharField(_("staff or ID number"), max_length=40)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("a person's name", "name"), max_length=100)
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="members", verbose_name=_("organisation"))
     branch = models.ForeignKey(
         OrgUnit,
@@ -462,7 +463,7 @@ class Supervisor(models.Model):
     team = models.ForeignKey(
         SupervisoryTeam, on_delete=models.CASCADE, related_name="supervisors", verbose_name=_("supervisory team")
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("a person's name", "name"), max_length=100)
     position = models.CharField(_("position"), max_length=100, blank=True)
     is_leader = models.BooleanField(_("team leader"), default=False)
     user = models.OneToOneField(

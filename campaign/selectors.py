@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from campaign.models import (
     Campaign,
@@ -18,6 +19,7 @@ from campaign.models import (
     Step,
     Supervisor,
     SupervisoryTeam,
+    TeamKind,
 )
 from campaign.scoping import AnyUser, scope_for
 
@@ -122,8 +124,17 @@ def teams_for(
         teams = teams.filter(kind=kind)
     if search:
         teams = teams.filter(Q(name__icontains=search) | Q(code__icontains=search))
-    return teams.select_related("unit", "head").annotate(
-        member_count=_count(LeadershipTeam.members.through.objects.all(), "leadershipteam")
+    # In the order of the office's papers: the Standing Committee, the four county teams,
+    # then the departments' by organisation; never by the English codes (CONGRESS, SC…).
+    order = Case(
+        *(When(kind=kind, then=Value(rank)) for rank, kind in enumerate(TeamKind.values)),
+        default=Value(len(TeamKind.values)),
+        output_field=IntegerField(),
+    )
+    return (
+        teams.select_related("unit", "head")
+        .annotate(member_count=_count(LeadershipTeam.members.through.objects.all(), "leadershipteam"), kind_order=order)
+        .order_by("kind_order", "unit__path", "name", "pk")
     )
 
 
@@ -164,3 +175,46 @@ def visible_tree(user: AnyUser, campaign: Campaign, *, max_kind_depth: str = Org
         return []
     top = min(unit.depth for unit in units)
     return [TreeNode(unit=unit, level=unit.depth - top) for unit in units]
+
+
+def campaign_date_warnings(campaign: Campaign) -> list[str]:
+    """What reads wrong in a campaign's dates against its stages and steps: a stage or
+    a step outside its campaign's or stage's dates, stages out of order or overlapping.
+    Warnings, not errors: the office may be moving the dates one record at a time."""
+    warnings: list[str] = []
+    stages = list(campaign.stages.prefetch_related("steps").order_by("order"))
+    for stage in stages:
+        if stage.starts_on < campaign.starts_on or stage.ends_on > campaign.ends_on:
+            warnings.append(
+                _("The stage “%(stage)s” (%(start)s – %(end)s) lies outside the campaign's dates (%(from)s – %(to)s).")
+                % {
+                    "stage": stage.get_kind_display(),
+                    "start": stage.starts_on.isoformat(),
+                    "end": stage.ends_on.isoformat(),
+                    "from": campaign.starts_on.isoformat(),
+                    "to": campaign.ends_on.isoformat(),
+                }
+            )
+        warnings.extend(
+            _("The step “%(step)s” (%(start)s – %(end)s) lies outside its stage “%(stage)s”.")
+            % {
+                "step": step.get_kind_display(),
+                "start": step.starts_on.isoformat(),
+                "end": step.ends_on.isoformat(),
+                "stage": stage.get_kind_display(),
+            }
+            for step in stage.steps.all()
+            if step.starts_on < stage.starts_on or step.ends_on > stage.ends_on
+        )
+    for earlier, later in zip(stages, stages[1:], strict=False):
+        if later.starts_on <= earlier.ends_on:
+            warnings.append(
+                _("The stage “%(later)s” starts on %(start)s, before the stage “%(earlier)s” ends (%(end)s).")
+                % {
+                    "later": later.get_kind_display(),
+                    "start": later.starts_on.isoformat(),
+                    "earlier": earlier.get_kind_display(),
+                    "end": earlier.ends_on.isoformat(),
+                }
+            )
+    return warnings

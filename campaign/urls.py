@@ -22,4 +22,5 @@ urlpatterns = [
     path("org/supervision/export/", views.supervisory_team_export, name="supervisory_team_export"),
     path("org/supervision/<int:pk>/", views.supervisory_team_detail, name="supervisory_team_detail"),
     path("org/import/", views.org_import, name="org_import"),
+    path("search/", views.search, name="search"),
 ]

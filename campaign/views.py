@@ -10,13 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from campaign import accounts, resources, selectors, services
+from campaign import search as campaign_search
 from campaign.forms import (
     MemberFilterForm,
     OrgImportForm,
     PasswordResetForm,
+    SearchForm,
     SupervisoryTeamFilterForm,
     TeamFilterForm,
     UnitFilterForm,
@@ -60,6 +62,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "stages": selectors.stages_with_steps(campaign),
             "manages": scope_for(request.user).manages(campaign.pk),
+            "date_warnings": selectors.campaign_date_warnings(campaign),
         },
     )
 
@@ -300,3 +303,15 @@ def org_import(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("There is no campaign to import into."))
         return redirect("campaign:home")
     return ORG_IMPORT.page(request, campaign)
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The top bar's search: people, organisations, teams, talk cards and problems by
+    number, within the user's scope (campaign/search.py)."""
+    require(request, "org.view")
+    form = SearchForm(request.GET or None)
+    results = campaign_search.search(request.user, form.cleaned_data["q"]) if form.is_valid() else None
+    context = {"form": form, "results": results, "limit": campaign_search.LIMIT}
+    return render(request, "campaign/search.html", context)

@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "axes",
+    "core.axes_app.AxesConfig",  # django-axes, its admin section translated
     "csp",
     "import_export",
     "simple_history",
@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 40, minimum=10)
+# Without a broker (the embedded default), a job (an export) runs in a thread of the web
+# process rather than inside the request that asked for it (core.jobs.job_start); off
+# under pytest, where tests start the thread themselves.
+JOBS_IN_THREAD = CELERY_TASK_ALWAYS_EAGER and envbool("JOBS_IN_THREAD", not os.environ.get("PYTEST_VERSION"))
 # A form that creates records carries a one-time token (core.once) that is refused after
 # this many days; used tokens are kept as long, so that no form is ever stored twice.
 FORM_TOKEN_DAYS = envint("FORM_TOKEN_DAYS", 7, minimum=1)
@@ -359,6 +363,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# One number format in both languages: 11,047 (config/formats/zh_Hans: commas in threes).
+# Figures are written with humanize's ``intcomma`` where they are shown, never with
+# USE_THOUSAND_SEPARATOR, which would put commas in ids inside links and form values.
+FORMAT_MODULE_PATH = ["config.formats"]
 if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r} must be one of {', '.join(dict(LANGUAGES))}.")
 LOCALE_PATHS = [BASE_DIR / "locale"]

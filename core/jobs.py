@@ -142,6 +142,77 @@ def _send(task_name: str, job_id: int) -> None:
     current_app.tasks[task_name].delay(job_id)
 
 
+# Jobs running in a thread of this process (``job_start`` on the embedded default), by
+# (task name, job id): a second start of the same job while it runs is a no-op.
+_in_thread: set[tuple[str, int]] = set()
+_in_thread_lock = threading.Lock()
+
+
+def job_start(task: Any, job_id: int) -> threading.Thread | None:
+    """Start a job's Celery task. With a broker, the task is sent to a worker. On the
+    embedded default (no broker, ``JOBS_IN_THREAD``) Celery would run it eagerly inside
+    the request that asked, which then waits for the whole job (47 s for a county's
+    general ledger): the task runs in a thread of this process instead, so the job's
+    page shows at once and follows its progress. The same job already running in a
+    thread is not started twice. Call it on commit. Returns the thread, if any (the
+    tests wait for it)."""
+    if not settings.JOBS_IN_THREAD:
+        task.delay(job_id)
+        return None
+    key = (task.name, job_id)
+    with _in_thread_lock:
+        if key in _in_thread:
+            return None
+        _in_thread.add(key)
+    thread = threading.Thread(
+        target=_run_in_thread, args=(task, job_id, key), name=f"job-{task.name}-{job_id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def job_running_in_thread(task: Any, job_id: int) -> bool:
+    with _in_thread_lock:
+        return (task.name, job_id) in _in_thread
+
+
+def _run_in_thread(task: Any, job_id: int, key: tuple[str, int]) -> None:
+    try:
+        task(job_id)  # calling a Celery task runs it here, in this thread
+    except Exception:
+        # The task fails its job itself; this only keeps a surprise out of the server's thread.
+        logger.exception("Job %s %s failed in its thread", task.name, job_id)
+    finally:
+        with _in_thread_lock:
+            _in_thread.discard(key)
+        connections.close_all()  # this thread's connection
+
+
+@contextlib.contextmanager
+def reading_snapshot() -> Iterator[bool]:
+    """A consistent view of the database for a long read (an export). On PostgreSQL a
+    transaction (``transaction.atomic``): yields True, and what is written inside commits
+    with it. On SQLite the project begins transactions IMMEDIATE, taking the write lock
+    (settings.py): held for a whole export, it would make every other write wait and
+    fail after 20 s. There, outside another transaction, a deferred read transaction
+    (WAL: a snapshot that blocks no writer) is opened by hand, and it yields False: the
+    caller writes its result after the block, since a write inside could fail should
+    another have committed meanwhile. Inside a transaction already (the tests) it
+    yields True."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield True
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN DEFERRED")
+    try:
+        yield False
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("COMMIT")
+
+
 def progress_response(job: Any, url: str) -> JsonResponse:
     return JsonResponse(
         {

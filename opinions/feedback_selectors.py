@@ -363,9 +363,12 @@ class Sheet:
         return released_on.strftime("%Y-%m") if released_on else ""
 
     @property
-    def signed_month(self) -> str:
+    def signed_on(self) -> str:
+        """The day the member signed, as every date is written (the month alone read as
+        a wrong date on the paper he or she signs); the member's own act, it tells
+        nothing about who gave an opinion."""
         signed_at = self.feedback_list.signed_at if self.feedback_list else None
-        return timezone.localtime(signed_at).strftime("%Y-%m") if signed_at else ""
+        return timezone.localtime(signed_at).strftime("%Y-%m-%d") if signed_at else ""
 
 
 def sheets_for_member(user: Any) -> list[Sheet]:

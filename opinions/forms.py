@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind, TargetCategory
 from campaign.scoping import scope_for
@@ -90,6 +91,15 @@ class OpinionFilterForm(Form):
     )
     target_unit = forms.ModelChoiceField(required=False, queryset=OrgUnit.objects.none(), widget=forms.HiddenInput)
     event = forms.ModelChoiceField(required=False, queryset=SolicitationEvent.objects.none(), widget=forms.HiddenInput)
+    # The numbers of the opinions a batch entry just saved (its success message links here).
+    numbers = forms.CharField(required=False, max_length=3000, widget=forms.HiddenInput)
+
+    def clean_numbers(self) -> tuple[int, ...]:
+        value = self.cleaned_data["numbers"]
+        parts = [part for part in value.split(",") if part.strip()]
+        if len(parts) > MAX_BATCH_ROWS or not all(part.strip().isdigit() and len(part.strip()) <= 18 for part in parts):
+            raise ValidationError(_("These are not the numbers of opinions saved together."))
+        return tuple(int(part) for part in parts)
 
     def __init__(self, *args: Any, user: Any, campaign: Campaign | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,6 +125,7 @@ class OpinionFilterForm(Form):
         "target_team": _("Target"),
         "target_unit": _("Target"),
         "event": _("Event"),
+        "numbers": _("Saved together"),
     }
 
     def chips(self) -> list[dict[str, str]]:
@@ -124,7 +135,9 @@ class OpinionFilterForm(Form):
         chips = []
         for name, label in self.HIDDEN_LABELS.items():
             value = self.cleaned_data.get(name)
-            if value is not None:
+            if name == "numbers" and value:
+                value = ngettext("%(count)d opinion", "%(count)d opinions", len(value)) % {"count": len(value)}
+            if value not in (None, "", ()):
                 rest = self.data.copy()
                 for dropped in (name, "page"):
                     rest.pop(dropped, None)

@@ -255,6 +255,7 @@ class OpinionFilters:
     received_from: datetime.date | None = None
     received_to: datetime.date | None = None
     q: str = ""
+    numbers: tuple[int, ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> OpinionFilters:
@@ -291,6 +292,8 @@ def opinions_for(user: Any, *, campaign: Campaign | None, filters: OpinionFilter
         "event": filters.event,
     }
     opinions = opinions.filter(**{name: value for name, value in exact.items() if value not in (None, "")})
+    if filters.numbers:
+        opinions = opinions.filter(pk__in=filters.numbers)
     if filters.merged == COUNTED:
         opinions = opinions.filter(merged_into__isnull=True)
     elif filters.merged == MERGED:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -253,10 +254,20 @@ def batch_entry(request: HttpRequest) -> HttpResponse:
                 for index, row_error in error.rows.items():
                     apply_errors(filled[index], row_error)
             else:
+                saved = (
+                    reverse("opinions:opinion_list")
+                    + "?"
+                    + urlencode({"numbers": ",".join(str(opinion.pk) for opinion in created), "merged": selectors.ALL})
+                )
                 messages.success(
                     request,
-                    ngettext("%(count)d opinion was recorded.", "%(count)d opinions were recorded.", len(created))
-                    % {"count": len(created)},
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        ngettext("%(count)d opinion was recorded.", "%(count)d opinions were recorded.", len(created))
+                        % {"count": len(created)},
+                        saved,
+                        _("See the rows saved"),
+                    ),
                 )
                 return redirect(next_url)
     else:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from campaign.models import Campaign, OrgUnit
 from campaign.scoping import AnyUser, scope_for
-from core.jobs import alive, claim_job, job_heartbeat
+from core.jobs import alive, claim_job, job_heartbeat, reading_snapshot
 from opinions.models import Opinion
 from reports.models import ExportJob
 from reports.opinions import exports
@@ -61,15 +61,7 @@ def export_job_create(*, user: User, campaign: Campaign, unit: OrgUnit | None, l
         raise PermissionDenied
     if unit is not None and not scope.filter(OrgUnit.objects.filter(pk=unit.pk, campaign=campaign)).exists():
         raise PermissionDenied
-    asked = ExportJob.objects.filter(
-        user=user,
-        campaign=campaign,
-        kind=ExportJob.Kind.OPINION_LEDGER,
-        unit=unit,
-        language=language,
-        status__in=[ExportJob.Status.WAITING, ExportJob.Status.RUNNING],
-    )
-    pending = alive(asked).first()
+    pending = export_job_pending(user=user, campaign=campaign, unit=unit, language=language)
     if pending is not None:
         return pending
     _purge(user)
@@ -85,6 +77,20 @@ def export_job_create(*, user: User, campaign: Campaign, unit: OrgUnit | None, l
         filename=f"{name[:240]}.xlsx",
         path=f"{EXPORT_DIR}/{secrets.token_urlsafe(32)}.xlsx",
     )
+
+
+def export_job_pending(*, user: User, campaign: Campaign, unit: OrgUnit | None, language: str) -> ExportJob | None:
+    """The same export, asked by the same user, still waiting or being written (and not
+    left by a worker that died): a second click joins it rather than start another."""
+    asked = ExportJob.objects.filter(
+        user=user,
+        campaign=campaign,
+        kind=ExportJob.Kind.OPINION_LEDGER,
+        unit=unit,
+        language=language,
+        status__in=ExportJob.RUNNING,
+    )
+    return alive(asked).first()
 
 
 def export_job_for_user(user: AnyUser, pk: int) -> ExportJob:
@@ -140,9 +146,11 @@ def export_job_run(*, job_id: int) -> None:
 
 
 def _run(job_id: int) -> None:
-    # One transaction, that the job is finished with; its progress goes through a
-    # connection of its own (_Progress).
-    with transaction.atomic():
+    # One consistent read of the opinions (core.jobs.reading_snapshot): on PostgreSQL a
+    # transaction that the job is finished with; on SQLite a read that blocks no writer,
+    # the job finished after it. Its progress goes through a connection of its own
+    # (_Progress).
+    with reading_snapshot() as writes_inside:
         if not claim_job(_LOCK_NAMESPACE, job_id):
             return
         job = ExportJob.objects.select_related("campaign", "user", "unit").filter(pk=job_id).first()
@@ -153,28 +161,32 @@ def _run(job_id: int) -> None:
             unit is not None and not scope.filter(OrgUnit.objects.filter(pk=unit.pk)).exists()
         ):
             # The user's roles changed since he or she asked: nothing is written.
-            ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, finished_at=timezone.now())
-            return
-        opinions = ledger_opinions_for(job.user, job.campaign, unit)
-        with translation.override(job.language), _Progress(job) as progress, tempfile.TemporaryFile() as handle:
-            progress.start(opinions.filter(merged_into__isnull=True).count())
-            book = exports.opinion_ledger_workbook(
-                job.campaign, opinions, heading=unit.name if unit is not None else "", progress=progress
-            )
-            book.save(handle)
-            handle.seek(0)
-            if default_storage.exists(job.path):  # a task delivered again writes afresh
-                default_storage.delete(job.path)
-            saved = default_storage.save(job.path, File(handle))
-        if saved != job.path:  # a storage that renames on save would lose the file
-            default_storage.delete(saved)
-            raise RuntimeError(f"The storage saved {job.path} as {saved}.")
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.DONE,
-            rows_total=max(progress.total, progress.done),
-            rows_done=progress.done,
-            finished_at=timezone.now(),
-        )
+            finish = {"status": ExportJob.Status.FAILED, "finished_at": timezone.now()}
+        else:
+            opinions = ledger_opinions_for(job.user, job.campaign, unit)
+            with translation.override(job.language), _Progress(job) as progress, tempfile.TemporaryFile() as handle:
+                progress.start(opinions.filter(merged_into__isnull=True).count())
+                book = exports.opinion_ledger_workbook(
+                    job.campaign, opinions, heading=unit.name if unit is not None else "", progress=progress
+                )
+                book.save(handle)
+                handle.seek(0)
+                if default_storage.exists(job.path):  # a task delivered again writes afresh
+                    default_storage.delete(job.path)
+                saved = default_storage.save(job.path, File(handle))
+            if saved != job.path:  # a storage that renames on save would lose the file
+                default_storage.delete(saved)
+                raise RuntimeError(f"The storage saved {job.path} as {saved}.")
+            finish = {
+                "status": ExportJob.Status.DONE,
+                "rows_total": max(progress.total, progress.done),
+                "rows_done": progress.done,
+                "finished_at": timezone.now(),
+            }
+        if writes_inside:
+            ExportJob.objects.filter(pk=job.pk).update(**finish)
+    if not writes_inside:
+        ExportJob.objects.filter(pk=job.pk, status__in=ExportJob.RUNNING).update(**finish)
 
 
 def _purge(user: User) -> None:
@@ -190,9 +202,10 @@ def _purge(user: User) -> None:
 
 class _Progress:
     """Writes a job's progress where other requests can read it while the export's own
-    transaction is still open: on PostgreSQL through a second connection of its own, at
-    most once a second. SQLite lets one connection write at a time, and there the job
-    runs in the request anyway: only the final figures are written, with the job."""
+    transaction is still open, through a second connection of its own, at most once a
+    second: on PostgreSQL, and on a SQLite file when the export only reads (a job in a
+    thread of the embedded server: core.jobs.job_start). Inside a transaction that holds
+    SQLite's one write lock (the tests) only the final figures are written, with the job."""
 
     INTERVAL = 1.0
 
@@ -204,7 +217,9 @@ class _Progress:
         self.done = 0
 
     def __enter__(self) -> _Progress:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" or (
+            connection.vendor == "sqlite" and not connection.in_atomic_block and not connection.is_in_memory_db()  # type: ignore[attr-defined]
+        ):
             self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
         return self
 

@@ -262,3 +262,5 @@ RETURN_COMMENTS = [
 CAUSE_COMMENTS = ["请从世界观、人生观、价值观上剖析。", "请联系本人思想实际，不要泛泛而谈。"]
 
 demo.register_step(gettext_lazy("self-analysis documents"), build_documents)
+# The office edits the routing rules in the admin (who reviews whose document).
+demo.OFFICE_ADMIN_PERMISSIONS |= {("reviews", "view_routingrule"), ("reviews", "change_routingrule")}

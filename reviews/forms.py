@@ -41,6 +41,8 @@ class DocumentForm(ModelForm):
 
 
 class DecisionForm(Form):
+    HTML_ID = "decision-form"
+
     version = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=_("Decision"), choices=Decision.choices, widget=forms.RadioSelect)
     problems_accurate = forms.BooleanField(label=_("Problems accurate"), required=False)
@@ -60,7 +62,9 @@ class DecisionForm(Form):
                 label=_("Comment on “%(section)s”") % {"section": Section(name).label},
                 required=False,
                 max_length=SECTION_COMMENT_MAX_CHARS,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                # Drawn beside its section, outside the <form> element: the attribute
+                # ties it to the decision's form (templates/reviews/document_detail.html).
+                widget=forms.Textarea(attrs={"rows": 5, "form": self.HTML_ID}),
             )
 
     def section_comments(self) -> dict[str, str]:

@@ -6,6 +6,9 @@ Thin: parse, ask the scope, call one service or selector, render."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,7 +31,7 @@ from reviews import selectors, services
 from reviews.diff import diff_versions
 from reviews.docx import heading_names, read_docx, too_large, write_docx
 from reviews.forms import DecisionForm, DocumentForm, ReopenForm, UploadForm, apply_errors, error_text
-from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Section
+from reviews.models import SECTION_FIELDS, AnalysisDocument, Decision, DocumentVersion, Review, Section
 
 
 def _own_member(request: HttpRequest) -> Member:
@@ -169,6 +172,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decision_form = None
     if document.is_awaiting and latest is not None and services.may_decide(request.user, document):
         decision_form = DecisionForm(initial={"version": latest.number})
+    reviews = list(document.reviews.select_related("version").order_by("-decided_at"))
+    shown = latest.sections if latest and not document.is_editable else document.sections()
     return render(
         request,
         "reviews/document_detail.html",
@@ -176,7 +181,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "document": document,
             "versions": versions,
             "latest": latest,
-            "reviews": document.reviews.select_related("version").order_by("-decided_at"),
+            "reviews": reviews,
+            "section_rows": _section_rows(shown, decision_form, reviews),
             "is_author": document.member.user_id == request.user.pk,
             "decision_form": decision_form,
             "reopen_form": ReopenForm() if scope.can("documents.reopen") and document.state == "approved" else None,
@@ -190,6 +196,34 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and scope.can_edit_unit(document.member.unit),
         },
     )
+
+
+@dataclass
+class SectionRow:
+    """One section of the text as the detail page lays it out: the text, and beside it
+    the reviewer's comment box (to the reviewer deciding) and the comments each decision
+    made on it, newest first (to the author and everyone who may read the document)."""
+
+    name: str
+    label: str
+    text: str
+    box: Any = None  # the reviewer's comment field (a BoundField)
+    comments: list[tuple[Review, str]] = field(default_factory=list)
+
+    @property
+    def side(self) -> bool:
+        return self.box is not None or bool(self.comments)
+
+
+def _section_rows(sections: dict[str, str], form: DecisionForm | None, reviews: list[Review]) -> list[SectionRow]:
+    rows = []
+    for name, label, text in _labelled(sections):
+        row = SectionRow(name, label, text, box=form[f"comment_{name}"] if form is not None else None)
+        row.comments = [
+            (review, review.section_comments[name]) for review in reviews if review.section_comments.get(name)
+        ]
+        rows.append(row)
+    return rows
 
 
 def _labelled(sections: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -303,7 +337,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     documents = list(selectors.queue_for(request.user, campaign)[:500])
     now = timezone.now()
     for document in documents:
-        document.waited_hours = round((now - document.submitted_at).total_seconds() / 3600, 1)
+        # In whole days, as on the talk cards' queue: one way to say a wait everywhere.
+        document.waited_days = (now - document.submitted_at).days
     return render(request, "reviews/queue.html", {"documents": documents, "campaign": campaign})
 
 

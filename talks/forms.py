@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Member, OrgUnit
@@ -196,6 +196,8 @@ class CardForm(Form):
                 self.initial.setdefault("talked_on", today)
         if self.first_fixed is not None:
             self.fields["kind"].widget.attrs["autofocus"] = True
+        if talk is None:
+            self.initial.setdefault("kind", self.default_kind(self.first_fixed))
         for name in self.OUTSIDER_FIELDS:
             self.fields[name].widget.attrs["data-outsider"] = ""
         self.fields["other_member"].widget.attrs["data-member-only"] = ""
@@ -205,6 +207,16 @@ class CardForm(Form):
             {"autocomplete": "off", "data-target-search": "", "data-who": who, "class": "target-name"}
         )
         self.fields[f"{name}_token"].widget.attrs.update({"class": "target-token"})
+
+    @staticmethod
+    def default_kind(first: Member | None) -> str:
+        """The kind a new card starts with: between team members for a member who sits
+        on a leadership team (his or her required pairs), member with member for
+        everyone else and for whoever logs others' cards; never the first of the list
+        for all, which made most cards "team" talks by mistake."""
+        if first is not None and first.teams.exists():
+            return TalkKind.TEAM
+        return TalkKind.MEMBER
 
     @staticmethod
     def _fixed_first(user: Any, campaign: Campaign, talk: Talk | None) -> Member | None:
@@ -291,7 +303,7 @@ class CardForm(Form):
 class CardFilterForm(Form):
     """The register's filters; the names are the GET parameters."""
 
-    q = forms.CharField(label=_("Name"), required=False, max_length=100)
+    q = forms.CharField(label=pgettext_lazy("a person's name", "Name"), required=False, max_length=100)
     unit = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=OrgUnit.objects.none())
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_blank(TalkKind.choices))
     state = forms.ChoiceField(label=_("Review"), required=False, choices=_blank(CardState.choices))

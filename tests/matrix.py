@@ -468,6 +468,8 @@ MATRIX: dict[str, Row] = {
     ),
     # The organisation import: the office and the administrator only.
     "campaign:org_import": Row(allowed=OFFICE_AND_ADMIN),
+    # The top bar's search: every role, within its scope ("SIDE" matches INSIDE and OUTSIDE names).
+    "campaign:search": Row(data={"q": "SIDE"}, shows="INSIDE"),
     # Accounts.
     "login": Row(ok=TO_HOME, anonymous=OK),
     "logout": Row(method="post", ok=TO_LOGIN, anonymous=TO_LOGIN),

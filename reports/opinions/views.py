@@ -15,6 +15,7 @@ from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -31,6 +32,7 @@ from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core.jobs import job_start
 from core.pages import paginate
 from opinions.models import FeedbackList, OpinionKind
 from reports import export_jobs, tasks
@@ -376,11 +378,16 @@ def opinion_ledger_export(request: HttpRequest) -> HttpResponse:
         unit = get_object_for_user(request.user, OrgUnit.objects.filter(campaign=campaign), pk=int(within))
     # Behind @login_required, and require() lets no anonymous user through: a user row.
     assert request.user.is_authenticated
-    job = export_jobs.export_job_create(
-        user=request.user, campaign=campaign, unit=unit, language=get_language() or "zh-hans"
-    )
+    language = get_language() or "zh-hans"
+    pending = export_jobs.export_job_pending(user=request.user, campaign=campaign, unit=unit, language=language)
+    if pending is not None:
+        # A second click, or the same export asked again while the first is written:
+        # no second job; the user is shown the one under way.
+        messages.info(request, _("This export is already being written; follow it below. No second one was started."))
+    job = pending or export_jobs.export_job_create(user=request.user, campaign=campaign, unit=unit, language=language)
     if job.status == ExportJob.Status.WAITING:
         # Also when the same export was asked for already and waits: should its message
-        # have been lost, this one starts it (a job is written once however often sent).
-        transaction.on_commit(lambda: tasks.run_export_job.delay(job.pk))
+        # have been lost, this one starts it (a job is written once however often sent;
+        # one already in a thread of this server is not started again).
+        transaction.on_commit(partial(job_start, tasks.run_export_job, job.pk))
     return redirect("reports:export_job", pk=job.pk)

@@ -76,7 +76,9 @@ def test_login_page_is_styled_and_has_the_form():
     assert response.status_code == 200
     assert "css/canvass.css" in html
     assert finders.find("css/canvass.css"), "the stylesheet the page links to exists"
-    assert 'class="card narrow"' in html
+    assert 'class="login"' in html and 'class="card"' in html
+    # The system's name over the form, and the way to the public box (issue 16, 14).
+    assert 'class="system-name">Canvass<' in html and 'href="/box/"' in html
     assert 'name="username"' in html and 'name="password"' in html
     assert "Log in" in html
 

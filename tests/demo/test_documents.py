@@ -97,3 +97,19 @@ def test_the_stage_summary_and_the_ledger_equal_a_recount(campaign) -> None:
     assert stage_summary(campaign)["documents"] == documents_summary(campaign)
     assert_documents_match(campaign)
     assert [drift for drift in ledger_compare(campaign_id=campaign.pk) if drift.dimension == "documents"] == []
+
+
+def test_the_demo_office_edits_the_routing_rules_in_the_admin(campaign, login) -> None:
+    """Issue 16, 14: the office is meant to change who reviews whose document."""
+    from django.urls import reverse
+
+    from reviews.models import RoutingRule
+    from tests.demo.helpers import fresh_user
+
+    office = fresh_user("office")
+    assert office.has_perms(["reviews.view_routingrule", "reviews.change_routingrule"])
+    assert not office.has_perm("reviews.delete_routingrule") and not office.has_perm("reviews.change_review")
+    client = login(office)
+    rule = RoutingRule.objects.filter(campaign=campaign).first()
+    assert client.get(reverse("admin:reviews_routingrule_changelist")).status_code == 200
+    assert client.get(reverse("admin:reviews_routingrule_change", args=[rule.pk])).status_code == 200

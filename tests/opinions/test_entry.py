@@ -116,6 +116,15 @@ def test_a_secretary_enters_a_forums_opinions_in_one_go(world, targets, forum, s
     followed = secretary.get(response["Location"])
     assert "3 opinions were recorded." in followed.content.decode()
     assert followed.context["heading"]["event"].value() == str(forum.pk)
+    # The message links to the rows saved, and to them alone (issue 16, 14).
+    import re
+    from html import unescape
+
+    link = re.search(r'3 opinions were recorded\. <a href="([^"]+)">See the rows saved</a>', followed.content.decode())
+    assert link is not None
+    listed = secretary.get(unescape(link.group(1)))
+    assert sorted(o.pk for o in listed.context["page"]) == [o.pk for o in opinions]
+    assert "3 opinions" in listed.content.decode()  # the filter's chip
 
 
 def test_a_batch_sent_twice_is_stored_once(world, targets, forum, secretary):

@@ -266,8 +266,8 @@ def test_old_jobs_are_not_swept_while_they_run(opinions):
 def test_progress_is_seen_by_other_requests_while_the_export_runs(world, monkeypatch):
     from django.db import DEFAULT_DB_ALIAS, connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite writes one connection at a time: there the job runs in the request")
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("An in-memory SQLite database locks tables between connections (a file is WAL)")
     office = world.users["office"]
     for member in (world.member, world.other_member):
         for _ in range(3):
@@ -294,3 +294,63 @@ def test_progress_is_seen_by_other_requests_while_the_export_runs(world, monkeyp
         assert (job.status, job.rows_done, job.rows_total) == (ExportJob.Status.DONE, 6, 6)
     finally:
         other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_the_job_runs_in_a_thread_and_the_page_shows_at_once(world, login, settings, monkeypatch):
+    """The embedded default (issue 16, 7): the request that asks returns at once, the job
+    runs in a thread of the server, and a second click joins it instead of starting a
+    second job or a second thread."""
+    import threading
+
+    from core import jobs
+
+    settings.JOBS_IN_THREAD = True
+    for member in (world.member, world.other_member):
+        add_opinion(world.campaign, Target(member=member))
+    release, threads = threading.Event(), []
+    run, start = export_jobs.export_job_run, jobs.job_start
+
+    def held(*, job_id):  # the job waits until the test has looked at its page
+        assert release.wait(10)
+        run(job_id=job_id)
+
+    def started(task, job_id):
+        thread = start(task, job_id)
+        threads.append(thread)
+        return thread
+
+    monkeypatch.setattr(export_jobs, "export_job_run", held)
+    monkeypatch.setattr("reports.opinions.views.job_start", started)
+    client = login(world.users["office"])
+    try:
+        response = client.post(reverse(EXPORT))
+        job = job_of(response)
+        assert job.status == ExportJob.Status.WAITING and threads[0] is not None and threads[0].is_alive()
+        page = client.get(response["Location"]).content.decode()
+        assert "js/progress.js" in page and "Waiting to start" in page
+
+        again = client.post(reverse(EXPORT), follow=True)
+        assert again.redirect_chain[-1][0] == reverse("reports:export_job", args=[job.pk])
+        assert "already being written" in again.content.decode()
+        assert ExportJob.objects.count() == 1
+        assert threads[1] is None, "the job already running in a thread is not started again"
+    finally:
+        release.set()
+        for thread in threads:
+            if thread is not None:
+                thread.join(20)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.rows_total) == (ExportJob.Status.DONE, 2, 2)
+    assert not jobs.job_running_in_thread(tasks.run_export_job, job.pk)
+    assert len(rows_of(client.get(reverse("reports:export_job_download", args=[job.pk])))) - 3 == 2
+    # Finished: asking again starts a new export.
+    assert job_of(client.post(reverse(EXPORT))) != job
+    threads[-1].join(20)
+
+
+def test_the_embedded_default_runs_jobs_in_a_thread_only_without_a_broker():
+    from django.conf import settings as live
+
+    # Under pytest (eager Celery) jobs run where they are sent unless a test says otherwise.
+    assert live.CELERY_TASK_ALWAYS_EAGER and not live.JOBS_IN_THREAD

@@ -263,7 +263,7 @@ def test_queue_lists_oldest_first_with_the_waiting_time(world, login, reviewer, 
         f.MemberFactory(campaign=world.campaign, unit=world.unit, user=f.UserFactory(), name=f"作者{i}")
         for i in range(3)
     ]
-    for hours, member in zip((5, 50, 20), authors, strict=True):
+    for hours, member in zip((5, 74, 20), authors, strict=True):
         document = write(member, 3000)
         services.document_submit(document=document, user=member.user)
         AnalysisDocument.objects.filter(pk=document.pk).update(
@@ -271,7 +271,8 @@ def test_queue_lists_oldest_first_with_the_waiting_time(world, login, reviewer, 
         )
     html = login(reviewer.user).get(reverse("reviews:queue")).content.decode()
     assert html.index("作者1") < html.index("作者2") < html.index("作者0")
-    assert "50.0" in html
+    # Waits in whole days, as on the talk cards' queue (74 hours: 3 days).
+    assert "Waiting (days)" in html and '<td class="num">3</td>' in html and "74.0" not in html
 
 
 def _queries(client, url: str) -> int:
@@ -324,3 +325,31 @@ def test_office_reopens_an_approved_document_with_a_reason(world, login, revised
     revised.refresh_from_db()
     assert revised.state == DocumentState.RETURNED
     assert Review.objects.filter(document=revised).count() == 2
+
+
+def _section_row(page: str, name: str) -> str:
+    start = page.index(f'id="section-{name}"')
+    end = page.find('class="section-row', start + 1)
+    return page[start : end if end != -1 else page.index("</section>", start)]
+
+
+def test_each_sections_comment_is_beside_the_section_for_reviewer_and_author(world, login, write, reviewer) -> None:
+    """Issue 16, 10: no scrolling 3,000 px between a section and its comment box."""
+    document = write(world.member, 3000)
+    services.document_submit(document=document, user=world.member.user)
+    client = login(reviewer.user)
+    page = client.get(reverse("reviews:document_detail", args=[document.pk])).content.decode()
+    causes = _section_row(page, "causes")
+    # The reviewer's box for "causes" sits in the causes' row, tied to the decision's form.
+    assert 'name="comment_causes"' in causes and 'form="decision-form"' in causes
+    assert 'name="comment_causes"' not in _section_row(page, "problems_ideals")
+    assert 'id="decision-form"' in page and page.index('id="document-text"') < page.index('id="decision-form"')
+    client.post(
+        reverse("reviews:decide", args=[document.pk]),
+        {"version": 1, "decision": "return", "comment_causes": "原因要从思想上找"},
+    )
+    # The author reads the comment beside the section it is about, and only there.
+    author = login(world.users["member"]).get(reverse("reviews:document_detail", args=[document.pk])).content.decode()
+    assert "原因要从思想上找" in _section_row(author, "causes")
+    assert "原因要从思想上找" not in _section_row(author, "problems_ideals")
+    assert 'name="comment_causes"' not in author

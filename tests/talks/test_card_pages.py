@@ -386,3 +386,14 @@ def test_list_pages_run_a_fixed_number_of_queries(
         response = client.get(url, params)
     assert len(response.context["page"].object_list) > (3 if role != "member" else 1)
     assert few <= 20
+
+
+def test_a_new_cards_kind_starts_from_who_logs_it(cards: Cards, login) -> None:
+    """Issue 16, 14: not "between team members" for everyone (the first of the list)."""
+    in_team = cards.member.teams.exists()
+    form = login(cards.users["member"]).get(NEW).context["form"]
+    assert form["kind"].value() == (TalkKind.TEAM if in_team else TalkKind.MEMBER)
+    cards.member.teams.clear()
+    assert login(cards.users["member"]).get(NEW).context["form"]["kind"].value() == TalkKind.MEMBER
+    # A secretary logs for others: member with member.
+    assert login(cards.users["secretary"]).get(NEW).context["form"]["kind"].value() == TalkKind.MEMBER
