@@ -1,6 +1,5 @@
-"""Problems in the top bar's search, by their number (campaign/search.py). Problems have
-no page of their own yet: a hit says whose problem it is and where it was found, and
-links to its page once the app has one (``rectification:problem_detail``)."""
+"""Problems in the top bar's search, by their number (campaign/search.py): a hit says
+whose problem it is and where it was found, and links to the problem's page."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ def _problems(scope: Scope, campaign: Campaign, text: str, number: int | None) -
                     problem.member.name if problem.member else problem.team.name if problem.team else "",
                     problem.unit.name,
                     str(problem.get_source_display()),
-                    Truncator(problem.text).chars(60),
+                    Truncator(problem.title or problem.text).chars(60),
                 )
                 if part
             ),
