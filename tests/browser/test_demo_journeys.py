@@ -82,8 +82,10 @@ def menu_on_one_line(page: Page) -> None:
 def menu_count(page: Page, label: str) -> int:
     """The count beside a queue's entry in the menu (a grouped menu's entries are hidden
     until their group is opened: the count is read all the same)."""
-    link = page.locator(".mainnav").get_by_role("link", name=label, exact=True, include_hidden=True)
-    return int((link.locator(".navcount").text_content() or "").replace(",", ""))
+    entry = page.locator(".mainnav li:not(.navgroup)").filter(
+        has=page.get_by_role("link", name=label, exact=True, include_hidden=True)
+    )
+    return int((entry.locator(":scope > .navcount").text_content() or "").replace(",", ""))
 
 
 @pytest.fixture
