@@ -5,22 +5,39 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 EMBEDDED := DEBUG=1
 
-.PHONY: proof proof-chaos proof-load run test test-fast setup migrate lint format check migrations-check messages bench clean
+.PHONY: proof proof-chaos proof-load run demo test test-fast setup migrate lint format check migrations-check messages bench clean
 
+# Says what it does while it does it: the first install takes a minute or two.
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> Creating the Python environment in $(VENV)/ (once, and again when a requirements file changes)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> Updating pip"
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	@echo "==> Installing the packages of requirements-dev.txt (a minute or two the first time; pip names each package as it comes)"
+	$(BIN)/python -m pip install --progress-bar off -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@echo "==> Python environment ready"
 
 setup: $(STAMP)
 
 run: setup
+	@echo "==> Creating or updating the database (db.sqlite3)"
 	$(EMBEDDED) $(BIN)/python manage.py migrate --noinput
+	@echo "==> Compiling the translations"
 	$(EMBEDDED) $(BIN)/python manage.py compile_catalogs
+	@echo "==> Seeding the demo county if the database is empty (under a minute; each step is printed)"
 	$(EMBEDDED) $(BIN)/python manage.py seed_demo --if-empty
 	@echo "Canvass is serving at http://127.0.0.1:8000/ (Ctrl-C stops it)"
 	$(EMBEDDED) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The demo database again from nothing, dated from today, without reinstalling anything:
+# empties the database (refused if it holds a campaign other than the demo's) and seeds it.
+demo: setup
+	@echo "==> Creating or updating the database (db.sqlite3)"
+	$(EMBEDDED) $(BIN)/python manage.py migrate --noinput
+	@echo "==> Emptying the database and seeding the demo county again, with today's dates"
+	$(EMBEDDED) $(BIN)/python manage.py seed_demo --reset
+	@echo "Done: 'make run' serves it."
 
 # The whole suite on every core (pytest-xdist; tests/conftest.py hands out a file at a time).
 test: setup

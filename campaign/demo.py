@@ -13,20 +13,23 @@ Rows are bulk-created with their history rows, so the audit trail is complete.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
@@ -354,9 +357,17 @@ class DemoCounty:
     supervisory_teams: list[SupervisoryTeam] = field(default_factory=list)
     supervisors: list[Supervisor] = field(default_factory=list)
     logins: list[DemoLogin] = field(default_factory=list)
+    # The member a demo login is, when a later step chooses him or her for the work waiting
+    # (reviews/demo.py names the ``member`` whose document is a draft below the minimum).
+    login_members: dict[str, Member] = field(default_factory=dict)
     names: NameMaker = field(default_factory=lambda: NameMaker(random.Random(f"{SEED}:names")))
     _next_number: int = 1
     _units_by_id: dict[int, OrgUnit] = field(default_factory=dict)
+
+    def shift(self, day: datetime.date) -> datetime.date:
+        """A date of the seed's story (``datetime.date(2026, 4, 1)``) as the demo has it:
+        moved as the campaign's dates were (``STORY_DAY`` is the day of the seed)."""
+        return day + (self.campaign.starts_on - STORY_STARTS)
 
     def rng(self, step: str) -> random.Random:
         """A generator of its own for each step: adding a step never shifts another's draws."""
@@ -379,12 +390,18 @@ class DemoCounty:
         county_level = {m.unit_id for m in self.standing} | {
             m.unit_id for members in self.county_leaders.values() for m in members
         }
-        leader = self.standing[2]
-        charge = sorted(leader.in_charge_of.all(), key=lambda unit: unit.code)
-        secretary_unit = max(charge, key=lambda unit: len(self.branches[unit.pk])).pk
+        secretary_unit = self.secretary_unit.pk
         candidates = sorted(unit.pk for unit in self.units if unit.pk not in county_level | {secretary_unit})
         chosen = self.rng("lagging").sample(candidates, LAGGING_UNITS - 1)
         return frozenset({secretary_unit, *chosen})
+
+    @functools.cached_property
+    def secretary_unit(self) -> OrgUnit:
+        """The demo logins' unit: of the units in the demo leader's charge, the one with most
+        branches (柳溪乡机关). The ``secretary`` login is its secretary, ``member`` and
+        ``responsible`` belong to it, ``branchsec`` is the secretary of its first branch."""
+        charge = sorted(self.standing[2].in_charge_of.all(), key=lambda unit: unit.code)
+        return max(charge, key=lambda unit: len(self.branches[unit.pk]))
 
     @functools.cached_property
     def lagging_members(self) -> frozenset[int]:
@@ -453,13 +470,32 @@ def register_step(label: str | Promise, build: Callable[[DemoCounty], Totals]) -
 # --- The steps ----------------------------------------------------------------
 
 
-def build_campaign(*, slug: str) -> Campaign:
+# The day the story stands on: the seed's county on 16 April 2026, its meetings held, its
+# appraisal closed, the look-back under way, analysis and evaluation still the current
+# stage. The demo is built as if today were that day: every date moves by the days between
+# them (``story_offset``), so the box is open and waits are of days whatever the day of
+# the seed, and every figure is the same (whole days, every draw from the same generators).
+STORY_DAY = datetime.date(2026, 4, 16)
+STORY_STARTS = datetime.date(2026, 1, 26)  # the campaign's first day in the seed
+
+
+def story_offset(today: datetime.date | None = None) -> datetime.timedelta:
+    """What to add to a date of the seed's story so that its "today" is ``today``."""
+    return (today or timezone.localdate()) - STORY_DAY
+
+
+def build_campaign(*, slug: str, today: datetime.date | None = None) -> Campaign:
     """The campaign, its three stages and the seven steps of analysis and evaluation.
 
-    Dates follow the seed document: preparation from 26 January, analysis and
-    evaluation from 17 March (the current stage), look-back training on 12 April.
+    Dates follow the seed document, moved so that its 16 April is today (``STORY_DAY``):
+    preparation from 26 January, analysis and evaluation from 17 March (the current
+    stage), look-back training on 12 April.
     """
-    day = datetime.date
+    offset = story_offset(today)
+
+    def day(year: int, month: int, dd: int) -> datetime.date:
+        return datetime.date(year, month, dd) + offset
+
     campaign = Campaign.objects.create(
         slug=slug,
         name=CAMPAIGN_NAME,
@@ -849,7 +885,17 @@ def build_supervision(demo: DemoCounty) -> Totals:
 
 # --- Demo logins ----------------------------------------------------------------
 
-USERNAMES = ("admin", "office", "supervisor", "municipal", "secretary", "member", "leader")
+USERNAMES = (
+    "admin",
+    "office",
+    "supervisor",
+    "municipal",
+    "secretary",
+    "member",
+    "leader",
+    "responsible",
+    "branchsec",
+)
 
 
 def check_logins_free() -> None:
@@ -865,20 +911,26 @@ def check_logins_free() -> None:
 
 
 def build_demo_logins(demo: DemoCounty) -> Totals:
-    """One login per role, all with DEMO_PASSWORD, chosen to fit together: the leading
-    cadre is in charge of the secretary's unit, the supervisor's team supervises it, the
-    member belongs to it."""
+    """One login per role, all with DEMO_PASSWORD, chosen to fit together around one unit
+    (``DemoCounty.secretary_unit``) and to find work waiting: the leading cadre is in
+    charge of the unit, the supervisor's team supervises it, the member belongs to it (his
+    document a draft below the minimum, when the documents step named him), its
+    responsible leader reviews its ordinary members' documents (his own returned to him),
+    and ``branchsec`` is the secretary of the member's branch."""
     user_model = get_user_model()
     check_logins_free()
     leader = demo.standing[2]
     in_charge = list(leader.in_charge_of.order_by("code"))
-    unit = max(in_charge, key=lambda u: len(demo.branches[u.pk]))
+    unit = demo.secretary_unit
     county_team = unit.supervisory_teams.get(level=SupervisoryLevel.COUNTY)
     supervisor = county_team.supervisors.get(is_leader=True)
     municipal = Supervisor.objects.get(
         team__campaign=demo.campaign, team__level=SupervisoryLevel.MUNICIPAL, is_leader=True
     )
-    member = demo.ordinary[unit.pk][0]
+    member = demo.login_members.get("member") or demo.ordinary[unit.pk][0]
+    responsible = unit.responsible_leader
+    assert responsible is not None  # every unit has one (assign_responsible_leaders)
+    branch = member.branch or demo.branches[unit.pk][0]
 
     # One hash for all: they share the password anyway, and each hash costs a third of a second.
     password = make_password(DEMO_PASSWORD)
@@ -891,6 +943,8 @@ def build_demo_logins(demo: DemoCounty) -> Totals:
         "secretary": demo.names(),
         "member": member.name,
         "leader": leader.name,
+        "responsible": responsible.name,
+        "branchsec": demo.names(),
     }
     for username in USERNAMES:
         user = user_model(username=username, first_name=full_names[username], password=password)
@@ -910,11 +964,13 @@ def build_demo_logins(demo: DemoCounty) -> Totals:
     users["office"].groups.add(group)
     RoleAssignment.objects.create(user=users["office"], campaign=demo.campaign, kind=RoleKind.OFFICE)
     RoleAssignment.objects.create(user=users["secretary"], campaign=demo.campaign, kind=RoleKind.SECRETARY, unit=unit)
+    RoleAssignment.objects.create(user=users["branchsec"], campaign=demo.campaign, kind=RoleKind.SECRETARY, unit=branch)
     for record, username in (
         (supervisor, "supervisor"),
         (municipal, "municipal"),
         (member, "member"),
         (leader, "leader"),
+        (responsible, "responsible"),
     ):
         record.user = users[username]
         record.save(update_fields=["user"])
@@ -947,8 +1003,32 @@ def build_demo_logins(demo: DemoCounty) -> Totals:
             _("own records only (%(name)s, %(position)s, in charge of %(units)s)")
             % {"name": leader.name, "position": leader.position, "units": "、".join(u.name for u in in_charge)},
         ),
+        DemoLogin(
+            _("responsible leader of a unit"),
+            "responsible",
+            _("own records, and the documents of %(unit)s's ordinary members to review (%(name)s, %(position)s)")
+            % {"unit": unit.name, "name": responsible.name, "position": responsible.position},
+        ),
+        DemoLogin(_("branch secretary"), "branchsec", _("%(branch)s and its members") % {"branch": branch.name}),
     ]
     return {_("demo logins"): len(users)}
+
+
+@contextlib.contextmanager
+def timestamps_as_given(model: type[models.Model], *names: str) -> Iterator[None]:
+    """Let a bulk create write the ``auto_now``/``auto_now_add`` fields ``names`` as the
+    rows carry them (the story's times), instead of the moment of the seed, so that no
+    bulk update is needed after it (on SQLite, an update of thousands of rows by CASE
+    took most of the talks step). Only for the seed's own transaction."""
+    fields = [cast(models.DateField, model._meta.get_field(name)) for name in names]
+    saved = [(stamp.auto_now, stamp.auto_now_add) for stamp in fields]
+    for stamp in fields:
+        stamp.auto_now = stamp.auto_now_add = False
+    try:
+        yield
+    finally:
+        for stamp, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
+            stamp.auto_now, stamp.auto_now_add = auto_now, auto_now_add
 
 
 # --- Running it -------------------------------------------------------------------
@@ -956,7 +1036,13 @@ def build_demo_logins(demo: DemoCounty) -> Totals:
 StepReport = Callable[[str, Totals, float], None]
 
 
-def demo_county_create(*, slug: str = SLUG, with_logins: bool = False, on_step: StepReport | None = None) -> DemoCounty:
+def demo_county_create(
+    *,
+    slug: str = SLUG,
+    with_logins: bool = False,
+    on_step: StepReport | None = None,
+    today: datetime.date | None = None,
+) -> DemoCounty:
     """Build the demo county in one transaction: all of it, or nothing.
 
     ``on_step(label, totals, seconds)`` is called after each step (the command prints it).
@@ -978,7 +1064,7 @@ def demo_county_create(*, slug: str = SLUG, with_logins: bool = False, on_step: 
         if with_logins:
             check_logins_free()
         started = perf_counter()
-        campaign = build_campaign(slug=slug)
+        campaign = build_campaign(slug=slug, today=today)
         demo = DemoCounty(campaign=campaign)
         if on_step is not None:
             on_step(

@@ -9,10 +9,17 @@ A stage that lands adds its entries to its group here, one line each; a group wi
 entry the user may open is not drawn (meetings, look-back and rectification, until then).
 
 URL names are strings: this module imports no other app (campaign is the ground floor).
+
+Queues show their count beside their entry (待审阅 12), and their group beside its name
+the sum of its entries': an app registers how to count a queue with
+``register_count(url_name, count)`` (from its rules.py, which its AppConfig imports), and
+``menu_for`` asks each count registered for an entry it offers — one query each, and one
+to find the campaign, whatever the size of the queues.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +31,20 @@ from django.utils.translation import pgettext_lazy
 
 from campaign.models import OrgUnit
 from campaign.scoping import MEMBER, Scope
+from campaign.selectors import current_campaign_for
 
 Predicate = Callable[[Scope], bool]
+# How many items wait in a queue for this user in this campaign: one COUNT query, the
+# same queryset as the queue's page, so the menu says what the page lists.
+QueueCount = Callable[[Scope, Any], int]
+
+QUEUE_COUNTS: dict[str, QueueCount] = {}
+
+
+def register_count(url_name: str, count: QueueCount) -> None:
+    """Show ``count(scope, campaign)`` beside every menu entry for ``url_name`` (the queue's
+    page; ``campaign`` is the user's current campaign, or None)."""
+    QUEUE_COUNTS[url_name] = count
 
 
 def can(action: str) -> Predicate:
@@ -264,6 +283,7 @@ class Link:
     label: str | Promise
     href: str
     current: bool = False
+    count: int | None = None  # items waiting, for a queue's entry (``register_count``)
 
 
 @dataclass
@@ -275,6 +295,11 @@ class MenuGroup:
     @property
     def current(self) -> bool:
         return any(link.current for link in self.links)
+
+    @property
+    def count(self) -> int:
+        """What waits in the group's queues, shown on its button while it is closed."""
+        return sum(link.count or 0 for link in self.links)
 
 
 @dataclass
@@ -305,22 +330,40 @@ def _current(entry: Entry, scope: Scope, view_name: str | None, path: str | None
     return entry.args is None or path == entry.href(scope)
 
 
+class _Counts:
+    """The queue counts of one menu: the campaign found once, each queue counted once."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.done: dict[str, int] = {}
+
+    @functools.cached_property
+    def campaign(self) -> Any:
+        return current_campaign_for(self.scope.user)
+
+    def __call__(self, url_name: str) -> int | None:
+        count = QUEUE_COUNTS.get(url_name)
+        if count is None:
+            return None
+        if url_name not in self.done:
+            self.done[url_name] = count(self.scope, self.campaign)
+        return self.done[url_name]
+
+
+def _link(entry: Entry, scope: Scope, view_name: str | None, path: str | None, counts: _Counts) -> Link:
+    return Link(entry.label, entry.href(scope), _current(entry, scope, view_name, path), counts(entry.url_name))
+
+
 def menu_for(scope: Scope, view_name: str | None = None, path: str | None = None) -> Menu:
-    """The groups and entries this user may open; groups with none are left out."""
+    """The groups and entries this user may open, with their queues' counts; groups with
+    none are left out."""
+    counts = _Counts(scope)
     groups = []
     for group in GROUPS:
-        links = [
-            Link(entry.label, entry.href(scope), _current(entry, scope, view_name, path))
-            for entry in group.entries
-            if entry.allowed(scope)
-        ]
+        links = [_link(entry, scope, view_name, path, counts) for entry in group.entries if entry.allowed(scope)]
         if links:
             groups.append(MenuGroup(group.key, group.label, links))
-    tail = [
-        Link(entry.label, entry.href(scope), _current(entry, scope, view_name, path))
-        for entry in TAIL
-        if entry.allowed(scope)
-    ]
+    tail = [_link(entry, scope, view_name, path, counts) for entry in TAIL if entry.allowed(scope)]
     return Menu(groups=groups, tail=tail, flat=bool(scope.roles) and scope.roles <= {MEMBER})
 
 

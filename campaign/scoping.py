@@ -113,7 +113,9 @@ register(
     Rule(campaign="pk", path="units__path", member_q=lambda member: Q(pk=member.campaign_id)),
 )
 register(OrgUnit, Rule(campaign="campaign_id", path="path", member_q=_member_units))
-register(Member, Rule(campaign="campaign_id", path="unit__path", member="pk"))
+# A member is in reach of his or her unit's subtree, and of his or her branch's: a branch's
+# secretary (a role on the branch) sees its members.
+register(Member, Rule(campaign="campaign_id", path="unit__path", also_paths=("branch__path",), member="pk"))
 register(LeadershipTeam, Rule(campaign="campaign_id", path="unit__path", member="members"))
 register(SupervisoryTeam, Rule(campaign="campaign_id", path="units__path"))
 register(Supervisor, Rule(campaign="team__campaign_id", path="team__units__path"))

@@ -305,7 +305,8 @@ ITEM_TAILS = ("希望认真加以整改。", "建议制定具体的整改措施�
 # --- Feedback -----------------------------------------------------------------------------
 
 # Three release batches in the days after the solicit step, before the democratic life
-# meetings (which may not be held until the opinions were fed back).
+# meetings (which may not be held until the opinions were fed back). Dates of the seed's
+# story: ``DemoCounty.shift`` moves them as the campaign's dates were moved.
 BATCHES: tuple[tuple[datetime.date, str], ...] = (
     (datetime.date(2026, 4, 1), "第一批：县级班子和县级领导干部"),
     (datetime.date(2026, 4, 2), "第二批：部门领导班子和科级干部"),
@@ -714,7 +715,7 @@ def build_solicitation(county: demo.DemoCounty) -> demo.Totals:
     index = EventIndex.of(events, unit_of_branch)
     batches = ReleaseBatch.objects.bulk_create(
         # Released by the office before any login exists: no user to name.
-        ReleaseBatch(campaign=campaign, released_by=None, released_on=day, note=note)
+        ReleaseBatch(campaign=campaign, released_by=None, released_on=county.shift(day), note=note)
         for day, note in BATCHES
     )
     feedback_rng = county.rng("feedback")

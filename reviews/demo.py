@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from campaign import demo
-from campaign.models import Member
+from campaign.models import Member, Rank
 from reviews.models import (
     SECTION_FIELDS,
     AnalysisDocument,
@@ -146,8 +146,9 @@ def build_documents(county: demo.DemoCounty) -> demo.Totals:
     start = timezone.make_aware(datetime.datetime.combine(step.starts_on, datetime.time(9)))
     span = (step.ends_on - step.starts_on).days * 24 * 3600
 
-    documents: list[AnalysisDocument] = []
-    plans: list[tuple[str, bool, dict[str, str], dict[str, str], int, int, datetime.datetime, int]] = []
+    # First every draw, in the members' order (what becomes of each document, its text, its
+    # times), then the demo logins' work (``_queue_work``), then the rows.
+    drawn: list[list] = []
     lagging, returned = county.lagging_members, county.showcase_gaps.returned_document
     for member in members:
         minimum = minimum_words(member, campaign)
@@ -165,12 +166,18 @@ def build_documents(county: demo.DemoCounty) -> demo.Totals:
         else:
             state, returned_first = DocumentState.APPROVED, rng.random() < APPROVED_AFTER_RETURN
         first, words = _texts(rng, minimum if state != DocumentState.DRAFT else minimum // 2)
+        submitted_at = start + datetime.timedelta(seconds=rng.randint(0, span // 2))
+        wait = rng.randint(2 * 3600, 72 * 3600)
+        drawn.append([member, state, returned_first, first, words, submitted_at, wait])
+    _queue_work(county, drawn)
+
+    documents: list[AnalysisDocument] = []
+    plans: list[tuple[str, bool, dict[str, str], dict[str, str], int, int, datetime.datetime, int]] = []
+    for member, state, returned_first, first, words, submitted_at, wait in drawn:
         sections = first
         if returned_first and state != DocumentState.RETURNED:
             # The revision after the return adds a closing paragraph to the causes.
             sections = {**first, Section.CAUSES: f"{first[Section.CAUSES]}\n{REVISION}"}
-        submitted_at = start + datetime.timedelta(seconds=rng.randint(0, span // 2))
-        wait = rng.randint(2 * 3600, 72 * 3600)
         final_words = words + (count_words(REVISION) if sections is not first else 0)
         document = AnalysisDocument(campaign=campaign, member=member, state=state, word_count=final_words, **sections)
         if state != DocumentState.DRAFT:
@@ -252,6 +259,50 @@ def build_documents(county: demo.DemoCounty) -> demo.Totals:
         _("versions"): len(versions),
         _("reviews"): len(reviews),
     }
+
+
+AWAITING = (DocumentState.SUBMITTED, DocumentState.RESUBMITTED)
+
+
+def _queue_work(county: demo.DemoCounty, drawn: list[list]) -> None:
+    """Work waiting for the demo logins in the secretary's unit (柳溪乡机关, behind in
+    everything), found among what the generator drew or made by exchanging two documents'
+    fates inside the unit, so that every count (by state, returned at least once, versions,
+    reviews, per unit) stays what it was:
+
+    - ``member`` is the unit's first ordinary member whose document is a draft (written to
+      half the minimum: the submit page refuses it until it is long enough);
+    - the unit's responsible leader (``responsible``) has his own document returned, and
+      the other cadres of the unit one waiting for the county supervisory team's leader
+      (``supervisor``), each exchanged with an ordinary member's of the same kind if the
+      draws did not give it. A draft is never exchanged: its text is shorter.
+    """
+    unit = county.secretary_unit
+    rows = {row[0].pk: row for row in drawn if row[0].unit_id == unit.pk}
+
+    def exchange(member_id: int, wanted: tuple[str, ...]) -> None:
+        row = rows[member_id]
+        if row[1] in wanted or row[1] == DocumentState.DRAFT:
+            return
+        other = next(
+            (
+                candidate
+                for candidate in rows.values()
+                if candidate[0].rank == Rank.ORDINARY and candidate[1] in wanted and candidate[0].pk != member_id
+            ),
+            None,
+        )
+        if other is not None:
+            row[1:3], other[1:3] = other[1:3], row[1:3]
+
+    responsible = unit.responsible_leader_id
+    exchange(responsible, (DocumentState.RETURNED,))
+    for cadre in county.section_cadres[unit.pk]:
+        if cadre.pk != responsible:
+            exchange(cadre.pk, AWAITING)
+    drafts = [row[0] for row in rows.values() if row[0].rank == Rank.ORDINARY and row[1] == DocumentState.DRAFT]
+    if drafts:
+        county.login_members["member"] = min(drafts, key=lambda member: member.pk)
 
 
 RETURN_COMMENTS = [

@@ -6,11 +6,13 @@ responsible leader, the documents routed to him or her for review.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Q
 
 from campaign.models import Member
-from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, register, register_action
+from campaign.navigation import register_count
+from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, Scope, register, register_action
 from reviews.models import AnalysisDocument, DocumentVersion, Review, RoutingRule
 
 
@@ -42,3 +44,13 @@ register_action("documents.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER}
 register_action("documents.review", {SUPERVISOR, MEMBER})
 register_action("documents.progress", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
 register_action("documents.reopen", {ADMIN, OFFICE})
+
+
+def _documents_waiting(scope: Scope, campaign: Any) -> int:
+    from reviews.selectors import queue_for  # selectors import these rules' models at call time
+
+    return queue_for(scope.user, campaign).count()
+
+
+# The reviewer's queue shows its count in the menu (Self-analysis › To review 12).
+register_count("reviews:queue", _documents_waiting)

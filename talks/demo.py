@@ -303,13 +303,11 @@ def build_talks(county: demo.DemoCounty) -> demo.Totals:
     units = dict(Member.objects.filter(campaign=campaign).values_list("pk", "unit_id"))
     decisions = _review(cards, rng, _reviewers(county), units)
     times = _card_times(cards.talks, decisions, county.rng("talk-times"))
-    for talk, (recorded, _changed) in zip(cards.talks, times, strict=True):
+    for talk, (recorded, changed) in zip(cards.talks, times, strict=True):
         talk._history_date = recorded  # the history row's date (bulk_create_with_history reads it)
-    talks = bulk_create_with_history(cards.talks, Talk, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
-    for talk, (recorded, changed) in zip(talks, times, strict=True):
         talk.created_at, talk.updated_at = recorded, changed
-    # bulk_update writes the values given (auto_now and auto_now_add apply only to saves).
-    Talk.objects.bulk_update(talks, ["created_at", "updated_at"], batch_size=1000)
+    with demo.timestamps_as_given(Talk, "created_at", "updated_at"):
+        talks = bulk_create_with_history(cards.talks, Talk, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
     TalkReview.objects.bulk_create(
         (
             TalkReview(

@@ -4,9 +4,12 @@ A card is in reach of the units of both people on it (a talk between members of 
 units counts for both); a member sees the cards he or she is on.
 """
 
+from typing import Any
+
 from django.db.models import Q
 
-from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, register, register_action
+from campaign.navigation import register_count
+from campaign.scoping import ADMIN, MEMBER, OFFICE, SECRETARY, SUPERVISOR, Rule, Scope, register, register_action
 from talks.models import Talk, TalkReview
 
 register(
@@ -35,3 +38,13 @@ register_action("talks.review", {SUPERVISOR})
 register_action("talks.progress", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
 register_action("talks.import", {ADMIN, OFFICE, SECRETARY})
 register_action("talks.export", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+
+
+def _cards_waiting(scope: Scope, campaign: Any) -> int:
+    from talks.card_selectors import review_queue
+
+    return review_queue(scope.user, campaign).count()
+
+
+# The supervisor's queue shows its count in the menu (Talks › Cards to review 69).
+register_count("talks:review_queue", _cards_waiting)

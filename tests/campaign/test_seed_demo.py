@@ -54,3 +54,45 @@ def test_taken_demo_login_name_stops_the_seed_before_anything_is_written(db, arg
     assert not Campaign.objects.exists()
     assert not OrgUnit.objects.exists()
     assert not Member.objects.exists()
+
+
+# --- --reset (make demo) ----------------------------------------------------------------
+
+
+def test_reset_refuses_a_database_with_a_campaign_of_its_own_and_deletes_nothing(db):
+    Campaign.objects.create(
+        slug="real", name="某县第二批", county="某县", batch=2, starts_on="2026-01-01", ends_on="2026-12-31"
+    )
+    User.objects.create_user(username="clerk", password="someone-else's-2026")
+
+    with pytest.raises(CommandError, match="某县第二批"):
+        seed("--reset", logins_setting=True)
+
+    assert Campaign.objects.filter(slug="real").exists()
+    assert User.objects.filter(username="clerk").exists()
+
+
+def test_reset_empties_the_database_then_seeds_again(transactional_db, monkeypatch):
+    # Committed for real, as `make demo` runs it: PostgreSQL truncates no table with
+    # constraint checks pending in an open transaction.
+    # A seed already there (its campaign) and a user made by hand: both go, then the seed runs.
+    Campaign.objects.create(
+        slug=demo.SLUG, name="old", county="某县", batch=1, starts_on="2026-01-01", ends_on="2026-12-31"
+    )
+    User.objects.create_user(username="clerk", password="someone-else's-2026")
+    seeded = []
+
+    def fake_seed(**kwargs):
+        seeded.append((Campaign.objects.count(), User.objects.count()))
+        return demo.DemoCounty(
+            campaign=Campaign.objects.create(
+                slug=demo.SLUG, name="new", county="某县", batch=1, starts_on="2026-01-01", ends_on="2026-12-31"
+            )
+        )
+
+    monkeypatch.setattr(demo, "demo_county_create", fake_seed)
+    output = seed("--reset", logins_setting=False)
+
+    assert seeded == [(0, 0)]
+    assert Campaign.objects.get().name == "new"
+    assert "Emptied" in output

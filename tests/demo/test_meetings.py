@@ -7,7 +7,6 @@ that met appraised, a few members flagged; the ledgers clean. One shared seed
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter, defaultdict
 from io import StringIO
 from itertools import permutations
@@ -289,7 +288,10 @@ def test_the_demo_secretary_can_plan_a_meeting_and_the_gate_says_what_is_missing
     )[0]
     assert not Meeting.objects.filter(branch=branch).exists()  # the unit fell behind
     plan = services.Plan(
-        kind=MeetingKind.ORGANISATIONAL_LIFE, planned_on=datetime.date(2026, 4, 12), place="党员活动室", branch=branch
+        kind=MeetingKind.ORGANISATIONAL_LIFE,
+        planned_on=campaign.current_stage.steps.get(kind="meetings").ends_on,
+        place="党员活动室",
+        branch=branch,
     )
     meeting = services.meeting_plan(user=secretary, campaign=campaign, plan=plan)
     assert meeting.state == MeetingState.PLANNED

@@ -7,6 +7,7 @@ from time import perf_counter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models
 from django.db.models import Count, QuerySet
@@ -59,13 +60,30 @@ class Command(BaseCommand):
             help="Do nothing (and succeed) when the database already holds a campaign; `make run` uses this.",
         )
         parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=(
+                "Empty the whole database first (manage.py flush), then seed with today's dates; "
+                "refused when it holds a campaign other than the demo's. `make demo` uses this."
+            ),
+        )
+        parser.add_argument(
             "--with-demo-users",
             action="store_true",
             help=f"Create the demo logins (password {demo.DEMO_PASSWORD!r}) even when DEBUG is off.",
         )
 
-    def handle(self, *args: object, if_empty: bool = False, with_demo_users: bool = False, **options: object) -> None:
-        if if_empty and Campaign.objects.exists():
+    def handle(
+        self,
+        *args: object,
+        if_empty: bool = False,
+        reset: bool = False,
+        with_demo_users: bool = False,
+        **options: object,
+    ) -> None:
+        if reset:
+            self._reset()
+        elif if_empty and Campaign.objects.exists():
             self.stdout.write(_("The database already holds a campaign; the demo county was not seeded."))
             return
         if Campaign.objects.filter(slug=demo.SLUG).exists():
@@ -103,6 +121,23 @@ class Command(BaseCommand):
                 _("Seeded “%(name)s” in %(seconds).1f s.") % {"name": county.campaign.name, "seconds": elapsed}
             )
         )
+
+    def _reset(self) -> None:
+        """Empty the database for a fresh demo: only a database that holds nothing but the
+        demo (a `make run` checkout's), never one with a county of its own."""
+        others = list(Campaign.objects.exclude(slug=demo.SLUG).values_list("name", flat=True)[:5])
+        if others:
+            raise CommandError(
+                _(
+                    "--reset empties the whole database, and this one holds other campaigns than the demo's "
+                    "(%(names)s); nothing was deleted."
+                )
+                % {"names": "、".join(others)}
+            )
+        self.stdout.write(_("Emptying the database (every row: the demo county, its logins, the sessions)…"))
+        started = perf_counter()
+        call_command("flush", interactive=False, verbosity=0)
+        self.stdout.write(_("Emptied in %(seconds).1f s.") % {"seconds": perf_counter() - started})
 
     def _report_step(self, label: str, totals: demo.Totals, seconds: float) -> None:
         built = ", ".join(f"{count:,} {name}" for name, count in totals.items())
