@@ -25,16 +25,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.models import Campaign, RoleAssignment, RoleKind
+from campaign.models import Campaign, OrgUnit, RoleAssignment, RoleKind
 from campaign.resources import (
     KIND_LABELS,
     KINDS,
     LINE,
     RESOURCES,
+    UNITS,
     Directory,
     OrgReader,
     OrgResource,
     error_column,
+    stamp,
+    unknown_members,
 )
 from campaign.scoping import AnyUser, forget_scope, scope_for
 from core.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
@@ -115,6 +118,7 @@ def _import_tables(
     directory = Directory(campaign)
     max_rows = settings.IMPORT_MAX_ROWS
     rows_read = 0
+    units: tuple[Table, KindCount] | None = None
     for table in sorted(tables, key=lambda t: KINDS.index(t.kind or "")):
         kind = table.kind
         assert kind is not None  # a sheet of no kind fails check_tables(), and then no table is read
@@ -135,11 +139,44 @@ def _import_tables(
         # The next sheet starts from the database as this one left it.
         directory.forget_units()
         report.counts.append(count)
+        if kind == UNITS:
+            units = (table, count)
+    if units is not None and report.ok:
+        _assign_leaders(directory, report, *units, user=user, reason=reason)
     if rows_read == 0:
         report.add_error(
             RowError(sheet=report.filename, row=0, column="", message=_("The file holds no rows to import."))
         )
     return directory.touched
+
+
+def _assign_leaders(
+    directory: Directory, report: ImportReport, table: Table, count: KindCount, *, user: AnyUser | None, reason: str
+) -> None:
+    """Set the units' responsible leaders their rows name, now that the members sheet
+    (which names the units) is in. A unit that changes only its leader counts as updated."""
+    pending = directory.leaders
+    found, _missing = directory.members(sorted({p.number for p in pending if p.number}))
+    by_number = {member.number: member for member in found}
+    column = table.header_of("responsible_leader")
+    fresh = OrgUnit.objects.in_bulk([p.unit.pk for p in pending])  # paths as the import left them
+    for item in pending:
+        leader = by_number.get(item.number) if item.number else None
+        if item.number and leader is None:
+            report.add_error(
+                RowError(sheet=table.sheet, row=item.line, column=column, message=unknown_members([item.number]))
+            )
+            continue
+        unit = fresh[item.unit.pk]
+        if unit.responsible_leader_id == (leader.pk if leader else None):
+            continue
+        unit.responsible_leader = leader
+        stamp(unit, user if user is not None and user.is_authenticated else None, reason[:100])
+        unit.save(update_fields=["responsible_leader"])
+        directory.touched.add(unit.pk)
+        if item.unchanged:
+            count.unchanged -= 1
+            count.updated += 1
 
 
 def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
