@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.models import Campaign, OrgUnit, RoleAssignment, RoleKind
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, OrgUnit, RoleAssignment, RoleKind
 from campaign.resources import (
     KIND_LABELS,
     KINDS,
@@ -86,6 +87,7 @@ def org_import(
     filename: str,
     kind: str | None = None,
     dry_run: bool = True,
+    again: bool = False,
 ) -> ImportReport:
     """Import the organisation from a spreadsheet into ``campaign``, all or nothing.
 
@@ -107,7 +109,12 @@ def org_import(
         # Ranks and places in the tree decide ledger categories: recount those units.
         return lambda: announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
 
-    import_all_or_nothing(OrgReader(source, filename, kind), report, read)
+    import_all_or_nothing(
+        OrgReader(source, filename, kind),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.ORG, user=user, again=again),
+    )
     return report
 
 

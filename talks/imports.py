@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from campaign.events import announce_change
-from campaign.models import Campaign, Member
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, Member
 from campaign.scoping import scope_for
 from core.excel import cell_text
 from core.importing import (
@@ -109,6 +110,7 @@ def talks_import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
 ) -> ImportReport:
@@ -128,7 +130,12 @@ def talks_import(
         return lambda: announce_change(campaign_id=campaign.pk, unit_ids=run.units, source=services.SOURCE)
 
     # One kind: a CSV file, or a workbook's only sheet, holds cards whatever its headers.
-    import_all_or_nothing(Reader(source, filename, TALKS, max_unpacked=max_unpacked), report, read)
+    import_all_or_nothing(
+        Reader(source, filename, TALKS, max_unpacked=max_unpacked),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.TALKS, user=user, again=again),
+    )
     return report
 
 

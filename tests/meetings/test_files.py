@@ -502,3 +502,23 @@ def test_the_tally_downloads_for_the_tellers(client, world, people, window):
     assert client.get(reverse("appraisal:tally_xlsx", args=[window.pk])).status_code == 200
     client.force_login(world.users["supervisor"])
     assert client.get(reverse("appraisal:tally_xlsx", args=[window.pk])).status_code == 403
+
+
+# --- The same file again (campaign.import_records) ----------------------------------------------
+
+
+def test_meeting_records_imported_twice_are_named_and_need_confirming(world, people, meeting):
+    assert run(world, record_file(meeting, people)).ok
+    check = run(world, record_file(meeting, people), dry_run=True)
+    assert any("already imported" in message for message in check.repeats)
+    again = run(world, record_file(meeting, people))
+    assert not again.ok
+    assert "confirm that the file is to be imported again" in again.errors[-1].message
+
+
+def test_paper_tallies_imported_twice_are_named_by_the_dry_run(world, people, window):
+    assert tally(world, tally_file(world, people)).ok
+    check = tally(world, tally_file(world, people), dry_run=True)
+    assert any("already imported" in message for message in check.repeats)
+    refused = tally(world, tally_file(world, people))
+    assert not refused.ok and PaperSheet.objects.filter(window=window).count() == 1
