@@ -92,7 +92,7 @@ class ImportCommand(BaseCommand):
     @staticmethod
     def needs_confirmation(report: ImportReport, again: bool) -> bool:
         """Refused only because the file (or its rows) was imported before."""
-        return bool(report.repeats) and not report.dry_run and not again
+        return report.again_needed and not report.dry_run and not again
 
     def confirmed(self, report: ImportReport, options: dict[str, Any]) -> bool:
         """Ask whoever runs the command, if someone can answer."""

@@ -23,10 +23,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from campaign.events import announce_change
 from campaign.import_records import FileRecord
 from campaign.models import Campaign, ImportKind, OrgUnit, RoleAssignment, RoleKind
+from campaign.org_bulk import FastPath
+from campaign.org_events import OrgChange, OrgChangeKind, org_changed
 from campaign.resources import (
     KIND_LABELS,
     KINDS,
@@ -37,7 +40,6 @@ from campaign.resources import (
     OrgReader,
     OrgResource,
     error_column,
-    stamp,
     unknown_members,
 )
 from campaign.scoping import AnyUser, forget_scope, scope_for
@@ -126,6 +128,7 @@ def _import_tables(
     max_rows = settings.IMPORT_MAX_ROWS
     rows_read = 0
     units: tuple[Table, KindCount] | None = None
+    fast = FastPath(campaign=campaign, user=user, reason=reason, directory=directory)
     for table in sorted(tables, key=lambda t: KINDS.index(t.kind or "")):
         kind = table.kind
         assert kind is not None  # a sheet of no kind fails check_tables(), and then no table is read
@@ -138,6 +141,11 @@ def _import_tables(
                 raise FileError(
                     _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
                 )
+            # New records in bulk; anything else row by row (campaign.org_bulk).
+            created = fast.import_chunk(kind, resource, chunk)
+            if created is not None:
+                count.created += created
+                continue
             dataset = tablib.Dataset(headers=[*keys, LINE])
             for line, row in chunk:
                 dataset.append([*(row.get(key, "") for key in keys), line])
@@ -166,7 +174,8 @@ def _assign_leaders(
     found, _missing = directory.members(sorted({p.number for p in pending if p.number}))
     by_number = {member.number: member for member in found}
     column = table.header_of("responsible_leader")
-    fresh = OrgUnit.objects.in_bulk([p.unit.pk for p in pending])  # paths as the import left them
+    fresh = OrgUnit.objects.in_bulk([p.unit.pk for p in pending])  # as the import left them
+    changed: list[tuple[OrgUnit, int | None]] = []
     for item in pending:
         leader = by_number.get(item.number) if item.number else None
         if item.number and leader is None:
@@ -177,13 +186,34 @@ def _assign_leaders(
         unit = fresh[item.unit.pk]
         if unit.responsible_leader_id == (leader.pk if leader else None):
             continue
+        changed.append((unit, unit.responsible_leader_id))
         unit.responsible_leader = leader
-        stamp(unit, user if user is not None and user.is_authenticated else None, reason[:100])
-        unit.save(update_fields=["responsible_leader"])
         directory.touched.add(unit.pk)
         if item.unchanged:
             count.unchanged -= 1
             count.updated += 1
+    if not changed or not report.ok:
+        return
+    # One statement and its history rows, then what each save would have announced.
+    account = user if user is not None and user.is_authenticated else None
+    units = [unit for unit, _old in changed]
+    bulk_update_with_history(
+        units, OrgUnit, ["responsible_leader"], batch_size=500, default_user=account, default_change_reason=reason[:100]
+    )
+    for unit, old in changed:
+        org_changed.send(
+            sender=OrgUnit,
+            change=OrgChange(
+                campaign_id=unit.campaign_id,
+                kind=OrgChangeKind.UNIT_CHANGED,
+                fields=frozenset({"responsible_leader"}),
+                unit_ids=frozenset({unit.pk}),
+                old_leader_id=old,
+                new_leader_id=unit.responsible_leader_id,
+                old_parent_id=unit.parent_id,
+                new_parent_id=unit.parent_id,
+            ),
+        )
 
 
 def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:

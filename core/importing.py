@@ -299,6 +299,7 @@ class ImportReport:
     # What was imported before: the file itself, or some of its rows (``ImportRecord``).
     # A dry run says so; an import then asks to be confirmed again (``again``).
     repeats: list[str] = field(default_factory=list)
+    again_needed: bool = False  # the repeats would be written again: ask first
 
     @property
     def ok(self) -> bool:
@@ -797,7 +798,12 @@ class ImportRecord:
         raise NotImplementedError
 
     def refuse_unless_confirmed(self, report: ImportReport) -> None:
-        if report.ok and report.repeats and not report.dry_run and not self.again:
+        """Ask before writing again what was imported before. An import that would
+        create nothing (every row matched a record left as it is, or updated) has
+        nothing to double, and needs no confirmation."""
+        creates = any(getattr(count, "created", 0) for count in report.counts)
+        report.again_needed = report.ok and bool(report.repeats) and creates
+        if report.again_needed and not report.dry_run and not self.again:
             for message in report.repeats:
                 report.add_error(RowError(sheet=report.filename, row=0, column="", message=message))
             report.add_error(

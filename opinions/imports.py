@@ -1088,7 +1088,8 @@ def _run(job_id: int) -> None:
         job.counts = [count.as_dict() for count in report.counts]
         job.error_count = report.error_count
         job.errors = [error.as_dict() for error in report.errors[:JOB_ERRORS]]
-        job.repeats = report.repeats
+        # Kept when they would be written again: the confirmation then asks.
+        job.repeats = report.repeats if report.again_needed else []
         job.status = status
         job.finished_at = timezone.now()
         job.rows_total = max(job.rows_total, job.rows_done)

@@ -449,6 +449,11 @@ class ImportJob(Job):
     # the user confirmed the import all the same (``campaign.import_records``).
     repeats = models.JSONField(_("imported before"), default=list, blank=True)
     again = models.BooleanField(_("import again"), default=False)
+
+    @property
+    def again_needed(self) -> bool:
+        return bool(self.repeats)
+
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
 
     RUNNING = (Status.CHECKING, Status.IMPORTING)

@@ -200,14 +200,17 @@ class _Run:
     def check(self, table: Table, chunk: list[tuple[int, dict[str, str]]]) -> list[Talk]:
         """The chunk's good rows as cards ready to write; every problem reported."""
         self.load_members({row.get(key, "") for _line, row in chunk for key in ("member", "other_member")})
-        cards = []
+        parsed = []
         for line, row in chunk:
             problems: dict[str, list[str]] = {}
             data, recorder = self.parse(row, problems)
+            parsed.append((line, problems, data, recorder, self.talk_key(data)))
+        lookups = self.lookups(parsed)
+        cards = []
+        for line, problems, data, recorder, key in parsed:
             unreadable = set(problems)
-            key = self.talk_key(data)
             try:
-                cleaned = services.check_card(user=self.user, campaign=self.campaign, data=data)
+                cleaned = services.check_card(user=self.user, campaign=self.campaign, data=data, lookups=lookups)
             except services.DuplicateTalk as duplicate:
                 cleaned = None
                 if key not in self.seen:
@@ -235,6 +238,16 @@ class _Run:
             if cleaned is not None and not problems:
                 cards.append(self.card(cleaned, recorder))
         return cards
+
+    def lookups(self, parsed: list[Any]) -> services.CardLookups | None:
+        """What the card checks read, for the whole chunk at once (one query each)."""
+        members = {
+            person.pk: person
+            for _line, _problems, data, _recorder, _key in parsed
+            for person in (data["member"], data["other_member"])
+            if person is not None
+        }
+        return services.CardLookups(self.campaign, members.values(), [key for *_rest, key in parsed if key is not None])
 
     def parse(self, row: dict[str, str], problems: dict[str, list[str]]) -> tuple[dict[str, Any], str]:
         """The row's cells as the services' fields; what cannot be read goes to ``problems``."""

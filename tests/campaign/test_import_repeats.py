@@ -18,7 +18,7 @@ from opinions.imports import opinions_import
 from opinions.models import ImportJob, Opinion
 from talks.imports import talks_import
 from talks.models import TalkKind
-from tests.campaign.importing import UNIT_HEADERS, csv_bytes, messages, run, xlsx
+from tests.campaign.importing import UNIT_HEADERS, csv_bytes, run, xlsx
 from tests.form_once import FIELD, token_in
 from tests.talks.factories import analysis_day
 
@@ -47,29 +47,40 @@ def opinions(world, data: bytes, filename: str, **kwargs):
     return opinions_import(campaign=world.campaign, user=None, source=io.BytesIO(data), filename=filename, **kwargs)
 
 
-def test_the_same_org_file_twice_is_named_by_the_dry_run_and_needs_confirming(world):
+def test_the_same_org_file_twice_is_named_by_the_dry_run_and_changes_nothing(world):
+    """An organisation's rows are matched by code: a file again doubles nothing, so the
+    dry run tells, and the import needs no confirmation."""
     data = org_file(world)
     first = run(world.campaign, data, "org.xlsx")
     assert first.ok and first.repeats == []
     record = ImportedFile.objects.get(campaign=world.campaign)
     assert (record.kind, record.rows, record.filename) == (ImportKind.ORG, 1, "org.xlsx")
     check = run(world.campaign, data, "org-copy.xlsx", dry_run=True)
-    assert check.ok
+    assert check.ok and not check.again_needed
     assert check.repeats == [
         f"This file was already imported into this campaign on {localtime(record.imported_at).date().isoformat()} "
         "(org.xlsx, 1 row)."
     ]
-    refused = run(world.campaign, data, "org-copy.xlsx")
-    assert messages(refused)[-1] == (
-        "org-copy.xlsx: Nothing was imported; confirm that the file is to be imported again."
-    )
-    assert ImportedFile.objects.filter(campaign=world.campaign).count() == 1
-    from campaign.services import org_import
+    second = run(world.campaign, data, "org-copy.xlsx")
+    assert second.ok and [c.unchanged for c in second.counts] == [1]
+    assert OrgUnit.objects.filter(campaign=world.campaign, code="NU1").count() == 1
 
-    confirmed = org_import(
-        campaign=world.campaign, user=None, source=io.BytesIO(data), filename="x.xlsx", dry_run=False, again=True
+
+def test_the_same_opinions_file_twice_needs_confirming(world):
+    data = csv_bytes(opinion_rows(world))
+    assert opinions(world, data, "o.csv", dry_run=False).ok
+    check = opinions(world, data, "o-copy.csv", dry_run=True)
+    assert check.ok and check.again_needed
+    assert check.repeats[0].startswith("This file was already imported into this campaign on ")
+    refused = opinions(world, data, "o-copy.csv", dry_run=False)
+    assert [str(e) for e in refused.errors][-1] == (
+        "o-copy.csv: Nothing was imported; confirm that the file is to be imported again."
     )
-    assert confirmed.ok and ImportedFile.objects.filter(campaign=world.campaign).count() == 2
+    assert Opinion.objects.filter(campaign=world.campaign).count() == 3
+    assert ImportedFile.objects.filter(campaign=world.campaign).count() == 1
+    assert opinions(world, data, "o-copy.csv", dry_run=False, again=True).ok
+    assert Opinion.objects.filter(campaign=world.campaign).count() == 6
+    assert ImportedFile.objects.filter(campaign=world.campaign).count() == 2
 
 
 def test_rows_seen_before_in_a_file_of_another_format_are_counted(world):
@@ -112,18 +123,19 @@ def test_the_command_refuses_without_a_terminal_and_imports_with_again(world, tm
 
 
 def test_the_command_asks_whoever_runs_it(world, tmp_path, monkeypatch):
-    path = tmp_path / "org.xlsx"
-    path.write_bytes(org_file(world))
-    call_command("import_org", str(path), "--campaign", "demo", stdout=io.StringIO())
+    path = tmp_path / "opinions.csv"
+    path.write_bytes(csv_bytes(opinion_rows(world)))
+    call_command("import_opinions", str(path), "--campaign", "demo", stdout=io.StringIO())
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     answers = iter(["n", "y"])
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
     with pytest.raises(CommandError):
-        call_command("import_org", str(path), "--campaign", "demo", stdout=io.StringIO(), stderr=io.StringIO())
+        call_command("import_opinions", str(path), "--campaign", "demo", stdout=io.StringIO(), stderr=io.StringIO())
+    assert Opinion.objects.filter(campaign=world.campaign).count() == 3
     out = io.StringIO()
-    call_command("import_org", str(path), "--campaign", "demo", stdout=out)
-    assert "Imported 1 rows" in out.getvalue()
-    assert ImportedFile.objects.filter(campaign=world.campaign, kind=ImportKind.ORG).count() == 2
+    call_command("import_opinions", str(path), "--campaign", "demo", stdout=out)
+    assert "Imported 3 rows" in out.getvalue()
+    assert Opinion.objects.filter(campaign=world.campaign).count() == 6
 
 
 def talk_file(world) -> bytes:
@@ -146,34 +158,6 @@ def test_talk_cards_again_name_the_file_as_well_as_the_cards_on_record(world):
     check = talks_import(campaign=world.campaign, user=None, source=io.BytesIO(data), filename="t.xlsx")
     assert not check.ok  # the card is on record already
     assert any("already imported" in message for message in check.repeats)
-
-
-def test_the_browser_shows_the_repeat_and_imports_only_with_the_box_ticked(world, login, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    client = login(world.users["office"])
-    url = reverse("campaign:org_import")
-    assert run(world.campaign, org_file(world), "org.xlsx").ok
-
-    def check():
-        upload = io.BytesIO(org_file(world))
-        upload.name = "org.xlsx"
-        response = client.post(url, {"file": upload})
-        assert response.status_code == 200 and response.context["report"].ok
-        return response
-
-    response = check()
-    page = response.content.decode()
-    assert "Imported before" in page and 'name="again"' in page
-    refused = client.post(url, {"confirm": "1", "token": response.context["token"], FIELD: token_in(response.content)})
-    assert refused.status_code == 200 and not refused.context["report"].ok
-    assert ImportedFile.objects.filter(campaign=world.campaign).count() == 1
-    response = check()
-    done = client.post(
-        url, {"confirm": "1", "again": "1", "token": response.context["token"], FIELD: token_in(response.content)}
-    )
-    assert done.status_code == 302
-    assert ImportedFile.objects.filter(campaign=world.campaign).count() == 2
-    assert OrgUnit.objects.filter(campaign=world.campaign, code="NU1").count() == 1
 
 
 def test_an_opinion_import_job_asks_for_the_box_too(world, login, settings, tmp_path):
