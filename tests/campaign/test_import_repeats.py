@@ -181,3 +181,21 @@ def test_an_opinion_import_job_asks_for_the_box_too(world, login, settings, tmp_
     assert job.status == ImportJob.Status.DONE
     assert Opinion.objects.filter(campaign=world.campaign).count() == 6
     assert response.status_code == 302
+
+
+def test_celery_lines_stay_out_of_an_import_commands_output(
+    world, tmp_path, caplog, django_capture_on_commit_callbacks
+):
+    """In eager mode the roll-up an import enqueues runs in the command's process: its
+    "Task … succeeded" line must not mix into what the command prints."""
+    import logging
+
+    path = tmp_path / "org.xlsx"
+    path.write_bytes(org_file(world))
+    caplog.set_level(logging.INFO)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("import_org", str(path), "--campaign", "demo", stdout=io.StringIO())
+    assert callbacks  # the roll-up did run, in this process
+    assert [r.getMessage() for r in caplog.records if r.name.split(".")[0] in ("celery", "kombu", "amqp")] == []
+    # The levels are as they were once the command is done.
+    assert logging.getLogger("celery").level == logging.NOTSET
