@@ -216,3 +216,38 @@ def test_changing_only_the_leader_counts_the_unit_as_updated_and_a_blank_cell_cl
         assert run(world.campaign, xlsx({"units": [UNIT_HEADERS, exported_row]})).ok
     world.unit.refresh_from_db()
     assert world.unit.responsible_leader_id == leader.pk
+
+
+def test_new_records_written_in_bulk_keep_their_history_and_are_announced(world):
+    """The fast path (campaign.org_bulk): history rows with the seats and charges of each
+    new record, and the followers told (talks: outbox rows for the new units)."""
+    from campaign.models import ChangeOutbox
+
+    before = set(ChangeOutbox.objects.values_list("pk", flat=True))
+    data = xlsx(
+        {
+            "units": [[*UNIT_HEADERS, "Responsible leader number"], ["NU", "新单位", "Unit", "C", "N1"]],
+            "members": [
+                ["Number", "Name", "Unit code", "Rank", "Units in charge"],
+                ["N1", "新一", "NU", "Section-level cadre", ""],
+                ["N2", "新二", "NU", "County-level leading cadre", "NU"],
+            ],
+            "teams": [
+                ["Code", "Name", "Kind", "Unit code", "Head number", "Member numbers"],
+                ["NT", "新班子", "Department team", "NU", "N1", "N1, N2"],
+            ],
+        }
+    )
+    with translation.override("en"):
+        report = run(world.campaign, data)
+    assert report.ok, messages(report)
+    assert [c.created for c in report.counts] == [1, 2, 1]
+    team = LeadershipTeam.objects.get(campaign=world.campaign, code="NT")
+    created = team.history.get(history_type="+")
+    assert sorted(m.member.number for m in created.members.all()) == ["N1", "N2"]
+    cadre = Member.objects.get(campaign=world.campaign, number="N2")
+    assert [u.orgunit.code for u in cadre.history.get(history_type="+").in_charge_of.all()] == ["NU"]
+    unit = OrgUnit.objects.get(campaign=world.campaign, code="NU")
+    assert unit.path == f"{world.county.path}{unit.pk:08d}/" and unit.responsible_leader.number == "N1"
+    announced = ChangeOutbox.objects.exclude(pk__in=before)
+    assert {(row.source, row.unit_id) for row in announced} >= {("talks", unit.pk), ("documents", unit.pk)}
