@@ -10,7 +10,10 @@ they (and the command line) pass on to the service in ``import_options``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -40,6 +43,13 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--campaign", help="The campaign's code (slug); optional when there is only one campaign.")
         self.add_import_arguments(parser)
         parser.add_argument("--dry-run", action="store_true", help="Check every row and write nothing.")
+        parser.add_argument(
+            "--again",
+            action="store_true",
+            help="Import the file even if it (or some of its rows) was imported into the campaign before; "
+            "without it, the command asks (or, when no one can answer, refuses).",
+        )
+        parser.add_argument("--no-input", action="store_true", help="Ask nothing: refuse what needs confirmation.")
         parser.add_argument("--user", help=self.user_help)
 
     def add_import_arguments(self, parser: CommandParser) -> None:
@@ -51,28 +61,60 @@ class ImportCommand(BaseCommand):
         return {}
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with quiet_celery():
+            self.import_file(options)
+
+    def import_file(self, options: dict[str, Any]) -> None:
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         campaign = campaign_from_option(options["campaign"])
         user = user_from_option(options["user"])
+        again = options["again"]
+        report = self.run_import(path, campaign, user, options, again=again)
+        if self.needs_confirmation(report, again) and self.confirmed(report, options):
+            report = self.run_import(path, campaign, user, options, again=True)
+        self.write_report(report, campaign)
+
+    def run_import(
+        self, path: Path, campaign: Campaign, user: Any, options: dict[str, Any], *, again: bool
+    ) -> ImportReport:
         with path.open("rb") as source:
             try:
-                report = type(self).importer(
+                return type(self).importer(
                     campaign=campaign,
                     user=user,
                     source=source,
                     filename=path.name,
                     dry_run=options["dry_run"],
+                    again=again,
                     **self.import_options(options),
                 )
             except PermissionDenied:
                 raise CommandError(
                     _("%(user)s may not import into %(campaign)s.") % {"user": user, "campaign": campaign}
                 ) from None
-        self.write_report(report, campaign)
+
+    @staticmethod
+    def needs_confirmation(report: ImportReport, again: bool) -> bool:
+        """Refused only because the file (or its rows) was imported before."""
+        return report.again_needed and not report.dry_run and not again
+
+    def confirmed(self, report: ImportReport, options: dict[str, Any]) -> bool:
+        """Ask whoever runs the command, if someone can answer."""
+        if options.get("no_input") or not sys.stdin.isatty():
+            return False
+        for message in report.repeats:
+            self.stdout.write(self.style.WARNING(message))
+        answer = input(_("Import it again? [y/N] "))
+        return answer.strip().casefold() in {"y", "yes", "是", "j"}
 
     def write_report(self, report: ImportReport, campaign: Campaign) -> None:
+        if report.ok:
+            for message in report.repeats:
+                self.stdout.write(self.style.WARNING(message))
+        elif self.needs_confirmation(report, again=False):
+            self.stderr.write(_("Run the command again with --again to import the file all the same."))
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(str(error))
@@ -91,6 +133,26 @@ class ImportCommand(BaseCommand):
                     _("Imported %(n)d rows into %(campaign)s.") % {"n": report.rows, "campaign": campaign}
                 )
             )
+
+
+# The loggers of Celery and its messaging library: in eager mode (no broker) the roll-up
+# an import enqueues runs in the command's own process, and their lines ("Task …
+# succeeded", "No hostname was supplied") would mix into what the command prints.
+CELERY_LOGGERS = ("celery", "kombu", "amqp")
+
+
+@contextlib.contextmanager
+def quiet_celery() -> Iterator[None]:
+    """Only Celery's errors while the command runs; its levels as they were afterwards."""
+    loggers = [logging.getLogger(name) for name in CELERY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.ERROR))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def campaign_from_option(slug: str | None) -> Campaign:

@@ -114,6 +114,8 @@ class ImportFlow:
                         source=source,
                         filename=pending["filename"],
                         dry_run=False,
+                        # The dry run said the file (or its rows) came before: the box ticked.
+                        again=request.POST.get("again") == "1",
                         **pending.get("options", {}),
                     )
                 if not report.ok:

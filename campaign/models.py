@@ -568,6 +568,48 @@ class ForcedPasswordChange(models.Model):
         return str(self.user)
 
 
+class ImportKind(models.TextChoices):
+    ORG = "org", _("Organisation")
+    OPINIONS = "opinions", _("Opinions and events")
+    TALKS = "talks", _("Talk cards")
+    MEETING_RECORDS = "meeting_records", _("Meeting records")
+    PAPER_TALLIES = "paper_tallies", _("Paper tallies")
+
+
+class ImportedFile(models.Model):
+    """A spreadsheet imported into a campaign (``campaign.import_records``): its SHA-256
+    and a digest of each of its rows, so that the same file, or the same rows in another
+    file, are recognised when they come again and the import asks to be confirmed."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="imported_files", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("import"), max_length=20, choices=ImportKind.choices)
+    filename = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(_("rows"))
+    # The rows' digests: signed 64-bit numbers, 8 bytes each (``core.importing.row_digest``).
+    row_digests = models.BinaryField(editable=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("imported file")
+        verbose_name_plural = _("imported files")
+        ordering = ["campaign", "imported_at", "pk"]
+        indexes = [models.Index(fields=["campaign", "kind", "sha256"], name="imported_file_lookup")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class ChangeOutbox(models.Model):
     """A note that some source records of a unit changed and its ledgers must be
     recomputed. Written in the same transaction as the change (so a crash cannot lose

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import tablib
@@ -98,6 +99,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("name", "Name", "名称", ("组织名称", "单位名称"), required=True),
         Column("kind", "Kind", "类型", ("组织类型",), required=True),
         Column("parent", "Parent code", "上级代码", ("parent_code", "上级组织代码"), value=CODE),
+        # A member number: resolved once the members sheet is in (members name units).
+        Column(
+            "responsible_leader",
+            "Responsible leader number",
+            "负责人编号",
+            ("responsible_leader_number", "单位负责人编号", "主要负责人编号"),
+            value=CODE,
+        ),
     ),
     MEMBERS: (
         Column("number", "Number", "编号", ("党员编号", "staff or ID number"), required=True, value=CODE),
@@ -174,6 +183,17 @@ def choice_widget(choices: type[models.TextChoices], what: Any) -> ChoiceWidget:
     return ChoiceWidget(choices, what, CHINESE_LABELS[choices])
 
 
+@dataclass
+class PendingLeader:
+    """A unit's responsible leader as its row names him or her (a member number, "" for
+    none), set once every sheet is in: the members come after the units."""
+
+    unit: OrgUnit
+    number: str
+    line: int
+    unchanged: bool  # the row changed nothing else
+
+
 class Directory:
     """The campaign's organisations and members by code and number, cached for one
     import so that a thousand members of fifty units cost fifty look-ups, not a thousand.
@@ -184,6 +204,7 @@ class Directory:
         self._units: dict[str, OrgUnit] = {}
         self._members: dict[str, Member] = {}
         self.touched: set[int] = set()  # units whose ledgers the written rows affect
+        self.leaders: list[PendingLeader] = []
 
     def units(self, codes: list[str]) -> tuple[list[OrgUnit], list[str]]:
         wanted = [c for c in codes if c not in self._units]
@@ -524,10 +545,14 @@ class UnitResource(OrgResource[OrgUnit]):
     name = Field(attribute="name", column_name="name", widget=TextWidget())
     kind = Field(attribute="kind", column_name="kind", widget=choice_widget(OrgUnitKind, gettext_lazy("kind")))
     parent = Field(attribute="parent", column_name="parent", widget=UnitWidget())
+    # Kept as written here; set after the members sheet (``Directory.leaders``).
+    responsible_leader = Field(column_name="responsible_leader", widget=TextWidget())
+
+    deferred = ("responsible_leader",)
 
     class Meta:
         model = OrgUnit
-        fields = ("code", "name", "kind", "parent")
+        fields = ("code", "name", "kind", "parent", "responsible_leader")
         import_id_fields = ("code",)
         instance_loader_class = CachedInstanceLoader
         skip_diff = True
@@ -538,6 +563,34 @@ class UnitResource(OrgResource[OrgUnit]):
         self.old_path = instance.path
         super().import_instance(instance, row, **kwargs)
 
+    def deferred_changed(self, instance: OrgUnit) -> bool:
+        # The leader is compared when it is set, after the members sheet.
+        return False
+
+    def save_m2m(self, instance: OrgUnit, row: dict, **kwargs: Any) -> None:
+        self.remember_leader(instance, row, kwargs, unchanged=False)
+
+    def skip_row(self, instance: OrgUnit, original: Any, row: dict, import_validation_errors: Any = None) -> bool:
+        skip = super().skip_row(instance, original, row, import_validation_errors)
+        if skip and not import_validation_errors:
+            self.remember_leader(instance, row, {}, unchanged=True)
+        return skip
+
+    def remember_leader(self, instance: OrgUnit, row: dict, kwargs: dict, *, unchanged: bool) -> None:
+        if "responsible_leader" in self.pending:
+            self.directory.leaders.append(
+                PendingLeader(
+                    unit=instance,
+                    number=self.pending["responsible_leader"],
+                    line=self.line(row, kwargs),
+                    unchanged=unchanged,
+                )
+            )
+
+    def dehydrate_responsible_leader(self, unit: OrgUnit) -> str:
+        leader = unit.responsible_leader if unit.responsible_leader_id else None
+        return leader.number if leader is not None else ""
+
     def after_save_instance(self, instance: OrgUnit, row: dict, **kwargs: Any) -> None:
         super().after_save_instance(instance, row, **kwargs)
         if self.old_path and instance.path != self.old_path:
@@ -545,7 +598,7 @@ class UnitResource(OrgResource[OrgUnit]):
         self.directory.remember_unit(instance)
 
     def for_export(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("parent").order_by("path")
+        return queryset.select_related("parent", "responsible_leader").order_by("path")
 
 
 class MemberResource(OrgResource[Member]):

@@ -23,18 +23,24 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from campaign.events import announce_change
-from campaign.models import Campaign, RoleAssignment, RoleKind
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, OrgUnit, RoleAssignment, RoleKind
+from campaign.org_bulk import FastPath
+from campaign.org_events import OrgChange, OrgChangeKind, org_changed
 from campaign.resources import (
     KIND_LABELS,
     KINDS,
     LINE,
     RESOURCES,
+    UNITS,
     Directory,
     OrgReader,
     OrgResource,
     error_column,
+    unknown_members,
 )
 from campaign.scoping import AnyUser, forget_scope, scope_for
 from core.importing import FileError, ImportReport, RowError, Table, import_all_or_nothing
@@ -83,6 +89,7 @@ def org_import(
     filename: str,
     kind: str | None = None,
     dry_run: bool = True,
+    again: bool = False,
 ) -> ImportReport:
     """Import the organisation from a spreadsheet into ``campaign``, all or nothing.
 
@@ -104,7 +111,12 @@ def org_import(
         # Ranks and places in the tree decide ledger categories: recount those units.
         return lambda: announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
 
-    import_all_or_nothing(OrgReader(source, filename, kind), report, read)
+    import_all_or_nothing(
+        OrgReader(source, filename, kind),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.ORG, user=user, again=again),
+    )
     return report
 
 
@@ -115,6 +127,8 @@ def _import_tables(
     directory = Directory(campaign)
     max_rows = settings.IMPORT_MAX_ROWS
     rows_read = 0
+    units: tuple[Table, KindCount] | None = None
+    fast = FastPath(campaign=campaign, user=user, reason=reason, directory=directory)
     for table in sorted(tables, key=lambda t: KINDS.index(t.kind or "")):
         kind = table.kind
         assert kind is not None  # a sheet of no kind fails check_tables(), and then no table is read
@@ -127,6 +141,11 @@ def _import_tables(
                 raise FileError(
                     _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
                 )
+            # New records in bulk; anything else row by row (campaign.org_bulk).
+            created = fast.import_chunk(kind, resource, chunk)
+            if created is not None:
+                count.created += created
+                continue
             dataset = tablib.Dataset(headers=[*keys, LINE])
             for line, row in chunk:
                 dataset.append([*(row.get(key, "") for key in keys), line])
@@ -135,11 +154,66 @@ def _import_tables(
         # The next sheet starts from the database as this one left it.
         directory.forget_units()
         report.counts.append(count)
+        if kind == UNITS:
+            units = (table, count)
+    if units is not None and report.ok:
+        _assign_leaders(directory, report, *units, user=user, reason=reason)
     if rows_read == 0:
         report.add_error(
             RowError(sheet=report.filename, row=0, column="", message=_("The file holds no rows to import."))
         )
     return directory.touched
+
+
+def _assign_leaders(
+    directory: Directory, report: ImportReport, table: Table, count: KindCount, *, user: AnyUser | None, reason: str
+) -> None:
+    """Set the units' responsible leaders their rows name, now that the members sheet
+    (which names the units) is in. A unit that changes only its leader counts as updated."""
+    pending = directory.leaders
+    found, _missing = directory.members(sorted({p.number for p in pending if p.number}))
+    by_number = {member.number: member for member in found}
+    column = table.header_of("responsible_leader")
+    fresh = OrgUnit.objects.in_bulk([p.unit.pk for p in pending])  # as the import left them
+    changed: list[tuple[OrgUnit, int | None]] = []
+    for item in pending:
+        leader = by_number.get(item.number) if item.number else None
+        if item.number and leader is None:
+            report.add_error(
+                RowError(sheet=table.sheet, row=item.line, column=column, message=unknown_members([item.number]))
+            )
+            continue
+        unit = fresh[item.unit.pk]
+        if unit.responsible_leader_id == (leader.pk if leader else None):
+            continue
+        changed.append((unit, unit.responsible_leader_id))
+        unit.responsible_leader = leader
+        directory.touched.add(unit.pk)
+        if item.unchanged:
+            count.unchanged -= 1
+            count.updated += 1
+    if not changed or not report.ok:
+        return
+    # One statement and its history rows, then what each save would have announced.
+    account = user if user is not None and user.is_authenticated else None
+    units = [unit for unit, _old in changed]
+    bulk_update_with_history(
+        units, OrgUnit, ["responsible_leader"], batch_size=500, default_user=account, default_change_reason=reason[:100]
+    )
+    for unit, old in changed:
+        org_changed.send(
+            sender=OrgUnit,
+            change=OrgChange(
+                campaign_id=unit.campaign_id,
+                kind=OrgChangeKind.UNIT_CHANGED,
+                fields=frozenset({"responsible_leader"}),
+                unit_ids=frozenset({unit.pk}),
+                old_leader_id=old,
+                new_leader_id=unit.responsible_leader_id,
+                old_parent_id=unit.parent_id,
+                new_parent_id=unit.parent_id,
+            ),
+        )
 
 
 def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:

@@ -29,11 +29,13 @@ import codecs
 import contextlib
 import csv
 import datetime
+import hashlib
 import io
 import itertools
 import re
 import unicodedata
 import zipfile
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
@@ -389,6 +391,10 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0  # may exceed len(errors) when the list was cut at ERROR_LIMIT
     counts: list[Any] = field(default_factory=list)
+    # What was imported before: the file itself, or some of its rows (``ImportRecord``).
+    # A dry run says so; an import then asks to be confirmed again (``again``).
+    repeats: list[str] = field(default_factory=list)
+    again_needed: bool = False  # the repeats would be written again: ask first
 
     @property
     def ok(self) -> bool:
@@ -1181,7 +1187,10 @@ def check_tables(tables: list[Table], report: ImportReport, *, filename: str, ki
 
 
 def import_all_or_nothing(
-    reader: SpreadsheetReader, report: ImportReport, read: Callable[[list[Table]], Callable[[], None]]
+    reader: SpreadsheetReader,
+    report: ImportReport,
+    read: Callable[[list[Table]], Callable[[], None]],
+    record: ImportRecord | None = None,
 ) -> None:
     """One import, all or nothing: the file's structure is checked, then ``read(tables)``
     checks (and, unless it is a dry run, writes) the rows, all inside ONE transaction.
@@ -1192,12 +1201,96 @@ def import_all_or_nothing(
         with reader, transaction.atomic():
             tables = reader.tables()
             check_tables(tables, report, filename=report.filename, kind=reader.kind, format=reader.format)
+            if record is not None:
+                _fingerprint(reader, tables, record)
             finish = read(tables) if report.ok else None
+            if record is not None and record.sha256:
+                record.compare(report)
             if report.dry_run or not report.ok:
                 transaction.set_rollback(True)
-            elif finish is not None:
-                finish()
+            else:
+                if record is not None:
+                    record.keep(report)
+                if finish is not None:
+                    finish()
     except FileError as exc:
         report.add_error(RowError(sheet=report.filename, row=0, column="", message=str(exc)))
     if not report.ok:
         report.counts = []
+
+
+# --- Files and rows imported before ---------------------------------------------------
+
+
+class ImportRecord:
+    """What an import remembers of the files it wrote, to tell when the same file (by
+    its SHA-256) or some of its rows (by a digest of each row's cells, whatever the
+    file's format) come again. ``import_all_or_nothing`` fills ``sha256`` and
+    ``row_digests`` while the rows stream by; a subclass (``campaign.import_records``)
+    compares them with the campaign's earlier imports and keeps them.
+
+    ``compare`` adds to ``report.repeats`` what was imported before, and (through
+    ``refuse_unless_confirmed``) refuses an import that is not a dry run unless ``again``
+    (the user confirmed).
+    ``keep`` stores the file's record, in the import's transaction."""
+
+    def __init__(self, *, again: bool = False) -> None:
+        self.again = again
+        self.sha256 = ""
+        self.row_digests = array("q")
+
+    def compare(self, report: ImportReport) -> None:  # pragma: no cover (the subclass's)
+        raise NotImplementedError
+
+    def keep(self, report: ImportReport) -> None:  # pragma: no cover (the subclass's)
+        raise NotImplementedError
+
+    def refuse_unless_confirmed(self, report: ImportReport) -> None:
+        """Ask before writing again what was imported before. An import that would
+        create nothing (every row matched a record left as it is, or updated) has
+        nothing to double, and needs no confirmation."""
+        creates = any(getattr(count, "created", 0) for count in report.counts)
+        report.again_needed = report.ok and bool(report.repeats) and creates
+        if report.again_needed and not report.dry_run and not self.again:
+            for message in report.repeats:
+                report.add_error(RowError(sheet=report.filename, row=0, column="", message=message))
+            report.add_error(
+                RowError(
+                    sheet=report.filename,
+                    row=0,
+                    column="",
+                    message=_("Nothing was imported; confirm that the file is to be imported again."),
+                )
+            )
+
+
+# Columns that number the rows of one file (序号) say nothing about a row's content.
+_UNCOUNTED = frozenset({"no"})
+
+
+def row_digest(kind: str | None, row: Mapping[str, str]) -> int:
+    """A row's cells, by column key, as a signed 64-bit number."""
+    text = "\x1e".join(f"{key}\x1f{value}" for key, value in sorted(row.items()) if value and key not in _UNCOUNTED)
+    digest = hashlib.blake2b(f"{kind}\x1d{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _fingerprint(reader: SpreadsheetReader, tables: list[Table], record: ImportRecord) -> None:
+    """Hash the file, and wrap each table's rows so that their digests are taken as they are read."""
+    position = reader.source.tell()
+    reader.source.seek(0)
+    sha = hashlib.sha256()
+    while block := reader.source.read(1 << 20):
+        sha.update(block)
+    reader.source.seek(position)
+    record.sha256 = sha.hexdigest()
+    for table in tables:
+        table.rows = _digesting(table.rows, table.kind, record.row_digests)
+
+
+def _digesting(
+    rows: Iterator[tuple[int, dict[str, str]]], kind: str | None, digests: array
+) -> Iterator[tuple[int, dict[str, str]]]:
+    for number, row in rows:
+        digests.append(row_digest(kind, row))
+        yield number, row

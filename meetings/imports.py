@@ -37,7 +37,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 
-from campaign.models import Campaign, Member
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, Member
 from campaign.scoping import scope_for
 from core.excel import chinese, import_sheet, text_cell
 from core.importing import (
@@ -207,6 +208,7 @@ def meeting_records_import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
 ) -> ImportReport:
@@ -221,7 +223,12 @@ def meeting_records_import(
         _Run(campaign=campaign, user=user, report=report).tables(tables, max_rows=max_rows)
         return lambda: None  # the services announced each change as they wrote it
 
-    import_all_or_nothing(Reader(source, filename, max_unpacked=max_unpacked), report, read)
+    import_all_or_nothing(
+        Reader(source, filename, max_unpacked=max_unpacked),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.MEETING_RECORDS, user=user, again=again),
+    )
     return report
 
 

@@ -59,6 +59,7 @@ from opinions.models import (
     ReleaseBatch,
     SolicitationEvent,
     SourceGroup,
+    allocate_event_codes,
 )
 from opinions.services import Target, derive
 
@@ -708,9 +709,10 @@ def build_solicitation(county: demo.DemoCounty) -> demo.Totals:
     rng = county.rng("opinions")
     campaign = county.campaign
     step = _solicit_step(county)
-    events = bulk_create_with_history(
-        _events(county, rng, step), SolicitationEvent, default_change_reason=demo.CHANGE_REASON
-    )
+    new_events = _events(county, rng, step)
+    for event, code in zip(new_events, allocate_event_codes(campaign.pk, len(new_events)), strict=True):
+        event.code = code
+    events = bulk_create_with_history(new_events, SolicitationEvent, default_change_reason=demo.CHANGE_REASON)
     unit_of_branch = {branch.pk: unit_id for unit_id, branches in county.branches.items() for branch in branches}
     index = EventIndex.of(events, unit_of_branch)
     batches = ReleaseBatch.objects.bulk_create(

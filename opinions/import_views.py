@@ -118,7 +118,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "opinions.import")
     job = imports.import_job_for_user(request.user, pk)
     try:
-        job = imports.import_job_confirm(job=job, user=request.user)
+        job = imports.import_job_confirm(job=job, user=request.user, again=request.POST.get("again") == "1")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

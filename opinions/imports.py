@@ -43,7 +43,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from campaign.events import announce_change
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, LeadershipTeam, Member, OrgUnit
 from campaign.scoping import Scope, scope_for
 from campaign.services import upload_stash
 from core.importing import (
@@ -63,7 +64,7 @@ from core.importing import (
 from core.importing import not_a_date as _not_a_date
 from core.jobs import claim_job, job_heartbeat
 from opinions import services
-from opinions.models import EventLevel, ImportJob, Opinion, SolicitationEvent, SourceGroup
+from opinions.models import EventLevel, ImportJob, Opinion, SolicitationEvent, SourceGroup, allocate_event_codes
 from opinions.resources import (
     ASPECT_WIDGET,
     CHANNEL_WIDGET,
@@ -132,6 +133,7 @@ def opinions_import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
     progress: Progress | None = None,
@@ -161,7 +163,12 @@ def opinions_import(
         run.tables(sorted(tables, key=lambda t: KINDS.index(t.kind or "")))
         return run.announce
 
-    import_all_or_nothing(Reader(source, filename, max_unpacked=max_unpacked), report, read)
+    import_all_or_nothing(
+        Reader(source, filename, max_unpacked=max_unpacked),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.OPINIONS, user=user, again=again),
+    )
     return report
 
 
@@ -181,11 +188,11 @@ class Directory:
         self.visible: dict[type[Model], set[int]] = {OrgUnit: set(), Member: set(), LeadershipTeam: set()}
         self._events: dict[int, SolicitationEvent] | None = None
         self.events_by_title: dict[tuple[int | None, str], list[SolicitationEvent]] = {}
-        # The events recorded before this import, by id and by unit, title and day.
-        self.recorded: dict[int, SolicitationEvent] = {}
+        # The events recorded before this import, by code and by unit, title and day.
+        self.recorded: dict[str, SolicitationEvent] = {}
         self.recorded_by_key: dict[tuple[int, str, datetime.date], list[SolicitationEvent]] = {}
         # The events sheet's rows by their number, for the opinions of the same file.
-        self.numbered: dict[int, SolicitationEvent] = {}
+        self.numbered: dict[str, SolicitationEvent] = {}
         self.visible_events: set[int] = set()
 
     def load(self, *, units: Collection[str] = (), members: Collection[str] = (), teams: Collection[str] = ()) -> None:
@@ -224,7 +231,7 @@ class Directory:
             self._events = {}
             for event in SolicitationEvent.objects.filter(campaign=self.campaign).select_related("unit"):
                 self.add_event(event)
-                self.recorded[event.pk] = event
+                self.recorded[event.code] = event
                 self.recorded_by_key.setdefault((event.unit_id, event.title, event.held_on), []).append(event)
             if self.scope is None:
                 self.visible_events = set(self._events)
@@ -364,7 +371,7 @@ class _EventRows(_Rows):
 
     def __init__(self, run: _Run, table: Table, count: SheetCount) -> None:
         super().__init__(run, table, count)
-        self.first_line: dict[int, int] = {}  # number → the row it was first seen in
+        self.first_line: dict[str, int] = {}  # code → the row it was first seen in
 
     def check(self, chunk: list[tuple[int, dict[str, str]]]) -> list[SolicitationEvent] | None:
         directory = self.run.directory
@@ -395,17 +402,18 @@ class _EventRows(_Rows):
         errors = [(key, _required()) for key in ("unit", "channel", "title", "date") if not row.get(key)]
         number = None
         if row.get("number"):
+            # The event's code; "#" before it (as opinion rows name it) is left out.
             match = EVENT_NUMBER.match(row["number"]) or EVENT_NUMBER.match("#" + row["number"])
             if match is None:
                 errors.append(
                     (
                         "number",
-                        _("“%(value)s” is not an event number; write a whole number, as 123.")
+                        _("“%(value)s” is not an event code; write at most 40 letters or digits, no spaces.")
                         % {"value": row["number"]},
                     )
                 )
             else:
-                number = int(match.group(1))
+                number = match.group(1)
                 if number in self.first_line:
                     errors.append(
                         (
@@ -486,13 +494,30 @@ class _EventRows(_Rows):
         else:
             candidates = directory.recorded_by_key.get((unit.pk, event.title, event.held_on), [])
         same = _event_values(event)
-        event = next((e for e in candidates if _event_values(e) == same), event)
+        found_event = next((e for e in candidates if _event_values(e) == same), None)
+        if found_event is None and candidates and number is not None:
+            # A code names one event for good: another event cannot take it over.
+            taken = candidates[0]
+            return None, [
+                (
+                    "number",
+                    _("The code %(code)s already names another event of this campaign: %(title)s, %(day)s.")
+                    % {"code": number, "title": taken.title, "day": taken.held_on.isoformat()},
+                )
+            ]
+        event = found_event or event
+        if event.pk is None:
+            event.code = number or ""
         if number is not None:
             directory.numbered[number] = event
         return event, []
 
     def write(self, records: list[SolicitationEvent]) -> None:
         if records:
+            uncoded = [event for event in records if not event.code]
+            codes = allocate_event_codes(self.run.campaign.pk, len(uncoded), taken=self.first_line)
+            for event, code in zip(uncoded, codes, strict=True):
+                event.code = code
             bulk_create_with_history(
                 records,
                 SolicitationEvent,
@@ -503,6 +528,8 @@ class _EventRows(_Rows):
             )
             for event in records:
                 self.run.directory.add_event(event, visible=True)
+                # A later row of the file that gives this code names this event.
+                self.run.directory.recorded.setdefault(event.code, event)
         self.run.event_units.update(event.unit_id for event in records)
 
 
@@ -776,7 +803,7 @@ class _OpinionRows(_Rows):
         directory = self.run.directory
         number = EVENT_NUMBER.match(text)
         if number:
-            event = directory.numbered.get(int(number.group(1))) or directory.recorded.get(int(number.group(1)))
+            event = directory.numbered.get(number.group(1)) or directory.recorded.get(number.group(1))
             if event is None:
                 return None, _("No event has the number %(number)s in this campaign.") % {"number": text}
         else:
@@ -1000,11 +1027,15 @@ def import_job_estimate(job: ImportJob) -> int:
         return 0  # the check itself reports what is wrong, quickly
 
 
-def import_job_confirm(*, job: ImportJob, user: Any) -> ImportJob:
-    """The user read the dry run and asks for the import."""
+def import_job_confirm(*, job: ImportJob, user: Any, again: bool = False) -> ImportJob:
+    """The user read the dry run and asks for the import (``again``: even though the
+    check found the file, or some of its rows, imported before)."""
     if job.user_id != user.pk:
         raise PermissionDenied
+    if job.repeats and not again:
+        raise ValidationError(_("This file was imported before: tick the box to import it again."))
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
+        again=again,
         # A new run of the task: the check's heartbeat and restarts do not count against it.
         status=ImportJob.Status.IMPORTING,
         rows_done=0,
@@ -1054,6 +1085,7 @@ def _run(job_id: int) -> None:
                     source=source,
                     filename=job.filename,
                     dry_run=dry_run,
+                    again=job.again,
                     max_rows=settings.IMPORT_MAX_ROWS,
                     progress=progress,
                 )
@@ -1072,6 +1104,8 @@ def _run(job_id: int) -> None:
         job.counts = [count.as_dict() for count in report.counts]
         job.error_count = report.error_count
         job.errors = [error.as_dict() for error in report.errors[:JOB_ERRORS]]
+        # Kept when they would be written again: the confirmation then asks.
+        job.repeats = report.repeats if report.again_needed else []
         job.status = status
         job.finished_at = timezone.now()
         job.rows_total = max(job.rows_total, job.rows_done)

@@ -7,12 +7,15 @@ Nothing here records who submitted an opinion beyond what the submitter typed.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -72,6 +75,10 @@ class SolicitationEvent(models.Model):
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="events", verbose_name=_("host unit"))
     channel = models.CharField(_("kind"), max_length=20, choices=Channel.choices)
     title = models.CharField(_("title"), max_length=200)
+    # The event's code in its campaign: what an export names it by (titles repeat, and
+    # ids differ in another database). Given on creation, never changed; an import keeps
+    # the code its file gives (``allocate_event_codes``).
+    code = models.CharField(_("code"), max_length=40, blank=True)
     level = models.CharField(_("level"), max_length=20, choices=EventLevel.choices, default=EventLevel.UNIT)
     held_on = models.DateField(_("date"))
     ends_on = models.DateField(_("until"), null=True, blank=True)
@@ -90,6 +97,9 @@ class SolicitationEvent(models.Model):
         ordering = ["-held_on", "pk"]
         indexes = [models.Index(fields=["campaign", "unit", "channel"], name="event_campaign_unit_channel")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "code"], condition=~Q(code=""), name="event_code_unique_in_campaign"
+            ),
             models.CheckConstraint(
                 condition=Q(forms_returned__lte=models.F("forms_issued")), name="event_returned_le_issued"
             ),
@@ -100,6 +110,37 @@ class SolicitationEvent(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.code:
+            with transaction.atomic():
+                (self.code,) = allocate_event_codes(self.campaign_id, 1)
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
+
+# Codes an office writes are kept as written; those Canvass gives are whole numbers
+# after the largest whole-number code of the campaign (no longer than this, so that
+# they compare as numbers in every database).
+_NUMERIC_CODE = r"^[0-9]{1,15}$"
+
+
+def allocate_event_codes(campaign_id: int, count: int, taken: Iterable[str] = ()) -> list[str]:
+    """``count`` new codes for events of the campaign, unused so far and not among
+    ``taken`` (codes a file gives to events not written yet). The campaign row is
+    locked until the caller's transaction ends, so that two writers never draw the same."""
+    if count == 0:
+        return []
+    Campaign.objects.select_for_update().filter(pk=campaign_id).exists()
+    largest = (
+        SolicitationEvent.objects.filter(campaign_id=campaign_id, code__regex=_NUMERIC_CODE)
+        .annotate(number=Cast("code", models.BigIntegerField()))
+        .aggregate(largest=Max("number"))["largest"]
+        or 0
+    )
+    largest = max([largest, *(int(code) for code in taken if re.fullmatch(_NUMERIC_CODE, code))])
+    return [str(largest + i) for i in range(1, count + 1)]
 
 
 class OpinionStatus(models.TextChoices):
@@ -404,6 +445,15 @@ class ImportJob(Job):
     error_count = models.PositiveIntegerField(_("problems"), default=0)
     errors = models.JSONField(_("problems"), default=list, blank=True)
     counts = models.JSONField(_("rows by sheet"), default=list, blank=True)
+    # What the check found imported before (the file, or some of its rows), and whether
+    # the user confirmed the import all the same (``campaign.import_records``).
+    repeats = models.JSONField(_("imported before"), default=list, blank=True)
+    again = models.BooleanField(_("import again"), default=False)
+
+    @property
+    def again_needed(self) -> bool:
+        return bool(self.repeats)
+
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
 
     RUNNING = (Status.CHECKING, Status.IMPORTING)

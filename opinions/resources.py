@@ -163,10 +163,10 @@ LEVEL_WIDGET = choice_widget(EventLevel, gettext_lazy("level"))
 TARGET_TYPE_WIDGET = choice_widget(TargetType, gettext_lazy("target type"))
 
 
-# An event named in an opinion row: "#123" (the number of a row of the workbook's events
-# sheet, else of an event already recorded), or its title, followed by " @ 2026-02-15"
-# (the day it was held) when the title alone is not enough.
-EVENT_NUMBER = re.compile(r"^#(\d+)$")
+# An event named in an opinion row: "#CODE" (the code of a row of the workbook's events
+# sheet, else of an event already recorded: ``SolicitationEvent.code``), or its title,
+# followed by " @ 2026-02-15" (the day it was held) when the title alone is not enough.
+EVENT_NUMBER = re.compile(r"^#\s*(\S{1,40})$")
 EVENT_TITLE_AND_DAY = re.compile(r"^(.*?\S)\s*@\s*(\d{4}-\d{2}-\d{2})$")
 
 
@@ -192,7 +192,7 @@ class EventNames:
                 return event.title
             if self.count[(where, event.title, event.held_on)] == 1 and not EVENT_NUMBER.match(event.title):
                 return f"{event.title} @ {event.held_on.isoformat()}"
-        return f"#{event.pk}"
+        return f"#{event.code}"
 
 
 def _looks_like_a_reference(title: str) -> bool:
@@ -218,8 +218,8 @@ class FormatResource(resources.ModelResource):
 class EventResource(FormatResource):
     format_kind = EVENTS
 
-    # The event's id: opinion rows of the same workbook name it as "#123".
-    number = Field(attribute="pk", column_name="number")
+    # The event's code: opinion rows (of this workbook or a later file) name it as "#code".
+    number = Field(attribute="code", column_name="number")
     unit = Field(attribute="unit__code", column_name="unit")
     channel = Field(attribute="channel", column_name="channel", widget=CHANNEL_WIDGET)
     title = Field(attribute="title", column_name="title")

@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from campaign.events import announce_change
-from campaign.models import Campaign, Member
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, Member
 from campaign.scoping import scope_for
 from core.excel import cell_text
 from core.importing import (
@@ -111,6 +112,7 @@ def talks_import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
 ) -> ImportReport:
@@ -130,7 +132,12 @@ def talks_import(
         return lambda: announce_change(campaign_id=campaign.pk, unit_ids=run.units, source=services.SOURCE)
 
     # One kind: a CSV file, or a workbook's only sheet, holds cards whatever its headers.
-    import_all_or_nothing(Reader(source, filename, TALKS, max_unpacked=max_unpacked), report, read)
+    import_all_or_nothing(
+        Reader(source, filename, TALKS, max_unpacked=max_unpacked),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.TALKS, user=user, again=again),
+    )
     return report
 
 
@@ -195,14 +202,17 @@ class _Run:
     def check(self, table: Table, chunk: list[tuple[int, dict[str, str]]]) -> list[Talk]:
         """The chunk's good rows as cards ready to write; every problem reported."""
         self.load_members({row.get(key, "") for _line, row in chunk for key in ("member", "other_member")})
-        cards = []
+        parsed = []
         for line, row in chunk:
             problems: dict[str, list[str]] = {}
             data, recorder = self.parse(row, problems)
+            parsed.append((line, problems, data, recorder, self.talk_key(data)))
+        lookups = self.lookups(parsed)
+        cards = []
+        for line, problems, data, recorder, key in parsed:
             unreadable = set(problems)
-            key = self.talk_key(data)
             try:
-                cleaned = services.check_card(user=self.user, campaign=self.campaign, data=data)
+                cleaned = services.check_card(user=self.user, campaign=self.campaign, data=data, lookups=lookups)
             except services.DuplicateTalk as duplicate:
                 cleaned = None
                 if key not in self.seen:
@@ -230,6 +240,16 @@ class _Run:
             if cleaned is not None and not problems:
                 cards.append(self.card(cleaned, recorder))
         return cards
+
+    def lookups(self, parsed: list[Any]) -> services.CardLookups | None:
+        """What the card checks read, for the whole chunk at once (one query each)."""
+        members = {
+            person.pk: person
+            for _line, _problems, data, _recorder, _key in parsed
+            for person in (data["member"], data["other_member"])
+            if person is not None
+        }
+        return services.CardLookups(self.campaign, members.values(), [key for *_rest, key in parsed if key is not None])
 
     def parse(self, row: dict[str, str], problems: dict[str, list[str]]) -> tuple[dict[str, Any], str]:
         """The row's cells as the services' fields; what cannot be read goes to ``problems``."""

@@ -145,10 +145,10 @@ def analysis_stage(campaign: Campaign) -> Stage | None:
     return campaign.stages.filter(kind=StageKind.ANALYSIS).order_by("order").first()
 
 
-def _date_problem(campaign: Campaign, talked_on: datetime.date | None) -> str:
+def _date_problem(campaign: Campaign, talked_on: datetime.date | None, lookups: CardLookups | None = None) -> str:
     if talked_on is None:
         return _("Give the date of the talk.")
-    stage = analysis_stage(campaign)
+    stage = lookups.stage if lookups is not None else analysis_stage(campaign)
     if stage is None:
         return _(
             "The campaign has no dates for its analysis-and-evaluation stage yet; the county office sets them first."
@@ -182,6 +182,41 @@ def _in_charge(cadre: Member, head: Member) -> bool:
     )
 
 
+class CardLookups:
+    """What ``check_card`` would otherwise read row by row, read once for a chunk of an
+    import: the analysis stage, the teams and charges of the chunk's members, and the
+    cards already on record for the chunk's pairs. A few queries per chunk, not per row."""
+
+    def __init__(self, campaign: Campaign, members: Iterable[Member], pairs: Iterable[tuple[str, datetime.date]]):
+        ids = {member.pk for member in members}
+        self.stage = analysis_stage(campaign)
+        self.teams: dict[int, set[int]] = {pk: set() for pk in ids}
+        through = LeadershipTeam.members.through.objects.filter(member_id__in=ids)
+        for member_id, team_id in through.values_list("member_id", "leadershipteam_id"):
+            self.teams[member_id].add(team_id)
+        heads = LeadershipTeam.objects.filter(campaign=campaign, head_id__in=ids)
+        for team_id, head_id in heads.values_list("pk", "head_id"):
+            self.teams[head_id].add(team_id)
+        # (cadre, head): the cadre has in charge a unit the head is responsible for.
+        self.charges = set(
+            OrgUnit.objects.filter(leaders_in_charge__in=ids, responsible_leader_id__in=ids).values_list(
+                "leaders_in_charge", "responsible_leader_id"
+            )
+        )
+        wanted = set(pairs)
+        self.existing: dict[tuple[str, datetime.date], Talk] = {}
+        if wanted:
+            pairs, days = {pair for pair, _day in wanted}, {day for _pair, day in wanted}
+            on_record = Talk.objects.filter(campaign=campaign, pair__in=pairs, talked_on__in=days).select_related(
+                "member", "other_member"
+            )
+            for talk in on_record:
+                self.existing.setdefault((talk.pair, talk.talked_on), talk)
+
+    def in_charge(self, cadre: Member, head: Member) -> bool:
+        return cadre.is_leading_cadre and cadre.pk != head.pk and (cadre.pk, head.pk) in self.charges
+
+
 # Names, roles and places are one line; what was said keeps its lines.
 _ONE_LINE = ("kind", "outsider_name", "outsider_role", "outsider_relation", "place")
 _MULTI_LINE = ("topics", "member_problems", "other_problems", "agreed")
@@ -210,11 +245,18 @@ def _too_long(text: str, limit: int) -> str:
     }
 
 
-def check_card(*, user: Any, campaign: Campaign, data: Mapping[str, Any], talk: Talk | None = None) -> dict[str, Any]:
+def check_card(
+    *,
+    user: Any,
+    campaign: Campaign,
+    data: Mapping[str, Any],
+    talk: Talk | None = None,
+    lookups: CardLookups | None = None,
+) -> dict[str, Any]:
     """The card's fields, checked and put in order (for a leading cadre's talk with the
     head of a unit in his or her charge, the cadre first), or a ValidationError with a
     message at each field concerned. ``talk``: the card being corrected, if any.
-    Writes nothing; an import can call it row by row."""
+    Writes nothing; an import calls it row by row, with ``lookups`` read for its chunk."""
     cleaned = _clean_data(data)
     errors: dict[str, list[str]] = {}
 
@@ -265,7 +307,7 @@ def check_card(*, user: Any, campaign: Campaign, data: Mapping[str, Any], talk: 
                 _("A talk between two members names no one outside the membership: clear these fields."),
             )
 
-    date_problem = _date_problem(campaign, cleaned["talked_on"])
+    date_problem = _date_problem(campaign, cleaned["talked_on"], lookups)
     if date_problem:
         refuse("talked_on", date_problem)
     if not cleaned["topics"]:
@@ -276,17 +318,22 @@ def check_card(*, user: Any, campaign: Campaign, data: Mapping[str, Any], talk: 
 
     people_ok = not any(name in errors for name in ("member", "other_member", "kind"))
     if people_ok and member is not None and other is not None:
-        if kind == TalkKind.TEAM and not (_team_ids(member) & _team_ids(other)):
+        in_charge = lookups.in_charge if lookups is not None else _in_charge
+
+        def teams_of(person: Member) -> set[int]:
+            return lookups.teams.get(person.pk, set()) if lookups is not None else _team_ids(person)
+
+        if kind == TalkKind.TEAM and not (teams_of(member) & teams_of(other)):
             refuse(
                 "kind",
                 _("%(member)s and %(other)s are not in one leadership team; choose another kind of talk.")
                 % {"member": member.name, "other": other.name},
             )
         elif kind == TalkKind.CHARGE:
-            if _in_charge(other, member) and not _in_charge(member, other):
+            if in_charge(other, member) and not in_charge(member, other):
                 member, other = other, member  # the cadre comes first on the card
                 cleaned["member"], cleaned["other_member"] = member, other
-            elif not _in_charge(member, other):
+            elif not in_charge(member, other):
                 refuse(
                     "kind",
                     _(
@@ -307,16 +354,16 @@ def check_card(*, user: Any, campaign: Campaign, data: Mapping[str, Any], talk: 
     if errors:
         raise ValidationError(errors)
 
-    existing = (
-        Talk.objects.filter(
-            campaign=campaign,
-            pair=pair_key(member.pk, other.pk if other else None, cleaned["outsider_name"]),
-            talked_on=cleaned["talked_on"],
+    pair = pair_key(member.pk, other.pk if other else None, cleaned["outsider_name"])
+    if lookups is not None and talk is None:
+        existing = lookups.existing.get((pair, cleaned["talked_on"]))
+    else:
+        existing = (
+            Talk.objects.filter(campaign=campaign, pair=pair, talked_on=cleaned["talked_on"])
+            .exclude(pk=talk.pk if talk is not None else None)
+            .select_related("member", "other_member")
+            .first()
         )
-        .exclude(pk=talk.pk if talk is not None else None)
-        .select_related("member", "other_member")
-        .first()
-    )
     if existing is not None:
         raise DuplicateTalk(existing)
     return cleaned

@@ -33,7 +33,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from campaign.models import Campaign, LeadershipTeam, Member
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, LeadershipTeam, Member
 from campaign.scoping import scope_for
 from core.excel import import_sheet, text_cell
 from core.importing import (
@@ -138,6 +139,7 @@ def paper_tallies_import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
 ) -> ImportReport:
@@ -150,7 +152,12 @@ def paper_tallies_import(
         _Run(campaign, user, report).tables(tables, max_rows=max_rows)
         return lambda: None
 
-    import_all_or_nothing(Reader(source, filename, max_unpacked=max_unpacked), report, read)
+    import_all_or_nothing(
+        Reader(source, filename, max_unpacked=max_unpacked),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.PAPER_TALLIES, user=user, again=again),
+    )
     return report
 
 

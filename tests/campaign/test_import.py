@@ -400,7 +400,7 @@ def test_unknown_and_missing_columns_are_reported_on_the_header_row(world):
     data = xlsx({"units": [["Code", "Name", "Colour"], ["A", "B", "red"]]})
     assert messages(run(world.campaign, data)) == [
         "units row 1, column Colour: Unknown column “Colour”; the columns of Organisations are: "
-        "Code, Name, Kind, Parent code.",
+        "Code, Name, Kind, Parent code, Responsible leader number.",
         "units row 1, column Kind: The column “Kind” is missing.",
     ]
 

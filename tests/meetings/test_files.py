@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from campaign.models import ChangeOutbox, Member
+from campaign.models import ChangeOutbox, ImportedFile, ImportKind, Member
 from core import once
 from meetings import exports, imports, selectors, services
 from meetings.appraisal import exports as appraisal_exports
@@ -502,3 +502,48 @@ def test_the_tally_downloads_for_the_tellers(client, world, people, window):
     assert client.get(reverse("appraisal:tally_xlsx", args=[window.pk])).status_code == 200
     client.force_login(world.users["supervisor"])
     assert client.get(reverse("appraisal:tally_xlsx", args=[window.pk])).status_code == 403
+
+
+# --- The same file again (campaign.import_records) ----------------------------------------------
+
+
+def test_meeting_records_imported_twice_are_named_and_double_nothing(world, people, meeting):
+    assert run(world, record_file(meeting, people)).ok
+    check = run(world, record_file(meeting, people), dry_run=True)
+    assert any("already imported" in message for message in check.repeats)
+    # What is on record is recognised and left alone: nothing to confirm.
+    again = run(world, record_file(meeting, people))
+    assert again.ok and not again.again_needed
+    assert written(meeting) == (2, 1, 2, 1)
+
+
+def test_paper_tallies_imported_twice_are_named_by_the_dry_run(world, people, window):
+    assert tally(world, tally_file(world, people)).ok
+    check = tally(world, tally_file(world, people), dry_run=True)
+    assert any("already imported" in message for message in check.repeats)
+    refused = tally(world, tally_file(world, people))
+    assert not refused.ok and PaperSheet.objects.filter(window=window).count() == 1
+
+
+def test_the_import_page_shows_the_repeat_and_imports_only_with_the_box_ticked(client, world, people, window):
+    assert tally(world, tally_file(world, people)).ok
+    client.force_login(world.users["secretary"])
+    url = reverse("appraisal:paper_import")
+
+    def check():
+        upload = tally_file(world, people)
+        upload.name = "计票.xlsx"
+        response = client.post(url, {"file": upload})
+        assert response.status_code == 200 and response.context["report"].ok
+        return response
+
+    response = check()
+    page = response.content.decode()
+    assert "already imported" in page and 'name="again"' in page
+    data = {"confirm": "1", "token": response.context["token"], once.FIELD: token_in(response.content)}
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and not refused.context["report"].ok
+    response = check()
+    data = {"confirm": "1", "again": "1", "token": response.context["token"], once.FIELD: token_in(response.content)}
+    assert client.post(url, data).status_code == 302
+    assert ImportedFile.objects.filter(campaign=world.campaign, kind=ImportKind.PAPER_TALLIES).count() == 2

@@ -531,7 +531,7 @@ def test_bad_event_rows_are_named_and_nothing_is_written(world):
             ["编号", *EVENT_ZH],
             [7, *event_row(world.unit, title="群众座谈会", date="2026-03-01")],
             [7, *event_row(world.unit, title="青年座谈会", date="2026-03-01")],
-            ["七", *event_row(world.unit, title="妇女座谈会", date="2026-03-01")],
+            ["第 七", *event_row(world.unit, title="妇女座谈会", date="2026-03-01")],
         ]
     )
     with translation.override("en"):
@@ -545,7 +545,7 @@ def test_bad_event_rows_are_named_and_nothing_is_written(world):
         "Township representatives, Party members, The public.",
         "events.csv row 6, column 单位代码: No organisation has the code NOPE in this campaign.",
         "numbered.csv row 3, column 编号: This number already appears in row 2 of this sheet.",
-        "numbered.csv row 4, column 编号: “七” is not an event number; write a whole number, as 123.",
+        "numbered.csv row 4, column 编号: “第 七” is not an event code; write at most 40 letters or digits, no spaces.",
     ]
     assert not SolicitationEvent.objects.exists()
 
@@ -571,7 +571,7 @@ def test_twin_events_are_told_apart_by_number_in_a_workbook(world, targets):
         OpinionFactory(target_member=targets.ordinary_member, event=event, recording_unit=world.unit)
     with translation.override("zh-hans"):
         exported = _export(world, "xlsx")
-    assert {line[-2] for line in sheets_of(exported)["意见建议"][1:]} == {f"#{first.pk}", f"#{second.pk}"}
+    assert {line[-2] for line in sheets_of(exported)["意见建议"][1:]} == {f"#{first.code}", f"#{second.code}"}
     # Into the same campaign: the events are those already recorded.
     again = run(world, exported, "again.xlsx")
     assert [(c.kind, c.created, c.unchanged) for c in again.counts] == [("events", 0, 2), ("opinions", 3, 0)]
@@ -579,7 +579,8 @@ def test_twin_events_are_told_apart_by_number_in_a_workbook(world, targets):
     # Into a campaign without them: new events, each opinion with its own.
     Opinion.objects.all().delete()
     SolicitationEvent.objects.all().delete()
-    assert run(world, exported, "fresh.xlsx").ok
+    # The same file a second time: confirmed (campaign.import_records).
+    assert run(world, exported, "fresh.xlsx", again=True).ok
     assert sorted(Opinion.objects.values_list("event__attendance", flat=True)) == [10, 20, 20]
 
 
