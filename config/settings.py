@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "simple_history",
     "core",
     "campaign",
+    "notifications",
     "opinions",
     "talks",
     "reviews",
