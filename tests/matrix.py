@@ -619,3 +619,9 @@ from tests.meetings import appraisal_matrix  # noqa: E402
 
 MATRIX.update(appraisal_matrix.rows())
 SPECIMENS.update(appraisal_matrix.SPECIMENS)
+
+# In-app notifications (notifications/views.py): one's own only.
+from tests.notifications import notifications_matrix  # noqa: E402
+
+MATRIX.update(notifications_matrix.rows())
+SPECIMENS.update(notifications_matrix.SPECIMENS)
