@@ -474,6 +474,8 @@ MATRIX: dict[str, Row] = {
     "password_change": Row(),
     "password_change_done": Row(),
     "set_language": Row(method="post", data={"language": "en", "next": "/"}, ok=TO_HOME, anonymous=TO_HOME),
+    # The account's language (campaign/account_views.py): every signed-in user, his own.
+    "account_language": Row(method="post", data={"language": "en", "next": "/"}, ok=TO_HOME),
     # The admin site's own pages.
     "admin:index": Row(allowed=STAFF, **_ADMIN_ONLY),
     # Staff are already in; others see the form (and are told they lack staff status).

@@ -78,6 +78,7 @@ NOT_CREATING: dict[str, str] = {
     "appraisal:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
     "appraisal_public:rate": "anonymous: its own one-time token in the cache, as the public box (appraisal.public)",
     "notifications:read_all": "marks the user's notifications read; a second finds none unread",
+    "account_language": "saves the account's one settings row (update or create, unique per user)",
 }
 
 # Models the admin can add to without OnceAdminMixin, and why a second send is harmless.
