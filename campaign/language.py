@@ -36,9 +36,9 @@ def languages() -> set[str]:
 
 def account_language(user: AnyUser) -> str:
     """The account's chosen language, "" for the site's (one query)."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
         return ""
-    return AccountSettings.objects.filter(user=user).values_list("language", flat=True).first() or ""
+    return AccountSettings.objects.filter(user_id=user.pk).values_list("language", flat=True).first() or ""
 
 
 def remember(session: SessionBase, *, user: AnyUser) -> None:
@@ -49,7 +49,7 @@ def remember(session: SessionBase, *, user: AnyUser) -> None:
 def account_language_set(*, user: AnyUser, language: str) -> AccountSettings:
     if language not in languages():
         raise ValidationError({"language": _("Choose a language from the list.")})
-    chosen, _created = AccountSettings.objects.update_or_create(user=user, defaults={"language": language})
+    chosen, _created = AccountSettings.objects.update_or_create(user_id=user.pk, defaults={"language": language})
     return chosen
 
 
@@ -74,7 +74,7 @@ def activate_for(request: HttpRequest) -> None:
     if language is None:
         return
     translation.activate(language)
-    request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+    request.LANGUAGE_CODE = language
 
 
 def campaign_language(campaign: Campaign) -> str:
