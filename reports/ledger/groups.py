@@ -8,8 +8,9 @@ puts each line under the committee whose subtree holds it. The committee's own l
 figures filed under the committee itself, not a unit below it) is kept apart and shown
 only when it holds a figure, so a committee no longer reads as a row of zeros among the
 units. Lines under no committee (the county's own bodies) form a group without a
-subtotal. A subtotal is the committee's whole subtree, which is the sum of its units'
-lines (tests/reports/test_groups.py) — on one page, or over the pages it spans.
+subtotal; the county committee's own line is shown only when it holds a figure. A
+subtotal is the committee's whole subtree, which is the sum of its units' lines
+(tests/reports/test_groups.py) — on one page, or over the pages it spans.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from campaign.models import OrgUnit
+from campaign.models import OrgUnit, OrgUnitKind
 from reports.ledger.figures import Figures
 
 
@@ -40,6 +41,8 @@ def grouped(lines: Iterable[Any], committees: Sequence[tuple[OrgUnit, Figures]])
     groups: list[Group] = []
     for line in lines:
         unit: OrgUnit = line.unit
+        if unit.kind == OrgUnitKind.COUNTY_COMMITTEE and not holds_figures(line.figures):
+            continue  # the county's own line, empty: the foot holds the county
         committee, subtotal = next(
             ((each, figures) for each, figures in by_path if unit.path.startswith(each.path)), (None, None)
         )

@@ -92,3 +92,12 @@ def test_the_committees_own_line_shows_only_when_it_holds_a_figure(world):
     assert held[0].own.unit == committee
     loose = grouped([Line(world.county, {"d": {"k": 1}})], [(committee, Figures())])
     assert loose[0].committee is None and loose[0].subtotal is None
+
+
+def test_the_county_committees_empty_line_is_left_out(world):
+    class Line:
+        def __init__(self, unit, values):
+            self.unit, self.figures = unit, Figures(values)
+
+    assert grouped([Line(world.county, {})], []) == []
+    assert grouped([Line(world.county, {"d": {"k": 1}})], [])[0].lines[0].unit == world.county
