@@ -296,3 +296,28 @@ def test_a_registered_panel_is_drawn_without_editing_the_view(world, login, monk
     assert next(iter(office.context["panels"])).panel.key == "overdue_orders"
     member = login(world.users["member"]).get(reverse("campaign:home"))
     assert "Orders overdue" not in member.content.decode()
+
+
+def test_a_responsible_leader_sees_the_documents_routed_to_him(world, login):
+    leader = Member.objects.get(campaign=world.campaign, name="李四INSIDE")
+    leader.user = f.UserFactory(username="unit-head")
+    leader.save()
+    world.unit.responsible_leader = leader
+    world.unit.save()
+    waited = timezone.now() - datetime.timedelta(days=3)
+    AnalysisDocument.objects.create(
+        campaign=world.campaign,
+        member=world.member,
+        state=DocumentState.SUBMITTED,
+        word_count=3100,
+        route=Route.RESPONSIBLE_LEADER,
+        reviewer_member=leader,
+        submitted_at=waited,
+    )
+    response = login(leader.user).get(reverse("campaign:home"))
+    queue = _panel(response, "reviewing")["queues"][0]
+    assert (queue.count, queue.oldest_days) == (1, 3)
+    assert "Documents waiting for your review" in response.content.decode()
+    # A member who reviews nothing has no such panel.
+    plain = login(world.users["member"]).get(reverse("campaign:home"))
+    assert "reviewing" not in {each.panel.key for each in plain.context["panels"]}
