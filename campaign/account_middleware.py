@@ -1,4 +1,5 @@
-"""Two rules every signed-in request obeys, after authentication.
+"""Two rules every signed-in request obeys, after authentication; and the language of
+every request, the account's (campaign.language).
 
 The public box never reaches them with a session: its requests come without the session
 cookie (opinions.public_middleware), so their user is anonymous and nothing here reads
@@ -17,10 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from campaign import accounts
+from campaign import accounts, language
 
 # The pages a user whose password was reset may still open.
-_WHILE_FORCED = frozenset({"password_change", "password_change_done", "logout", "set_language", "admin:logout"})
+_WHILE_FORCED = frozenset(
+    {"password_change", "password_change_done", "logout", "set_language", "account_language", "admin:logout"}
+)
 
 
 class AccountRules:
@@ -33,6 +36,9 @@ class AccountRules:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The account's language, not the browser's (campaign.language); after the
+        # authentication, before the view.
+        language.activate_for(request)
         return self.get_response(request)
 
     def process_view(

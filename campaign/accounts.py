@@ -27,6 +27,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaign import language
 from campaign.models import Campaign, ForcedPasswordChange, Member, RoleAssignment, Supervisor
 from campaign.scoping import AnyUser, scope_for
 
@@ -159,6 +160,7 @@ def session_started(session: SessionBase, *, user: AnyUser) -> None:
     """At log-in: the clock of the absolute lifetime starts, and the forced change is
     noted (so that pages need no query to know it)."""
     session[LOGIN_AT] = int(timezone.now().timestamp())
+    language.remember(session, user=user)
     if must_change_password(user):
         session[MUST_CHANGE] = True
     else:

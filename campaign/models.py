@@ -73,6 +73,13 @@ class Campaign(models.Model):
         ),
     )
 
+    # What a member prints and signs (his or her feedback list, the document) is in the
+    # campaign's language, whatever the language of the account that prints it. Blank:
+    # the site's language (LANGUAGE_CODE, zh-hans).
+    language = models.CharField(
+        _("language of printed papers"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
+
     history = HistoricalRecords()
 
     class Meta:
@@ -608,6 +615,23 @@ class ImportedFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class AccountSettings(models.Model):
+    """An account's own settings: the language of its pages (blank: the site's language,
+    LANGUAGE_CODE — zh-hans), not the browser's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_settings", verbose_name=_("user")
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("account settings")
+        verbose_name_plural = _("account settings")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class ChangeOutbox(models.Model):

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign import accounts, resources, selectors, services
+from campaign import home as home_panels
 from campaign import search as campaign_search
 from campaign.forms import (
     MemberFilterForm,
@@ -44,9 +45,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "campaign": campaign,
         "stages": selectors.stages_with_steps(campaign) if campaign else [],
-        "tree": selectors.visible_tree(request.user, campaign) if campaign else [],
         "member": scope.member,
         "supervisor": scope.supervisor,
+        # Each role's work and figures: the panels registered in campaign.home.
+        "panels": home_panels.panels_for(request, scope, campaign),
     }
     return render(request, "campaign/home.html", context)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "simple_history",
     "core",
     "campaign",
+    "notifications",
     "opinions",
     "talks",
     "reviews",
@@ -370,6 +371,10 @@ FORMAT_MODULE_PATH = ["config.formats"]
 if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r} must be one of {', '.join(dict(LANGUAGES))}.")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# A page's language is the account's setting (campaign/language.py), else the one chosen
+# with the switch, else LANGUAGE_CODE; never the browser's Accept-Language. True lets the
+# browser's choose where nothing else did (the test suite picks languages that way).
+LANGUAGE_FOLLOWS_BROWSER = envbool("LANGUAGE_FOLLOWS_BROWSER", False)
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 try:
     import zoneinfo

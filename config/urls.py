@@ -18,6 +18,7 @@ urlpatterns = [
     path("meetings/appraisal/", include("meetings.appraisal.urls")),
     path("rectification/", include("rectification.urls")),
     path("ledgers/", include("reports.urls")),
+    path("notifications/", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -24,6 +24,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,6 +33,8 @@ from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member
 from campaign.scoping import scope_for
 from core.workflow import Workflow
+from notifications import kinds as notices
+from notifications.services import notify
 from opinions.models import Aspect, FeedbackItem, FeedbackList, Opinion, OpinionStatus, ReleaseBatch
 from opinions.services import MAX_TEXT, Target, derive, opinions_bulk_transition
 
@@ -316,7 +319,27 @@ def feedback_lists_release(
     batch = ReleaseBatch.objects.create(campaign=campaign, released_by=actor, released_on=released_on, note=note)
     for feedback_list in locked:
         feedback_list_transition(actor=actor, feedback_list=feedback_list, to=Status.RELEASED, batch=batch)
+    _notify_signers(locked)
     return batch
+
+
+def _notify_signers(lists: Sequence[FeedbackList]) -> None:
+    """Tell whoever signs each released list that it awaits his or her signature: the
+    member, or the team's head. The notice names no opinion and no one who gave one."""
+    member_ids = [each.target_member_id for each in lists if each.target_member_id]
+    users = Member.objects.filter(pk__in=member_ids, user__isnull=False).values_list("user_id", flat=True)
+    notify(users=list(users), kind=notices.LIST_TO_SIGN.key, url=reverse("opinions:my_feedback"))
+    team_ids = [each.target_team_id for each in lists if each.target_team_id]
+    teams = LeadershipTeam.objects.filter(pk__in=team_ids, head__user__isnull=False).values_list(
+        "name", "head__user_id"
+    )
+    for name, user_id in teams:
+        notify(
+            users=[user_id],
+            kind=notices.TEAM_LIST_TO_SIGN.key,
+            url=reverse("opinions:my_feedback"),
+            params={"team": name},
+        )
 
 
 @transaction.atomic

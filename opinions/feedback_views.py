@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from campaign.language import in_campaign_language
 from campaign.models import Campaign, TargetCategory
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
@@ -120,11 +121,12 @@ def feedback_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The list as its target reads it, for the office to proofread and print."""
     require(request, "opinions.view")
     feedback_list = fs.feedback_list_for_user(request.user, pk)
-    return render(
-        request,
-        "opinions/feedback_print.html",
-        {"sheet": fs.sheet_for_list(feedback_list), "feedback_list": feedback_list},
-    )
+    with in_campaign_language(feedback_list.campaign):  # what the member signs: the campaign's language
+        return render(
+            request,
+            "opinions/feedback_print.html",
+            {"sheet": fs.sheet_for_list(feedback_list), "feedback_list": feedback_list},
+        )
 
 
 @login_required
@@ -132,7 +134,8 @@ def feedback_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     """The list as an Excel sheet in the layout the member signs."""
     require(request, "opinions.view")
     feedback_list = fs.feedback_list_for_user(request.user, pk)
-    return feedback_exports.sheet_response(fs.sheet_for_list(feedback_list))
+    with in_campaign_language(feedback_list.campaign):
+        return feedback_exports.sheet_response(fs.sheet_for_list(feedback_list))
 
 
 # --- Targets awaiting feedback -----------------------------------------------------

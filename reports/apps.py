@@ -8,7 +8,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaign.events import records_changed
-        from reports import receivers, rules  # noqa: F401  (rules registers the scoping rules)
+        from reports import home, receivers, rules  # noqa: F401  (rules: scoping rules; home: the home panels)
         from reports.documents import source as documents
         from reports.ledger import registry
         from reports.meetings import source as meetings

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -29,6 +30,8 @@ from campaign.models import (
     SupervisoryTeam,
 )
 from core.workflow import Workflow
+from notifications import kinds as notices
+from notifications.services import notify
 from reviews.models import (
     AWAITING_STATES,
     COMMENT_MAX_CHARS,
@@ -456,6 +459,9 @@ def document_decide(
     )
     document.approved_at = now if decision == Decision.APPROVE else None
     document.save()
+    if decision == Decision.RETURN:
+        # The author learns it is back with him or her; not who returned it.
+        notify(users=[document.member.user_id], kind=notices.DOCUMENT_RETURNED.key, url=reverse("reviews:my_document"))
     announce_change(campaign_id=document.campaign_id, unit_ids=[document.member.unit_id], source=SOURCE)
     return review
 

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from campaign.language import in_campaign_language
 from campaign.models import Member
 from campaign.navigation import has_document_queue
 from campaign.scoping import get_object_for_user, scope_for
@@ -234,10 +235,12 @@ def _labelled(sections: dict[str, str]) -> list[tuple[str, str, str]]:
 @require_GET
 def document_docx(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, "documents.view")
-    document = get_object_for_user(request.user, AnalysisDocument.objects.select_related("member"), pk=pk)
-    title = _("Self-analysis of %(name)s") % {"name": document.member.name}
+    document = get_object_for_user(request.user, AnalysisDocument.objects.select_related("member", "campaign"), pk=pk)
+    with in_campaign_language(document.campaign):  # what the member prints and signs
+        title = _("Self-analysis of %(name)s") % {"name": document.member.name}
+        body = write_docx(title=title, sections=document.sections())
     response = HttpResponse(
-        write_docx(title=title, sections=document.sections()),
+        body,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
     filename = f"{slugify(document.member.number) or document.pk}.docx"

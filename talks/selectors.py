@@ -272,3 +272,33 @@ def talk_standing(campaign: Campaign, member_ids: Iterable[int]) -> dict[int, Ta
         )
         for pk, rank in ranks
     }
+
+
+def own_required_pairs(member: Member) -> dict[int, tuple[str, bool]]:
+    """One member's required pairs, as ``required_pairs`` finds them for the campaign:
+    the other member's id → (``TEAM`` or ``CHARGE``, talked yet). Five queries, whatever
+    the campaign's size (the home page of a leading cadre)."""
+    through = LeadershipTeam.members.through
+    teams = LeadershipTeam.objects.filter(Q(members=member) | Q(head=member)).values("pk")
+    seats = set(through.objects.filter(leadershipteam__in=teams).values_list("member_id", flat=True))
+    seats |= set(LeadershipTeam.objects.filter(pk__in=teams, head__isnull=False).values_list("head_id", flat=True))
+    charge = Member.in_charge_of.through.objects.filter(orgunit__responsible_leader__isnull=False)
+    others: dict[int, str] = {}
+    if member.rank in LEADING_RANKS:
+        for head in charge.filter(member=member).values_list("orgunit__responsible_leader_id", flat=True):
+            others[head] = CHARGE
+    for leader in charge.filter(orgunit__responsible_leader=member, member__rank__in=LEADING_RANKS).values_list(
+        "member_id", flat=True
+    ):
+        others[leader] = CHARGE
+    for seat in seats:
+        others[seat] = TEAM  # team wins when both, as in required_pairs
+    others.pop(member.pk, None)
+    talked = set(
+        Talk.objects.filter(
+            Q(member=member, other_member_id__in=list(others)) | Q(other_member=member, member_id__in=list(others)),
+            campaign_id=member.campaign_id,
+        ).values_list("member_id", "other_member_id")
+    )
+    done = {first if second == member.pk else second for first, second in talked}
+    return {other: (kind, other in done) for other, kind in others.items()}

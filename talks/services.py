@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,8 @@ from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Stage, StageKind
 from campaign.scoping import Scope, scope_for
 from core.workflow import Workflow
+from notifications import kinds as notices
+from notifications.services import notify
 from talks.models import (
     AWAITING_REVIEW,
     CARD_COMMENT_MAX_CHARS,
@@ -509,4 +512,11 @@ def card_review(*, user: Any, talk: Talk, decision: str, comment: str = "") -> T
     _stamp(talk, user)
     talk.save(update_fields=["state", "times_returned", "updated_at"])
     _announce(talk, _units(talk))
+    if decision == CardDecision.RETURN:
+        notify(
+            users=[talk.recorded_by_id],
+            kind=notices.CARD_RETURNED.key,
+            url=reverse("talks:card_detail", args=[talk.pk]),
+            params={"number": talk.pk},
+        )
     return review

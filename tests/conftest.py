@@ -113,6 +113,10 @@ def _english_unless_marked(request, settings) -> Iterator[None]:
     """Tests read the English msgids, whatever the catalogue says: pages fall back to
     English and messages are made in English. Tests of the real fallback (Chinese) are
     marked ``zh_default``; tests of Chinese text ask for it with Accept-Language."""
+    # Tests pick a page's language with Accept-Language (campaign/language.py: the
+    # browser's is followed only where this allows it; tests/campaign/test_language.py
+    # turns it off to test what users get).
+    settings.LANGUAGE_FOLLOWS_BROWSER = True
     if request.node.get_closest_marker("zh_default"):
         yield
         return

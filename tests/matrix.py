@@ -476,6 +476,8 @@ MATRIX: dict[str, Row] = {
     "password_change": Row(),
     "password_change_done": Row(),
     "set_language": Row(method="post", data={"language": "en", "next": "/"}, ok=TO_HOME, anonymous=TO_HOME),
+    # The account's language (campaign/account_views.py): every signed-in user, his own.
+    "account_language": Row(method="post", data={"language": "en", "next": "/"}, ok=TO_HOME),
     # The admin site's own pages.
     "admin:index": Row(allowed=STAFF, **_ADMIN_ONLY),
     # Staff are already in; others see the form (and are told they lack staff status).
@@ -626,3 +628,9 @@ from tests.rectification import rectification_matrix  # noqa: E402
 
 MATRIX.update(rectification_matrix.rows())
 SPECIMENS.update(rectification_matrix.SPECIMENS)
+
+# In-app notifications (notifications/views.py): one's own only.
+from tests.notifications import notifications_matrix  # noqa: E402
+
+MATRIX.update(notifications_matrix.rows())
+SPECIMENS.update(notifications_matrix.SPECIMENS)

@@ -31,6 +31,7 @@ from reports.documents import selectors as document_selectors
 from reports.documents.forms import MemberFilterForm, ProgressFilterForm
 from reports.documents.selectors import Line, MemberLine
 from reports.ledger import figures as ledger
+from reports.ledger.groups import grouped
 
 ACTION = "documents.progress"
 EXPORT_CHUNK = 500
@@ -63,12 +64,15 @@ def documents_progress(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"campaign": campaign, "form": form, "filtered": filtered}
     if campaign is not None:
         page = paginate(request, units)
+        committees = document_selectors.committee_lines(request.user, campaign)
+        lines = document_selectors.unit_lines(campaign, page.object_list)
         context.update(
             whole=ledger.sees_whole(scope_for(request.user), campaign),
             county=document_selectors.county_figures(request.user, campaign),
-            committees=document_selectors.committee_lines(request.user, campaign),
+            committees=committees,
             page=page,
-            lines=document_selectors.unit_lines(campaign, page.object_list),
+            lines=lines,
+            groups=grouped(lines, [(line.unit, line.figures) for line in committees]),
             totals=document_selectors.units_total(campaign, units),
             state=ledger.ledger_state(campaign),
         )

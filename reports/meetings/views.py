@@ -24,6 +24,7 @@ from core.excel import response
 from core.pages import paginate
 from reports.ledger import figures as ledger
 from reports.ledger.forms import summary_filter
+from reports.ledger.groups import grouped
 from reports.meetings import exports as meeting_exports
 from reports.meetings import selectors as meetings
 from reports.meetings.source import SOURCE
@@ -48,12 +49,15 @@ def meetings_progress(request: HttpRequest) -> HttpResponse:
     }
     if campaign is not None:
         page = paginate(request, units)
+        committees = meetings.committee_lines(request.user, campaign)
+        lines = meetings.unit_lines(campaign, page.object_list, fold=fold)
         context.update(
             whole=ledger.sees_whole(scope_for(request.user), campaign),
             county=meetings.county_figures(request.user, campaign),
-            committees=meetings.committee_lines(request.user, campaign),
+            committees=committees,
             page=page,
-            lines=meetings.unit_lines(campaign, page.object_list, fold=fold),
+            lines=lines,
+            groups=grouped(lines, [(line.unit, line.figures) for line in committees]),
             totals=meetings.units_total(campaign, units, fold=fold),
             state=ledger.ledger_state(campaign),
             pending=ledger.pending_changes(campaign, source=SOURCE.name),

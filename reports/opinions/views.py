@@ -38,6 +38,7 @@ from opinions.models import FeedbackList, OpinionKind
 from reports import export_jobs, tasks
 from reports.ledger import figures as ledger
 from reports.ledger.forms import SummaryFilterForm, summary_filter
+from reports.ledger.groups import Group, grouped
 from reports.models import ExportJob
 from reports.opinions import exports, selectors
 from reports.opinions.forms import MemberSearchForm
@@ -189,11 +190,16 @@ class _GeneralLedger:
         return selectors.summary_rows(self.campaign, self.page.object_list, fold=self.fold)
 
     @cached_property
+    def groups(self) -> list[Group]:
+        # The page's units under their party committees, each with its subtotal.
+        return grouped(self.rows, ledger.by_committee(Figures, self.request.user, self.campaign))
+
+    @cached_property
     def totals(self) -> Figures:
         return selectors.summary_totals(self.campaign, self.units, fold=self.fold).plus(self.unassigned)
 
     def context(self) -> dict[str, Any]:
-        lazy = ("figures", "blocks", "page", "rows", "totals", "unassigned")
+        lazy = ("figures", "blocks", "page", "rows", "groups", "totals", "unassigned")
         context: dict[str, Any] = {name: SimpleLazyObject(partial(getattr, self, name)) for name in lazy}
         if not self.whole or (self.form.is_valid() and any(self.form.cleaned_data.values())):
             context["unassigned"] = None  # known without a query (the filter is read already)

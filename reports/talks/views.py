@@ -28,6 +28,7 @@ from core import excel as exports
 from core.pages import paginate
 from reports.ledger import figures as ledger
 from reports.ledger.forms import summary_filter
+from reports.ledger.groups import grouped
 from reports.talks import exports as talk_exports
 from reports.talks import selectors as talks
 from reports.talks.forms import MemberFilterForm
@@ -70,11 +71,13 @@ def talks_county(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"campaign": campaign, "form": form}
     if campaign is not None:
         page = paginate(request, units)
+        rows = talks.summary_rows(campaign, page.object_list, fold=fold)
         context.update(
             whole=ledger.sees_whole(scope_for(request.user), campaign),
             figures=talks.county_talks(request.user, campaign),
             page=page,
-            rows=talks.summary_rows(campaign, page.object_list, fold=fold),
+            rows=rows,
+            groups=grouped(rows, ledger.by_committee(talks.TalkFigures, request.user, campaign)),
             totals=talks.summary_totals(campaign, units, fold=fold),
             plan_url=plan_url(),
             **_state(campaign),

@@ -86,6 +86,8 @@ NOT_CREATING: dict[str, str] = {
     "rectification:problem_solve": "a status change; the workflow refuses a solved problem (row locked), no file kept",
     "rectification:problem_delete": "a second finds the problem gone",
     "rectification:result_delete": "a second finds the result gone",
+    "notifications:read_all": "marks the user's notifications read; a second finds none unread",
+    "account_language": "saves the account's one settings row (update or create, unique per user)",
 }
 
 # Models the admin can add to without OnceAdminMixin, and why a second send is harmless.

@@ -542,6 +542,9 @@ def test_targets_page_lists_only_opinions_still_to_consolidate(world: World, off
 
 
 def test_member_sheet_exports_in_the_paper_layout(world: World, office, login):
+    # What the member signs is in the campaign's language (campaign/language.py).
+    world.campaign.language = "zh-hans"
+    world.campaign.save(update_fields=["language"])
     feedback_list = draft(office, world.member)
     item(office, feedback_list, about(world.member, 3), text='=HYPERLINK("http://x")')
     response = login(office).get(
