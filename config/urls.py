@@ -16,6 +16,7 @@ urlpatterns = [
     path("box/", include("opinions.public_urls")),
     path("box/teams/", include("meetings.appraisal.public_urls")),
     path("meetings/appraisal/", include("meetings.appraisal.urls")),
+    path("lookback/", include("lookback.urls")),
     path("ledgers/", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

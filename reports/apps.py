@@ -20,5 +20,12 @@ class ReportsConfig(AppConfig):
         registry.register_source(talks.SOURCE)
         registry.register_source(documents.SOURCE)
         registry.register_source(meetings.SOURCE)
+        from lookback import evidence as lookback_evidence
+        from reports.lookback import evidence as lookback_figures
+        from reports.lookback import source as lookback
+
+        registry.register_source(lookback.SOURCE)
+        # The figures beside the look-back's six items, read from the ledger.
+        lookback_evidence.register_reader(lookback_figures.read)
 
         records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")
