@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,8 +22,7 @@ from django.views.decorators.http import require_GET
 from campaign.forms import OrgImportForm
 from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, OrgUnit, OrgUnitKind
-from campaign.scoping import get_object_for_user
-from campaign.selectors import current_campaign_for
+from campaign.selectors import campaigns_for, current_campaign_for
 from campaign.views import require
 from core.importing import describe_columns
 from core.once import creates
@@ -115,12 +114,18 @@ def checks_import(request: HttpRequest) -> HttpResponse:
 def committee_table(request: HttpRequest, pk: int) -> HttpResponse:
     """The look-back table of a party committee (its units in the user's reach)."""
     require(request, "lookback.view")
-    committee = get_object_for_user(
-        request.user,
-        OrgUnit.objects.filter(kind__in=[OrgUnitKind.PARTY_COMMITTEE, OrgUnitKind.COUNTY_COMMITTEE]).select_related(
-            "campaign"
-        ),
-        pk=pk,
+    # A unit's secretary may ask for his committee's table: the committee need only be
+    # of a campaign he sees; the rows are the units in his reach.
+    committee = (
+        OrgUnit.objects.filter(
+            pk=pk,
+            kind__in=[OrgUnitKind.PARTY_COMMITTEE, OrgUnitKind.COUNTY_COMMITTEE],
+            campaign__in=campaigns_for(request.user),
+        )
+        .select_related("campaign")
+        .first()
     )
+    if committee is None:
+        raise Http404
     rows = selectors.committee_rows(request.user, committee)
     return exports.lookback_table(committee.campaign, committee, rows)

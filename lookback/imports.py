@@ -342,7 +342,7 @@ def _import(
     user: Any,
     source: IO[bytes],
     filename: str,
-    dry_run: bool,
+    dry_run: bool = True,
     max_rows: int | None,
     max_unpacked: int | None,
 ) -> ImportReport:

@@ -1,6 +1,7 @@
 """Scoping rules of the look-back, registered with campaign.scoping at start-up.
 
-Training sessions are in reach of the organising committee's subtree; a secretary's
+Training sessions are in reach of the organising committee's subtree and of the
+branches they trained; a secretary's
 terms and attendance of the branch's; checks, items, evidence and orders of the unit's.
 A member sees his or her own terms as a branch secretary, nothing else here.
 """
@@ -18,7 +19,11 @@ from lookback.models import (
 )
 
 register(LookbackSettings, Rule(campaign="campaign_id", path=None))
-register(TrainingSession, Rule(campaign="campaign_id", path="committee__path"))
+# A session is also in reach of the branches whose secretaries it trained.
+register(
+    TrainingSession,
+    Rule(campaign="campaign_id", path="committee__path", also_paths=("attendance__secretary__branch__path",)),
+)
 register(BranchSecretary, Rule(campaign="campaign_id", path="branch__path", member="member"))
 register(Attendance, Rule(campaign="session__campaign_id", path="secretary__branch__path"))
 register(LookbackCheck, Rule(campaign="campaign_id", path="unit__path"))

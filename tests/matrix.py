@@ -619,3 +619,9 @@ from tests.meetings import appraisal_matrix  # noqa: E402
 
 MATRIX.update(appraisal_matrix.rows())
 SPECIMENS.update(appraisal_matrix.SPECIMENS)
+
+# The look-back: training, checks, remedial orders (lookback/views.py) and its figures page.
+from tests.lookback import lookback_matrix  # noqa: E402
+
+MATRIX.update(lookback_matrix.rows())
+SPECIMENS.update(lookback_matrix.SPECIMENS)
