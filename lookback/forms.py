@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import AnyUser, scope_for
@@ -24,7 +25,7 @@ from lookback.models import (
     OrderState,
 )
 
-MET_CHOICES = [("1", _("Met")), ("0", _("Not met"))]
+MET_CHOICES = [("1", pgettext_lazy("lookback", "Met")), ("0", pgettext_lazy("lookback", "Not met"))]
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:

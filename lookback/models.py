@@ -31,6 +31,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, Member, OrgUnit
@@ -372,10 +373,10 @@ class CheckEvidence(models.Model):
 
 
 class OrderState(models.TextChoices):
-    OPEN = "open", _("Open")
-    REPORTED = "reported", _("Redo reported")
-    RETURNED = "returned", _("Returned")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("order state", "Open")
+    REPORTED = "reported", pgettext_lazy("order state", "Redo reported")
+    RETURNED = "returned", pgettext_lazy("order state", "Returned")
+    CLOSED = "closed", pgettext_lazy("order state", "Closed")
 
 
 # Orders the unit must still act on (a redo to report): these can fall overdue.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
 from lookback.models import CheckItem, LookbackCheck, OrderState, RemedialOrder
@@ -25,6 +25,11 @@ LANGUAGE = "zh-hans"
 
 def t(message: str, **params) -> str:
     return tr(LANGUAGE, message, **params)
+
+
+def tp(context: str, message: str) -> str:
+    with translation.override(LANGUAGE):
+        return translation.pgettext(context, message)
 
 
 def open_as(open_page, username: str) -> Page:
@@ -77,7 +82,7 @@ def test_self_check_verdict_order_redo_and_close(live_world: World, open_page) -
     shoot(supervisor, "lookback-06-order-form")
     with supervisor.expect_navigation():
         supervisor.get_by_role("button", name=t("Save")).click()
-    expect(supervisor.locator("#order-state")).to_have_text(t("Open"))
+    expect(supervisor.locator("#order-state")).to_have_text(tp("order state", "Open"))
     order = RemedialOrder.objects.get(unit=unit)
     assert 2 in order.items
     shoot(supervisor, "lookback-07-order")
@@ -88,7 +93,7 @@ def test_self_check_verdict_order_redo_and_close(live_world: World, open_page) -
     secretary.get_by_label(t("What the unit redid")).fill("已重新召开三次座谈会，收集意见建议四十余条。")
     with secretary.expect_navigation():
         secretary.get_by_role("button", name=t("Report the redo")).click()
-    expect(secretary.locator("#order-state")).to_have_text(t("Redo reported"))
+    expect(secretary.locator("#order-state")).to_have_text(tp("order state", "Redo reported"))
     shoot(secretary, "lookback-08-redo-reported")
 
     # 5. The supervisor closes it: the figures still fall short, so he says why; the
@@ -102,7 +107,7 @@ def test_self_check_verdict_order_redo_and_close(live_world: World, open_page) -
     supervisor.get_by_label(t("Comment")).fill("经督导组复查，补课到位，同意销号。")
     with supervisor.expect_navigation():
         supervisor.locator("#close-order").click()
-    expect(supervisor.locator("#order-state")).to_have_text(t("Closed"))
+    expect(supervisor.locator("#order-state")).to_have_text(tp("order state", "Closed"))
     shoot(supervisor, "lookback-10-closed")
     order.refresh_from_db()
     assert order.state == OrderState.CLOSED
