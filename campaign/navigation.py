@@ -237,6 +237,7 @@ GROUPS: tuple[Group, ...] = (
             can("lookback.view"),
             pages=("lookback:order_detail", "lookback:order_new"),
         ),
+        Entry("lookback:settings", _("Look-back settings"), can("lookback.settings")),
     ),
     _group("rectification", pgettext_lazy("menu group", "Rectification")),
     _group(

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import AnyUser, scope_for
-from core.forms import Form
+from core.forms import Form, ModelForm
 from lookback import services
 from lookback.models import (
     EVIDENCE_MAX_BYTES,
@@ -22,6 +22,7 @@ from lookback.models import (
     CheckItem,
     CheckState,
     Item,
+    LookbackSettings,
     OrderState,
 )
 
@@ -229,3 +230,10 @@ class OrderFilterForm(Form):
 
 class TrainingFilterForm(Form):
     untrained = forms.BooleanField(label=_("Untrained only"), required=False)
+
+
+class SettingsForm(ModelForm):
+    class Meta:
+        model = LookbackSettings
+        fields = list(services.SETTINGS_FIELDS)
+        widgets = {"training_deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}

@@ -46,3 +46,5 @@ register_action("lookback.judge", {SUPERVISOR})
 register_action("lookback.import", STAFF)
 # The figures page and the workbooks of the look-back (reports/lookback/views.py).
 register_action("lookback.progress", STAFF)
+# The training deadline and the thresholds of the proposals: the county office.
+register_action("lookback.settings", {ADMIN, OFFICE})

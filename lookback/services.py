@@ -573,3 +573,39 @@ def evidence_add(
         content=data,
         uploaded_by=user if getattr(user, "is_authenticated", False) else None,
     )
+
+
+# --- Settings -------------------------------------------------------------------------
+
+SETTINGS_FIELDS = (
+    "training_deadline",
+    "min_talk_quota_pct",
+    "min_pairs_pct",
+    "min_opinions_per_member",
+    "min_documents_pct",
+    "max_overrides",
+    "min_released_pct",
+    "min_trained_pct",
+    "min_signed_pct",
+    "max_flagged_pct",
+)
+
+
+@transaction.atomic
+def settings_update(*, user: AnyUser, campaign: Campaign, data: Mapping[str, Any]) -> LookbackSettings:
+    """The office sets the training deadline and the thresholds of the proposals."""
+    scope = scope_for(user)
+    if not (scope.is_admin or campaign.pk in scope.office_campaign_ids):
+        raise ValidationError(_("Only the county office may change the look-back settings."))
+    # The campaign's row, locked: two first saves cannot both insert the one settings row.
+    list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk", flat=True))
+    found = LookbackSettings.objects.select_for_update().filter(campaign=campaign).first()
+    found = found or LookbackSettings(campaign=campaign)
+    for name in SETTINGS_FIELDS:
+        setattr(found, name, data[name])
+    found.full_clean()
+    found.save()
+    # The deadline decides which branch was trained on time, everywhere in the campaign.
+    branches = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.BRANCH).values_list("pk", flat=True)
+    _announce(campaign.pk, branches)
+    return found

@@ -12,6 +12,7 @@ urlpatterns = [
     path("training/<int:pk>/", views.session_detail, name="session_detail"),
     path("training/import/", file_views.attendance_import, name="attendance_import"),
     path("branches/<int:pk>/secretary/", views.secretary_appoint, name="secretary_appoint"),
+    path("settings/", views.lookback_settings, name="settings"),
     path("checks/", views.check_list, name="check_list"),
     path("checks/import/", file_views.checks_import, name="checks_import"),
     path("checks/<int:pk>/", views.check_detail, name="check_detail"),

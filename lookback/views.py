@@ -35,6 +35,7 @@ from lookback.forms import (
     RedoForm,
     SelfCheckForm,
     SessionForm,
+    SettingsForm,
     TrainingFilterForm,
     VerdictForm,
     apply_errors,
@@ -443,3 +444,24 @@ def order_return(request: HttpRequest, pk: int) -> HttpResponse:
         act=lambda order, data: services.order_return(user=request.user, order=order, comment=data["comment"]),
         done=_("The order was returned to the unit."),
     )
+
+
+@login_required
+def lookback_settings(request: HttpRequest) -> HttpResponse:
+    """The training deadline and the thresholds of the proposals: the county office."""
+    require(request, "lookback.settings")
+    campaign = _campaign(request)
+    if campaign is None:
+        raise Http404
+    if not scope_for(request.user).manages(campaign.pk):
+        raise PermissionDenied
+    form = SettingsForm(request.POST or None, instance=selectors.settings_of(campaign))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settings_update(user=request.user, campaign=campaign, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The look-back settings were saved."))
+            return redirect("lookback:settings")
+    return _form_page(request, _("Look-back settings"), form, back=reverse("lookback:check_list"))

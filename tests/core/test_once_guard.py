@@ -77,6 +77,7 @@ NOT_CREATING: dict[str, str] = {
     "appraisal:paper_confirm": "a status change; a confirmed sheet refuses a second, with a message",
     "appraisal:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
     "appraisal_public:rate": "anonymous: its own one-time token in the cache, as the public box (appraisal.public)",
+    "lookback:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
     "lookback:session_detail": "records or corrects the session's attendance: one row per secretary (unique)",
     "lookback:check_verdict": "the verdict is final: a second is refused ('given already'), the check locked",
     "lookback:order_report": "a status change; the workflow refuses a second report, with a message",

@@ -189,6 +189,7 @@ def rows() -> dict[str, Row]:
     orders_page = {"model": "lookback.remedialorder", "target": lambda obj: {}, "scoped": False}
     to_order = Expect(302, "lookback:order_detail", with_target=True)
     return {
+        "lookback:settings": Row(allowed=frozenset({ADMIN, OFFICE}), shows="Branch secretaries trained by"),
         "lookback:training": Row(allowed=staff, shows="机关支部INSIDE"),
         "lookback:session_new": Row(allowed=trainers),
         "lookback:session_detail": Row(model="lookback.trainingsession", allowed=staff, shows="机关支部INSIDE"),

@@ -205,3 +205,19 @@ def test_the_daily_task_flags_overdue_orders_once(world, judged):
     assert ChangeOutbox.objects.filter(unit=world.unit, source="lookback").exists()
     assert list(orders_overdue(world.users["office"], world.campaign, on=later)) == [order]
     assert list(orders_overdue(world.users["supervisor"], world.campaign, on=later)) == [order]
+
+
+def test_only_the_office_sets_the_deadline_and_thresholds(world):
+    data = {name: getattr(services.settings_for(world.campaign), name) for name in services.SETTINGS_FIELDS}
+    data["training_deadline"] = today()
+    data["min_trained_pct"] = 50
+    for role in ("secretary", "supervisor"):
+        with pytest.raises(ValidationError) as error:
+            services.settings_update(user=world.users[role], campaign=world.campaign, data=data)
+        assert "Only the county office" in _messages(error)
+    ChangeOutbox.objects.all().delete()
+    saved = services.settings_update(user=world.users["office"], campaign=world.campaign, data=data)
+    assert saved.training_deadline == today() and saved.min_trained_pct == 50
+    # The deadline decides who was trained on time: every branch is announced.
+    announced = set(ChangeOutbox.objects.filter(source="lookback").values_list("unit_id", flat=True))
+    assert {world.branch.pk, world.other_branch.pk} <= announced
