@@ -217,6 +217,7 @@ GROUPS: tuple[Group, ...] = (
                 "lookback:session_detail",
                 "lookback:secretary_appoint",
                 "lookback:attendance_import",
+                "lookback:training_export",
             ),
         ),
         Entry(
@@ -229,6 +230,7 @@ GROUPS: tuple[Group, ...] = (
                 "lookback:check_verdict",
                 "lookback:evidence_upload",
                 "lookback:checks_import",
+                "lookback:check_list_export",
             ),
         ),
         Entry(

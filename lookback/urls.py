@@ -8,12 +8,14 @@ app_name = "lookback"
 
 urlpatterns = [
     path("training/", views.training, name="training"),
+    path("training/branches.xlsx", views.training_export, name="training_export"),
     path("training/new/", views.session_new, name="session_new"),
     path("training/<int:pk>/", views.session_detail, name="session_detail"),
     path("training/import/", file_views.attendance_import, name="attendance_import"),
     path("branches/<int:pk>/secretary/", views.secretary_appoint, name="secretary_appoint"),
     path("settings/", views.lookback_settings, name="settings"),
     path("checks/", views.check_list, name="check_list"),
+    path("checks/units.xlsx", views.check_list_export, name="check_list_export"),
     path("checks/import/", file_views.checks_import, name="checks_import"),
     path("checks/<int:pk>/", views.check_detail, name="check_detail"),
     path("checks/<int:pk>/self/", views.check_self, name="check_self"),

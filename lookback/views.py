@@ -20,6 +20,7 @@ from campaign.models import Campaign, OrgUnit, OrgUnitKind
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
 from campaign.views import require
+from core import excel
 from core.once import AlreadySubmitted, FormOnce, creates
 from core.pages import paginate
 from core.uploads import upload_limit, upload_refusal
@@ -465,3 +466,50 @@ def lookback_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The look-back settings were saved."))
             return redirect("lookback:settings")
     return _form_page(request, _("Look-back settings"), form, back=reverse("lookback:check_list"))
+
+
+@login_required
+@require_GET
+def training_export(request: HttpRequest) -> HttpResponse:
+    """The branches as the training page shows them (the same filter), every one."""
+    require(request, "lookback.view")
+    campaign = _campaign(request)
+    form = TrainingFilterForm(request.GET or None)
+    untrained = bool(form.is_valid() and form.cleaned_data.get("untrained"))
+    branches = selectors.branches_with_training(request.user, campaign, untrained_only=untrained)
+    yes, no = _("Trained"), _("Untrained")
+    columns = [
+        excel.ListColumn(_("No."), lambda b: None, 6),
+        excel.ListColumn(_("Branch"), lambda b: b.name, 30),
+        excel.ListColumn(_("Unit"), lambda b: b.parent.name if b.parent_id else "", 26),
+        excel.ListColumn(_("Secretary"), lambda b: b.secretary_name or "", 14),
+        excel.ListColumn(_("Trained"), lambda b: yes if b.trained else no, 10),
+    ]
+    title = _("Training of branch secretaries")
+    content = excel.workbook(title, columns, branches.iterator(chunk_size=500), sheet_name=title)
+    return excel.content_response(content, title)
+
+
+@login_required
+@require_GET
+def check_list_export(request: HttpRequest) -> HttpResponse:
+    """The units as the checks page shows them (the same filter), every one."""
+    require(request, "lookback.view")
+    campaign = _campaign(request)
+    form = CheckFilterForm(request.GET or None)
+    units = selectors.units_for(request.user, campaign, **form.values())
+
+    def state(unit: OrgUnit) -> str:
+        check = getattr(unit, "lookback_check", None)
+        return str(check.get_state_display()) if check else _("Not self-checked yet")
+
+    columns = [
+        excel.ListColumn(_("No."), lambda u: None, 6),
+        excel.ListColumn(_("Unit"), lambda u: u.name, 30),
+        excel.ListColumn(_("Party committee"), lambda u: u.parent.name if u.parent_id else "", 26),
+        excel.ListColumn(_("State"), state, 22),
+        excel.ListColumn(_("Short"), lambda u: _("Short") if u.short else "", 10),
+    ]
+    title = _("Look-back checks")
+    content = excel.workbook(title, columns, units.iterator(chunk_size=500), sheet_name=title)
+    return excel.content_response(content, title)

@@ -195,6 +195,8 @@ def rows() -> dict[str, Row]:
         "lookback:session_detail": Row(model="lookback.trainingsession", allowed=staff, shows="机关支部INSIDE"),
         "lookback:attendance_import": Row(allowed=staff),
         "lookback:secretary_appoint": Row(model="lookback.branch", allowed=trainers, shows="机关支部INSIDE"),
+        "lookback:training_export": Row(allowed=staff, xlsx=True, shows="机关支部INSIDE"),
+        "lookback:check_list_export": Row(allowed=staff, xlsx=True, shows="城关镇政府INSIDE"),
         "lookback:check_list": Row(allowed=staff, shows="城关镇政府INSIDE"),
         "lookback:checks_import": Row(allowed=staff),
         "lookback:check_detail": Row(allowed=staff, shows="城关镇政府INSIDE", **unit),
