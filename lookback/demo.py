@@ -228,11 +228,11 @@ def build_checks(county: demo.DemoCounty) -> demo.Totals:
     closed = {o.check_record_id: o for o in orders if o.state == OrderState.CLOSED}
     rechecked = []
     for item in items:
-        order = closed.get(item.check_record_id)
-        if order is not None and item.item in order.items:
+        closing = closed.get(item.check_record_id)
+        if closing is not None and item.item in closing.items:
             item.verdict_met = True
-            item.overrule_reason = order.comment
-            item.rechecked_on = order.closed_on
+            item.overrule_reason = closing.comment
+            item.rechecked_on = closing.closed_on
             rechecked.append(item)
     bulk_update_with_history(
         rechecked,

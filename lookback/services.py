@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -50,6 +51,11 @@ def today() -> datetime.date:
 def settings_for(campaign: Campaign) -> LookbackSettings:
     found, _created = LookbackSettings.objects.get_or_create(campaign=campaign)
     return found
+
+
+def _who(user: AnyUser) -> User | None:
+    """The user to record as having done something (never an anonymous stand-in)."""
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def _announce(campaign_id: int, unit_ids: Iterable[int]) -> None:
@@ -168,7 +174,7 @@ def session_create(*, user: AnyUser, campaign: Campaign, data: SessionData) -> T
         covers_policy=data.covers_policy,
         covers_qa=data.covers_qa,
         notes=_text(data.notes, "notes"),
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=_who(user),
     )
     session.full_clean()
     session.save()
@@ -276,11 +282,11 @@ def check_self(*, user: AnyUser, unit: OrgUnit, judgements: Mapping[int, ItemJud
         raise ValidationError(_("The supervisory team has given its verdict: the self-check can no longer change."))
     if check is None:
         check = LookbackCheck.objects.create(
-            campaign_id=unit.campaign_id, unit=unit, self_checked_on=today(), self_checked_by=user
+            campaign_id=unit.campaign_id, unit=unit, self_checked_on=today(), self_checked_by=_who(user)
         )
     else:
         check.self_checked_on = today()
-        check.self_checked_by = user
+        check.self_checked_by = _who(user)
         check.save(update_fields=["self_checked_on", "self_checked_by"])
     existing = {item.item: item for item in check.items.all()}
     for number, judgement in sorted(judgements.items()):
@@ -323,7 +329,7 @@ def check_verdict(*, user: AnyUser, check: LookbackCheck, judgements: Mapping[in
         item.save()
     check.state = CheckState.JUDGED
     check.judged_on = today()
-    check.judged_by = user
+    check.judged_by = _who(user)
     check.save(update_fields=["state", "judged_on", "judged_by"])
     _announce(check.campaign_id, [check.unit_id])
     return check
@@ -393,7 +399,7 @@ def order_issue(
         work=work,
         deadline=deadline,
         issued_on=today(),
-        issued_by=user,
+        issued_by=_who(user),
     )
     _announce(check.campaign_id, [check.unit_id])
     return order
@@ -571,7 +577,7 @@ def evidence_add(
         content_type=content_type,
         size=len(data),
         content=data,
-        uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+        uploaded_by=_who(user),
     )
 
 
