@@ -224,7 +224,42 @@ GROUPS: tuple[Group, ...] = (
         Entry("appraisal:flagged", _("Flagged in the appraisal"), can("appraisal.view")),
         Entry("appraisal:settings", _("Appraisal settings"), can("appraisal.settings")),
     ),
-    _group("lookback", pgettext_lazy("menu group", "Look-back")),
+    _group(
+        "lookback",
+        pgettext_lazy("menu group", "Look-back"),
+        Entry(
+            "lookback:training",
+            _("Training of branch secretaries"),
+            can("lookback.view"),
+            pages=(
+                "lookback:session_new",
+                "lookback:session_detail",
+                "lookback:secretary_appoint",
+                "lookback:attendance_import",
+                "lookback:training_export",
+            ),
+        ),
+        Entry(
+            "lookback:check_list",
+            _("Look-back checks"),
+            can("lookback.view"),
+            pages=(
+                "lookback:check_detail",
+                "lookback:check_self",
+                "lookback:check_verdict",
+                "lookback:evidence_upload",
+                "lookback:checks_import",
+                "lookback:check_list_export",
+            ),
+        ),
+        Entry(
+            "lookback:order_list",
+            _("Remedial orders"),
+            can("lookback.view"),
+            pages=("lookback:order_detail", "lookback:order_new"),
+        ),
+        Entry("lookback:settings", _("Look-back settings"), can("lookback.settings")),
+    ),
     _group(
         "rectification",
         pgettext_lazy("menu group", "Rectification"),
@@ -271,6 +306,7 @@ GROUPS: tuple[Group, ...] = (
             pages=("reports:talks_unit", "reports:talks_member", "reports:talks_review", "talks:plan"),
         ),
         Entry("reports:meetings_progress", _("Meeting figures"), can("meetings.progress")),
+        Entry("reports:lookback_progress", _("Look-back figures"), can("lookback.progress")),
     ),
 )
 

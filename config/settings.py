@@ -217,6 +217,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "form-tokens-purge": {"task": "core.purge_form_tokens", "schedule": crontab(hour=3, minute=20)},
     # Every day just after midnight: flag the problems past their due date (rectification).
     "problems-flag-overdue": {"task": "rectification.flag_overdue", "schedule": crontab(hour=0, minute=5)},
+    # Every day: remedial orders past their deadline with no redo reported are flagged
+    # to the office (lookback/tasks.py).
+    "lookback-flag-overdue-orders": {"task": "lookback.flag_overdue_orders", "schedule": crontab(hour=0, minute=40)},
 }
 # A running job's task writes a heartbeat several times in this many seconds; a job
 # whose heartbeat is older has lost its worker (core.jobs.jobs_sweep_stale).

@@ -17,6 +17,7 @@ urlpatterns = [
     path("box/teams/", include("meetings.appraisal.public_urls")),
     path("meetings/appraisal/", include("meetings.appraisal.urls")),
     path("rectification/", include("rectification.urls")),
+    path("lookback/", include("lookback.urls")),
     path("ledgers/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

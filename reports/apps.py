@@ -8,9 +8,12 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaign.events import records_changed
+        from lookback import evidence as lookback_evidence
         from reports import home, receivers, rules  # noqa: F401  (rules: scoping rules; home: the home panels)
         from reports.documents import source as documents
         from reports.ledger import registry
+        from reports.lookback import evidence as lookback_figures
+        from reports.lookback import source as lookback
         from reports.meetings import source as meetings
         from reports.opinions import source as opinions
         from reports.rectification import source as rectification
@@ -21,6 +24,9 @@ class ReportsConfig(AppConfig):
         registry.register_source(talks.SOURCE)
         registry.register_source(documents.SOURCE)
         registry.register_source(meetings.SOURCE)
+        registry.register_source(lookback.SOURCE)
         registry.register_source(rectification.SOURCE)
+        # The figures beside the look-back's six items, read from the ledger.
+        lookback_evidence.register_reader(lookback_figures.read)
 
         records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")

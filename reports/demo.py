@@ -25,3 +25,19 @@ def rollup_ledgers(county: demo.DemoCounty) -> demo.Totals:
 
 
 demo.register_step(gettext_lazy("ledgers rolled up"), rollup_ledgers)
+
+
+# The look-back's checks read the figures beside their six items from the ledger: their
+# step comes after the roll-up, and its own figures are rolled up after it.
+from lookback import demo as lookback_demo  # noqa: E402
+from reports.ledger.rollup import ledger_rollup_units  # noqa: E402
+
+
+def rollup_lookback(county: demo.DemoCounty) -> demo.Totals:
+    units = [unit.pk for unit in county.units]
+    result = ledger_rollup_units(campaign_id=county.campaign.pk, unit_ids=units, only_pending=True)
+    return {_("changes taken in"): result.consumed}
+
+
+demo.register_step(gettext_lazy("look-back checks and orders"), lookback_demo.build_checks)
+demo.register_step(gettext_lazy("look-back figures rolled up"), rollup_lookback)

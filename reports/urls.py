@@ -5,6 +5,7 @@ from django.urls import path
 
 from reports import export_views
 from reports.documents import urls as documents
+from reports.lookback import urls as lookback
 from reports.meetings import urls as meetings
 from reports.opinions import urls as opinions
 from reports.talks import urls as talks
@@ -16,6 +17,7 @@ urlpatterns = [
     *talks.urlpatterns,
     *documents.urlpatterns,
     *meetings.urlpatterns,
+    *lookback.urlpatterns,
     path("exports/<int:pk>/", export_views.export_job, name="export_job"),
     path("exports/<int:pk>/status/", export_views.export_job_status, name="export_job_status"),
     path("exports/<int:pk>/download/", export_views.export_job_download, name="export_job_download"),

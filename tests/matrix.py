@@ -634,3 +634,9 @@ from tests.notifications import notifications_matrix  # noqa: E402
 
 MATRIX.update(notifications_matrix.rows())
 SPECIMENS.update(notifications_matrix.SPECIMENS)
+
+# The look-back: training, checks, remedial orders (lookback/views.py) and its figures page.
+from tests.lookback import lookback_matrix  # noqa: E402
+
+MATRIX.update(lookback_matrix.rows())
+SPECIMENS.update(lookback_matrix.SPECIMENS)

@@ -88,6 +88,12 @@ NOT_CREATING: dict[str, str] = {
     "rectification:result_delete": "a second finds the result gone",
     "notifications:read_all": "marks the user's notifications read; a second finds none unread",
     "account_language": "saves the account's one settings row (update or create, unique per user)",
+    "lookback:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
+    "lookback:session_detail": "records or corrects the session's attendance: one row per secretary (unique)",
+    "lookback:check_verdict": "the verdict is final: a second is refused ('given already'), the check locked",
+    "lookback:order_report": "a status change; the workflow refuses a second report, with a message",
+    "lookback:order_close": "a status change; the workflow refuses to close a closed order, with a message",
+    "lookback:order_return": "a status change; the workflow refuses to return it again, with a message",
 }
 
 # Models the admin can add to without OnceAdminMixin, and why a second send is harmless.
@@ -516,6 +522,120 @@ CASES: dict[str, Callable[[pytest.FixtureRequest], Send]] = {
     "rectification:result_new": _result_new,
     "rectification:results_import": _results_import,
 }
+
+
+# --- The look-back's create forms (lookback/views.py, lookback/file_views.py) ----------
+
+
+def _lookback_world(request: pytest.FixtureRequest, *, judged: bool = False) -> tuple[Any, Any]:
+    from lookback import services as lookback_services
+    from tests.lookback.factories import judgements, overruled
+
+    world = request.getfixturevalue("world")
+    check = None
+    if judged:
+        check = lookback_services.check_self(user=world.users["secretary"], unit=world.unit, judgements=judgements())
+        proposed = lookback_services.proposals_for(world.unit)
+        lookback_services.check_verdict(
+            user=world.users["supervisor"], check=check, judgements=overruled(proposed, short=(2,))
+        )
+    return world, check
+
+
+def _session_new(request: pytest.FixtureRequest) -> Send:
+    from lookback.models import TrainingSession
+
+    world, _check = _lookback_world(request)
+    data = {"committee": str(world.committee.pk), "held_on": "2026-04-12", "place": "党校", "trainer": "王老师"}
+    data.update({"covers_procedure": "on", "covers_policy": "on"})
+    client = request.getfixturevalue("login")(world.users["office"])
+    return Send(client=client, page=reverse("lookback:session_new"), data=data, count=TrainingSession.objects.count)
+
+
+def _secretary_appoint(request: pytest.FixtureRequest) -> Send:
+    from lookback.models import BranchSecretary
+
+    world, _check = _lookback_world(request)
+    data = {"member": str(world.member.pk), "since": "2026-04-01"}
+    client = request.getfixturevalue("login")(world.users["office"])
+    page = reverse("lookback:secretary_appoint", args=[world.branch.pk])
+    return Send(client=client, page=page, data=data, count=BranchSecretary.objects.count)
+
+
+def _check_self(request: pytest.FixtureRequest) -> Send:
+    from lookback.models import CheckItem
+
+    world, _check = _lookback_world(request)
+    data = {f"met_{n}": "1" for n in range(1, 7)}
+    client = request.getfixturevalue("login")(world.users["secretary"])
+    page = reverse("lookback:check_self", args=[world.unit.pk])
+    return Send(client=client, page=page, data=data, count=CheckItem.objects.count)
+
+
+def _evidence_upload(request: pytest.FixtureRequest) -> Send:
+    import io
+
+    from lookback.models import CheckEvidence
+
+    world, _check = _lookback_world(request, judged=True)
+
+    def make() -> dict[str, Any]:
+        upload = io.BytesIO(b"%PDF-1.4\n%%EOF\n")
+        upload.name = "自查.pdf"
+        return {"item": "2", "file": upload}
+
+    client = request.getfixturevalue("login")(world.users["supervisor"])
+    page = reverse("lookback:evidence_upload", args=[world.unit.pk])
+    return Send(client=client, page=page, data=_Fresh(make), count=CheckEvidence.objects.count)
+
+
+def _order_new(request: pytest.FixtureRequest) -> Send:
+    import datetime
+
+    from django.utils import timezone
+
+    from lookback.models import RemedialOrder
+
+    world, _check = _lookback_world(request, judged=True)
+    deadline = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+    data = {"items": ["2"], "work": "重新征求意见", "deadline": deadline}
+    client = request.getfixturevalue("login")(world.users["supervisor"])
+    page = reverse("lookback:order_new", args=[world.unit.pk])
+    return Send(client=client, page=page, data=data, count=RemedialOrder.objects.count)
+
+
+def _lookback_import(request: pytest.FixtureRequest, *, checks: bool) -> Send:
+    from lookback.models import Attendance, CheckItem
+    from tests.lookback.test_files import attendance_file, checks_file
+
+    world = request.getfixturevalue("world")
+    request.getfixturevalue("settings").MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
+    user = world.users["secretary" if checks else "office"]
+    client = request.getfixturevalue("login")(user)
+    url = reverse("lookback:checks_import" if checks else "lookback:attendance_import")
+    key = "lookback_checks_import" if checks else "lookback_attendance_import"
+    source_file = checks_file(world) if checks else attendance_file(world)
+
+    def upload() -> tuple[Any, dict[str, Any]]:
+        source = source_file()
+        checked = client.post(url, {"file": source})
+        return checked, {"confirm": "1", "token": client.session[key]["token"]}
+
+    count = CheckItem.objects.count if checks else Attendance.objects.count
+    return Send(client=client, page=url, count=count, before=upload)
+
+
+CASES.update(
+    {
+        "lookback:session_new": _session_new,
+        "lookback:secretary_appoint": _secretary_appoint,
+        "lookback:check_self": _check_self,
+        "lookback:evidence_upload": _evidence_upload,
+        "lookback:order_new": _order_new,
+        "lookback:attendance_import": lambda request: _lookback_import(request, checks=False),
+        "lookback:checks_import": lambda request: _lookback_import(request, checks=True),
+    }
+)
 
 
 def _data(send: Send) -> dict[str, Any]:

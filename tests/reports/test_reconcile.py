@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command as django_call_command
 from django.utils import timezone, translation
 
-from campaign.models import ChangeOutbox, Member, TargetCategory
+from campaign.models import ChangeOutbox, Member, OrgUnit, OrgUnitKind, TargetCategory
 from opinions.models import Channel, FeedbackList, OpinionKind
 from opinions.services import Target
 from reports import tasks
@@ -191,6 +191,18 @@ def test_stage_summary_json_has_exactly_the_figures_of_the_issue(ledgers, capsys
         ["planned", "ready", "held", "held_with_override", "attendees", "criticisms", "problems_found"], 0
     )
     assert summary.pop("appraisal") == dict.fromkeys(["ballots", "members_rated", "members_flagged", "teams_rated"], 0)
+    # No look-back yet: every branch's secretary untrained, every unit unchecked.
+    branches = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.BRANCH).count()
+    units = OrgUnit.objects.filter(campaign=campaign, kind=OrgUnitKind.UNIT).count()
+    assert summary.pop("training") == {"branch_secretaries": branches, "trained": 0, "committees_training": 0}
+    assert summary.pop("lookback") == {
+        "units": units,
+        "units_checked": 0,
+        "units_short": 0,
+        "orders_open": 0,
+        "orders_overdue": 0,
+        "orders_closed": 0,
+    }
     assert summary == {
         "opinions": {
             "total": 8,
