@@ -9,9 +9,11 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from campaign.events import records_changed
         from reports import receivers, rules  # noqa: F401  (rules registers the scoping rules)
+        from reports.dashboard import stages as _dashboard  # noqa: F401  (registers the stages' panels)
         from reports.documents import source as documents
         from reports.ledger import registry
         from reports.meetings import source as meetings
+        from reports.opinions import days as opinion_days
         from reports.opinions import source as opinions
         from reports.talks import source as talks
 
@@ -20,5 +22,6 @@ class ReportsConfig(AppConfig):
         registry.register_source(talks.SOURCE)
         registry.register_source(documents.SOURCE)
         registry.register_source(meetings.SOURCE)
+        registry.register_source(opinion_days.SOURCE)
 
         records_changed.connect(receivers.enqueue_rollup, dispatch_uid="reports.enqueue_rollup")
