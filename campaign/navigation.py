@@ -229,6 +229,18 @@ GROUPS: tuple[Group, ...] = (
             pages=("reports:talks_unit", "reports:talks_member", "reports:talks_review", "talks:plan"),
         ),
         Entry("reports:meetings_progress", _("Meeting figures"), can("meetings.progress")),
+        Entry(
+            "reports:dashboard",
+            _("Dashboard"),
+            can("dashboards.view"),
+            pages=("reports:dashboard_unit", "reports:dashboard_team"),
+        ),
+        Entry(
+            "reports:stage_report",
+            _("Stage summary report"),
+            can("stage_report.view"),
+            pages=("reports:stage_report_stage", "reports:stage_report_edit"),
+        ),
     ),
 )
 

@@ -619,3 +619,8 @@ from tests.meetings import appraisal_matrix  # noqa: E402
 
 MATRIX.update(appraisal_matrix.rows())
 SPECIMENS.update(appraisal_matrix.SPECIMENS)
+# The dashboards and the stage summary report (reports/dashboard/, reports/summary_report/).
+from tests.reports import dashboard_matrix  # noqa: E402
+
+MATRIX.update(dashboard_matrix.rows())
+SPECIMENS.update(dashboard_matrix.SPECIMENS)

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from campaign.models import Campaign, OrgUnit, OrgUnitKind, Step, SupervisoryTeam
 from campaign.scoping import AnyUser, scope_for
@@ -140,10 +141,10 @@ def build(
 
 def state_labels() -> dict[str, str]:
     return {
-        registry.State.DONE: _("Done"),
-        registry.State.IN_PROGRESS: _("In progress"),
-        registry.State.BEHIND: _("Behind"),
-        registry.State.NOT_STARTED: _("Not started"),
+        registry.State.DONE: pgettext("state of a step", "Done"),
+        registry.State.IN_PROGRESS: pgettext("state of a step", "In progress"),
+        registry.State.BEHIND: pgettext("state of a step", "Behind"),
+        registry.State.NOT_STARTED: pgettext("state of a step", "Not started"),
     }
 
 

@@ -58,10 +58,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_unit(request: HttpRequest, pk: int) -> HttpResponse:
     """A party committee's or a unit's subtree."""
     require(request, ACTION)
-    campaign = current_campaign_for(request.user)
-    unit = get_object_for_user(request.user, OrgUnit.objects.filter(campaign=campaign).select_related("parent"), pk=pk)
-    context: dict[str, Any] = {"campaign": campaign, "unit": unit}
-    context["dashboard"] = selectors.build(request.user, campaign, unit=unit)  # type: ignore[arg-type]
+    unit = get_object_for_user(request.user, OrgUnit.objects.select_related("parent", "campaign"), pk=pk)
+    context: dict[str, Any] = {"campaign": unit.campaign, "unit": unit}
+    context["dashboard"] = selectors.build(request.user, unit.campaign, unit=unit)
     return _render(request, context)
 
 
@@ -70,9 +69,8 @@ def dashboard_unit(request: HttpRequest, pk: int) -> HttpResponse:
 def dashboard_team(request: HttpRequest, pk: int) -> HttpResponse:
     """The units a supervisory team supervises (as far as the user sees them)."""
     require(request, ACTION)
-    campaign = current_campaign_for(request.user)
-    team = get_object_for_user(request.user, SupervisoryTeam.objects.filter(campaign=campaign).distinct(), pk=pk)
+    team = get_object_for_user(request.user, SupervisoryTeam.objects.select_related("campaign").distinct(), pk=pk)
     units = list(scope_for(request.user).filter(team.units.all()).order_by("path"))
-    context: dict[str, Any] = {"campaign": campaign, "team": team}
-    context["dashboard"] = selectors.build(request.user, campaign, team=team, team_units=units)  # type: ignore[arg-type]
+    context: dict[str, Any] = {"campaign": team.campaign, "team": team}
+    context["dashboard"] = selectors.build(request.user, team.campaign, team=team, team_units=units)
     return _render(request, context)

@@ -72,10 +72,12 @@ class ShownSection:
     before: str
     sentences: list[ShownSentence]
     after: str
+    # Between sentences: nothing in Chinese, a space in English.
+    separator: str = ""
 
     @property
     def text(self) -> str:
-        return "".join(sentence.text for sentence in self.sentences)
+        return self.separator.join(sentence.text for sentence in self.sentences)
 
 
 @dataclass
@@ -182,6 +184,7 @@ def build(campaign: Campaign, stage: Stage, *, verify: bool = False) -> Report:
                 before=saved.narrative(section.name, "before") if saved else "",
                 sentences=shown_sentences,
                 after=saved.narrative(section.name, "after") if saved else "",
+                separator="" if (get_language() or "").startswith("zh") else " ",
             )
         )
     return Report(
