@@ -29,6 +29,7 @@ def _render(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
             labels=selectors.state_labels(),
             state=ledger.ledger_state(dashboard.campaign),
             pending=ledger.pending_changes(dashboard.campaign),
+            can_report=scope_for(request.user).can("stage_report.view"),
         )
     return render(request, "reports/dashboard/dashboard.html", context)
 

@@ -31,7 +31,7 @@
       color: PALETTE,
       aria: { enabled: true, decal: { show: true } },
       textStyle: { fontFamily: "sans-serif" },
-      grid: { left: 8, right: 24, top: many ? 40 : 12, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 32, top: many ? 40 : 24, bottom: 8, containLabel: true },
       legend: many ? { top: 0, type: "scroll", textStyle: { color: "#222" } } : undefined,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: horizontal ? value : category,
