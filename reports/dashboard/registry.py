@@ -79,8 +79,8 @@ class Context:
     figures: Figures
     # The feedback threshold k: no group of opinions below it is shown.
     k: int
-    # Query string narrowing a records page to the scope ("ledger_unit=12"; "" for all in
-    # reach), which a panel appends to its links.
+    # The organisation whose subtree the dashboard shows (None: all in the user's reach, or
+    # a supervisory team's units): a panel's links narrow the records pages to it.
     unit: OrgUnit | None
     today: datetime.date
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -360,6 +360,3 @@ for _section in (
 
 def standing_committee(campaign: Campaign) -> LeadershipTeam | None:
     return LeadershipTeam.objects.filter(campaign=campaign, kind=TeamKind.STANDING_COMMITTEE).first()
-
-
-__all__ = ["Context", "Fig", "ReportSection", "Sentence", "fill", "register_section", "sections_for", "field"]

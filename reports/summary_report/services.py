@@ -39,7 +39,11 @@ def stage_report_save(
                 )
             if text.strip():
                 cleaned.setdefault(name, {})[where] = text.strip()
-    report, _created = StageReport.objects.select_for_update().get_or_create(campaign=campaign, stage=stage)
+    # One row per campaign and stage (unique): its first save creates it with the words,
+    # so that each save is one entry of the history.
+    report = StageReport.objects.select_for_update().filter(campaign=campaign, stage=stage).first()
+    if report is None:
+        report = StageReport(campaign=campaign, stage=stage)
     report.title = title.strip()
     report.narratives = cleaned
     report.updated_by = user if getattr(user, "is_authenticated", False) else None  # type: ignore[assignment]
