@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from campaign.models import OrgUnit, StepKind, TargetCategory
 from opinions.models import Aspect, Channel, OpinionKind
@@ -205,7 +206,7 @@ def talks_progress(ctx: Context) -> Panel:
             (talks.CARDS_RETURNED, _("Cards returned")),
         ],
         reverse("reports:talks_county"),
-        _("Number"),
+        pgettext("column of a dashboard table", "Number"),
     )
 
 
@@ -259,7 +260,7 @@ def appraisal_progress(ctx: Context) -> Panel:
             (appraisal.APP_TEAMS_RATED, _("Teams rated")),
         ],
         reverse("reports:meetings_progress"),
-        _("Number"),
+        pgettext("column of a dashboard table", "Number"),
     )
 
 
