@@ -17,5 +17,5 @@ register_action("ledgers.export", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
 # what they see. The stage summary report (reports/summary_report/): read by the same;
 # written (its narrative) and verified by the county office.
 register_action("dashboards.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
-register_action("stage_report.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+register_action("stage_report.view", {ADMIN, OFFICE})
 register_action("stage_report.edit", {ADMIN, OFFICE})
