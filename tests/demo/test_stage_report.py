@@ -200,3 +200,26 @@ def test_the_office_writes_the_text_asks_for_the_docx_and_the_workbook(seeded, d
     secretary = Client()
     secretary.force_login(fresh_user("secretary"))
     assert secretary.get(reverse("reports:stage_report")).status_code == 403
+
+
+def test_the_demo_countys_dashboards_run_the_same_few_queries(seeded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaign.models import OrgUnit, OrgUnitKind, SupervisoryTeam
+    from tests.reports.test_dashboard import MAX_QUERIES
+
+    committee = OrgUnit.objects.filter(campaign=seeded.campaign, kind=OrgUnitKind.PARTY_COMMITTEE).first()
+    team = SupervisoryTeam.objects.filter(campaign=seeded.campaign).first()
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(fresh_user("office"))
+    for url in (
+        reverse("reports:dashboard"),
+        reverse("reports:dashboard_unit", args=[committee.pk]),
+        reverse("reports:dashboard_team", args=[team.pk]),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(captured) <= MAX_QUERIES, (url, len(captured))
+    assert len(response.context["dashboard"].heat) == team.units.count()
