@@ -85,7 +85,7 @@ migrations-check: setup
 
 # English is the source language (every msgid is the English text), so only zh_Hans has
 # a catalogue. tests/test_catalogues.py runs makemessages with the same options.
-MESSAGES_OPTS := -l zh_Hans --no-location --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles
+MESSAGES_OPTS := -l zh_Hans --no-location --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=static/vendor
 messages:
 	$(EMBEDDED) $(BIN)/python manage.py makemessages $(MESSAGES_OPTS)
 	$(EMBEDDED) $(BIN)/python manage.py makemessages -d djangojs $(MESSAGES_OPTS)

@@ -307,6 +307,18 @@ GROUPS: tuple[Group, ...] = (
         ),
         Entry("reports:meetings_progress", _("Meeting figures"), can("meetings.progress")),
         Entry("reports:lookback_progress", _("Look-back figures"), can("lookback.progress")),
+        Entry(
+            "reports:dashboard",
+            _("Dashboard"),
+            can("dashboards.view"),
+            pages=("reports:dashboard_unit", "reports:dashboard_team"),
+        ),
+        Entry(
+            "reports:stage_report",
+            _("Stage summary report"),
+            can("stage_report.view"),
+            pages=("reports:stage_report_stage", "reports:stage_report_edit"),
+        ),
     ),
 )
 

@@ -10,11 +10,13 @@ class ReportsConfig(AppConfig):
         from campaign.events import records_changed
         from lookback import evidence as lookback_evidence
         from reports import home, receivers, rules  # noqa: F401  (rules: scoping rules; home: the home panels)
+        from reports.dashboard import stages as _dashboard  # noqa: F401  (registers the stages' panels)
         from reports.documents import source as documents
         from reports.ledger import registry
         from reports.lookback import evidence as lookback_figures
         from reports.lookback import source as lookback
         from reports.meetings import source as meetings
+        from reports.opinions import days as opinion_days
         from reports.opinions import source as opinions
         from reports.rectification import source as rectification
         from reports.talks import source as talks
@@ -26,6 +28,7 @@ class ReportsConfig(AppConfig):
         registry.register_source(meetings.SOURCE)
         registry.register_source(lookback.SOURCE)
         registry.register_source(rectification.SOURCE)
+        registry.register_source(opinion_days.SOURCE)
         # The figures beside the look-back's six items, read from the ledger.
         lookback_evidence.register_reader(lookback_figures.read)
 

@@ -29,10 +29,11 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaign.models import Campaign, OrgUnit
+from campaign.models import Campaign, OrgUnit, Stage
 from campaign.scoping import AnyUser, scope_for
 from core.jobs import alive, claim_job, job_heartbeat, reading_snapshot
 from opinions.models import Opinion
+from reports.ledger.figures import sees_whole
 from reports.models import ExportJob
 from reports.opinions import exports
 
@@ -157,6 +158,9 @@ def _run(job_id: int) -> None:
         if job is None or not job.running:
             return
         scope, unit = scope_for(job.user), job.unit
+        if job.kind != ExportJob.Kind.OPINION_LEDGER:
+            _run_stage(job)
+            return
         if not scope.can("ledgers.export") or (
             unit is not None and not scope.filter(OrgUnit.objects.filter(pk=unit.pk)).exists()
         ):
@@ -187,6 +191,69 @@ def _run(job_id: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(**finish)
     if not writes_inside:
         ExportJob.objects.filter(pk=job.pk, status__in=ExportJob.RUNNING).update(**finish)
+
+
+def stage_export_create(*, user: User, campaign: Campaign, stage: Stage, kind: str, language: str) -> ExportJob:
+    """Ask for the stage summary report of ``stage`` as a Word document
+    (``ExportJob.Kind.STAGE_REPORT``) or its ledgers as one workbook (``STAGE_LEDGERS``);
+    the same export already waiting or being written is returned instead of a second."""
+    scope = scope_for(user)
+    if not scope.can("stage_report.view") or not sees_whole(scope, campaign) or stage.campaign_id != campaign.pk:
+        raise PermissionDenied
+    if kind not in (ExportJob.Kind.STAGE_REPORT, ExportJob.Kind.STAGE_LEDGERS):
+        raise ValueError(kind)
+    asked = ExportJob.objects.filter(
+        user=user, campaign=campaign, kind=kind, stage=stage, language=language, status__in=ExportJob.RUNNING
+    )
+    pending = alive(asked).first()
+    if pending is not None:
+        return pending
+    _purge(user)
+    suffix = "docx" if kind == ExportJob.Kind.STAGE_REPORT else "xlsx"
+    with translation.override(language):
+        title = _("Stage summary report") if suffix == "docx" else _("Ledgers of the stage")
+        name = f"{title} - {campaign.name} - {stage.get_kind_display()}"
+    return ExportJob.objects.create(
+        campaign=campaign,
+        user=user,
+        kind=kind,
+        stage=stage,
+        language=language,
+        filename=f"{name[:240]}.{suffix}",
+        path=f"{EXPORT_DIR}/{secrets.token_urlsafe(32)}.{suffix}",
+    )
+
+
+def _run_stage(job: ExportJob) -> None:
+    """Write a stage summary report (.docx) or its ledgers (.xlsx), inside ``_run``'s
+    transaction; the progress counts the report's sections."""
+    from reports.summary_report import docx as report_docx
+    from reports.summary_report import report as stage_report
+    from reports.summary_report import workbook as stage_workbook
+
+    scope = scope_for(job.user)
+    if job.stage is None or not scope.can("stage_report.view") or not sees_whole(scope, job.campaign):
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, finished_at=timezone.now())
+        return
+    with translation.override(job.language), _Progress(job) as progress, tempfile.TemporaryFile() as handle:
+        progress.start(2)
+        built = stage_report.build(job.campaign, job.stage)
+        progress(1)
+        if job.kind == ExportJob.Kind.STAGE_REPORT:
+            handle.write(report_docx.report_docx(built))
+        else:
+            stage_workbook.stage_workbook(built, job.user).save(handle)
+        progress(2)
+        handle.seek(0)
+        if default_storage.exists(job.path):  # a task delivered again writes afresh
+            default_storage.delete(job.path)
+        saved = default_storage.save(job.path, File(handle))
+    if saved != job.path:
+        default_storage.delete(saved)
+        raise RuntimeError(f"The storage saved {job.path} as {saved}.")
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE, rows_total=2, rows_done=2, finished_at=timezone.now()
+    )
 
 
 def _purge(user: User) -> None:

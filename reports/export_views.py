@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from campaign.views import require
+from core.docx import DOCX
 from core.excel import XLSX
 from core.jobs import progress_response
 from reports import export_jobs
@@ -41,4 +42,5 @@ def export_job_status(request: HttpRequest, pk: int) -> JsonResponse:
 def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
     require(request, "ledgers.export")
     job = export_jobs.export_job_for_user(request.user, pk)
-    return FileResponse(export_jobs.export_job_file(job), as_attachment=True, filename=job.filename, content_type=XLSX)
+    kind = DOCX if job.filename.endswith(".docx") else XLSX
+    return FileResponse(export_jobs.export_job_file(job), as_attachment=True, filename=job.filename, content_type=kind)

@@ -31,8 +31,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Stage
 from core.models import Job
 from reports.ledger.registry import dimension_label
 
@@ -229,6 +230,8 @@ class ExportJob(Job):
 
     class Kind(models.TextChoices):
         OPINION_LEDGER = "opinion_ledger", _("General ledger of opinions")
+        STAGE_REPORT = "stage_report", _("Stage summary report (Word)")
+        STAGE_LEDGERS = "stage_ledgers", _("Ledgers of the stage (Excel)")
 
     class Status(models.TextChoices):
         WAITING = "waiting", _("Waiting to start")
@@ -244,6 +247,10 @@ class ExportJob(Job):
     # Narrowed to this organisation's subtree; the whole of what the user sees if empty.
     unit = models.ForeignKey(
         OrgUnit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("organisation")
+    )
+    # The stage of a stage summary report (``STAGE_REPORT``, ``STAGE_LEDGERS``).
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("stage")
     )
     # The workbook speaks the language of the page it was asked from.
     language = models.CharField(_("language"), max_length=10)
@@ -266,3 +273,43 @@ class ExportJob(Job):
     @property
     def percent(self) -> int:
         return 100 if self.status == self.Status.DONE else super().percent
+
+
+class StageReport(models.Model):
+    """The stage summary report's words (阶段工作总结): its title and the narrative the office
+    writes before and after the figures of each section, per campaign and stage, with its
+    history. The figures are never stored here: they are read from the ledgers each time
+    the report is shown or written (``reports.summary_report``)."""
+
+    MAX_NARRATIVE = 4000
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+", verbose_name=_("stage"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    # {section name: {"before": text, "after": text}}, each text at most MAX_NARRATIVE
+    # characters (``reports.summary_report.services.stage_report_save`` checks).
+    narratives = models.JSONField(_("narratives"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("stage summary report")
+        verbose_name_plural = _("stage summary reports")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "stage"], name="stage_report_once_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or str(self.stage)
+
+    def narrative(self, section: str, where: str) -> str:
+        return str((self.narratives or {}).get(section, {}).get(where, ""))

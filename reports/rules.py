@@ -12,3 +12,10 @@ register(LedgerRow, Rule(campaign="campaign_id", path="unit__path"))
 # Members see their own feedback list elsewhere, never a ledger.
 register_action("ledgers.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
 register_action("ledgers.export", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+
+# The dashboards (reports/dashboard/): the office, supervisors and secretaries, each over
+# what they see. The stage summary report (reports/summary_report/): read by the same;
+# written (its narrative) and verified by the county office.
+register_action("dashboards.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
+register_action("stage_report.view", {ADMIN, OFFICE})
+register_action("stage_report.edit", {ADMIN, OFFICE})

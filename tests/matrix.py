@@ -640,3 +640,8 @@ from tests.lookback import lookback_matrix  # noqa: E402
 
 MATRIX.update(lookback_matrix.rows())
 SPECIMENS.update(lookback_matrix.SPECIMENS)
+# The dashboards and the stage summary report (reports/dashboard/, reports/summary_report/).
+from tests.reports import dashboard_matrix  # noqa: E402
+
+MATRIX.update(dashboard_matrix.rows())
+SPECIMENS.update(dashboard_matrix.SPECIMENS)

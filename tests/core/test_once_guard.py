@@ -58,6 +58,8 @@ NOT_CREATING: dict[str, str] = {
     "reviews:decide": "one decision per version (a unique constraint)",
     "reviews:reopen": "a status change; refused from the new status",
     "reports:opinion_ledger_export": "an export job is written once however often asked for",
+    "reports:stage_report_edit": "saves the one text of a stage's report (one row per campaign and stage)",
+    "reports:stage_report_export": "an export job is written once however often asked for",
     "logout": "Django's",
     "set_language": "Django's",
     "password_change": "Django's; changes the password",

@@ -163,6 +163,8 @@ def naive_ledger(campaign) -> dict[tuple[str, int | None, str, str], int]:
             add(scope, unit_id, "total", "all")
             for dimension in DIMENSIONS:
                 add(scope, unit_id, dimension, getattr(opinion, dimension))
+            # The "opinion_days" source (reports/opinions/days.py).
+            add(scope, unit_id, "day", opinion.received_on.isoformat())
     for feedback_list in FeedbackList.objects.filter(campaign=campaign):
         places = [("county", None), (f"unit:{feedback_list.ledger_unit_id}", feedback_list.ledger_unit_id)]
         if feedback_list.target_member_id:
