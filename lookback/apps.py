@@ -7,4 +7,4 @@ class LookbackConfig(AppConfig):
     verbose_name = _("Look-back")
 
     def ready(self) -> None:
-        from lookback import rules  # noqa: F401  (rules registers the scoping rules)
+        from lookback import home, rules  # noqa: F401  (the scoping rules; the home page's panel)

@@ -41,6 +41,9 @@ register_action("lookback.training", {ADMIN, OFFICE, SECRETARY})
 register_action("lookback.self_check", {SECRETARY})
 # The verdict, the orders, closing and returning them: the unit's supervisory team.
 register_action("lookback.judge", {SUPERVISOR})
+# Make a rectification problem of an item the verdict found not met: the unit's
+# supervisory team, or the office (lookback/services.py, ``problem_from_item``).
+register_action("lookback.problem", {ADMIN, OFFICE, SUPERVISOR})
 # Imports of attendance and check results: every kind of staff; each row only as its
 # services allow (attendance: the organiser; a check: the unit's secretary or team).
 register_action("lookback.import", STAFF)

@@ -28,6 +28,7 @@ from lookback.models import (
     RemedialOrder,
     TrainingSession,
 )
+from rectification.models import Problem, ProblemSource
 
 
 def settings_of(campaign: Campaign) -> LookbackSettings:
@@ -127,6 +128,29 @@ class CheckPage:
     orders: list[RemedialOrder]
     evidence_files: list
     settings: LookbackSettings
+
+
+@dataclass(frozen=True)
+class ToRectify:
+    """An item the verdict found not met, and the rectification problem made of it (None:
+    not yet)."""
+
+    row: ItemRow
+    problem: Problem | None
+
+
+def items_to_rectify(page: CheckPage) -> list[ToRectify]:
+    """The items of a check the verdict found not met, each with its problem: one query."""
+    short = [row for row in page.rows if row.record is not None and row.record.verdict_met is False]
+    if not short:
+        return []
+    problems = {
+        problem.source_id: problem
+        for problem in Problem.objects.filter(
+            source=ProblemSource.LOOKBACK_ITEM, source_id__in=[row.record.pk for row in short if row.record]
+        )
+    }
+    return [ToRectify(row, problems.get(row.record.pk) if row.record else None) for row in short]
 
 
 def check_page(unit: OrgUnit) -> CheckPage:

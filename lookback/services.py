@@ -17,11 +17,22 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaign.events import announce_change
-from campaign.models import Campaign, Member, OrgUnit, OrgUnitKind, SupervisoryLevel, SupervisoryTeam
+from campaign.models import (
+    Campaign,
+    Member,
+    OrgUnit,
+    OrgUnitKind,
+    RoleAssignment,
+    RoleKind,
+    SupervisoryLevel,
+    SupervisoryTeam,
+)
 from campaign.scoping import AnyUser, scope_for
 from core.workflow import Workflow
 from lookback import evidence
@@ -40,6 +51,10 @@ from lookback.models import (
     RemedialOrder,
     TrainingSession,
 )
+from notifications import kinds as notices
+from notifications.services import notify
+from rectification.models import Problem, ProblemSource
+from rectification.services import problem_record
 
 SOURCE = "lookback"
 
@@ -479,16 +494,75 @@ def orders_flag_overdue(*, on: datetime.date | None = None) -> int:
     Idempotent: an order is flagged once; the units flagged are announced."""
     day = on or today()
     due = RemedialOrder.objects.filter(state__in=AWAITING_UNIT, deadline__lt=day, overdue_since__isnull=True)
-    found = list(due.values_list("pk", "campaign_id", "unit_id"))
+    found = list(due.values_list("pk", "campaign_id", "unit_id", "unit__name"))
     if not found:
         return 0
-    RemedialOrder.objects.filter(pk__in=[pk for pk, _c, _u in found]).update(overdue_since=day)
+    RemedialOrder.objects.filter(pk__in=[pk for pk, _c, _u, _n in found]).update(overdue_since=day)
     by_campaign: dict[int, set[int]] = {}
-    for _pk, campaign_id, unit_id in found:
+    for _pk, campaign_id, unit_id, _name in found:
         by_campaign.setdefault(campaign_id, set()).add(unit_id)
     for campaign_id, units in by_campaign.items():
         _announce(campaign_id, units)
+    _tell_overdue(found)
     return len(found)
+
+
+def _tell_overdue(found: Sequence[tuple[int, int, int, str]]) -> None:
+    """ "An order is overdue", to the unit's secretaries and the campaign's office (their
+    bells): once per order flagged. Two queries for the roles, two per order."""
+    roles = RoleAssignment.objects.filter(
+        Q(kind=RoleKind.SECRETARY, unit_id__in={unit for _p, _c, unit, _n in found})
+        | Q(kind=RoleKind.OFFICE, campaign_id__in={campaign for _p, campaign, _u, _n in found})
+    ).values_list("kind", "campaign_id", "unit_id", "user_id")
+    secretaries: dict[int, set[int]] = {}
+    office: dict[int, set[int]] = {}
+    for kind, campaign_id, unit_id, user_id in roles:
+        if kind == RoleKind.SECRETARY:
+            secretaries.setdefault(unit_id, set()).add(user_id)
+        else:
+            office.setdefault(campaign_id, set()).add(user_id)
+    for pk, campaign_id, unit_id, name in found:
+        users = secretaries.get(unit_id, set()) | office.get(campaign_id, set())
+        notify(
+            users=users,
+            kind=notices.ORDER_OVERDUE.key,
+            url=reverse("lookback:order_detail", args=[pk]),
+            params={"order": name},
+        )
+
+
+# --- An item not met, to rectify ------------------------------------------------------
+
+
+def may_make_problem(user: AnyUser, unit: OrgUnit) -> bool:
+    """The unit's supervisory team, or the office of its campaign (or an administrator)."""
+    scope = scope_for(user)
+    if not scope.can("lookback.problem"):
+        return False
+    return scope.is_admin or unit.campaign_id in scope.office_campaign_ids or is_unit_supervisor(user, unit)
+
+
+@transaction.atomic
+def problem_from_item(*, user: AnyUser, record: CheckItem) -> Problem:
+    """The rectification problem of an item the verdict found not met (整改: the
+    rectification stage tracks it to the end). Made once: asked again, the same problem.
+    Its text is the verdict's notes, or the item's name when the team wrote none."""
+    record = CheckItem.objects.select_related("check_record__unit__campaign").get(pk=record.pk)
+    unit = record.check_record.unit
+    if not may_make_problem(user, unit):
+        raise ValidationError(_("Only the unit's supervisory team or the office makes a problem of an item."))
+    if record.verdict_met is not False:
+        raise ValidationError(_("Only an item the verdict found not met becomes a problem to rectify."))
+    label = str(Item(record.item).label)
+    return problem_record(
+        campaign=unit.campaign,
+        unit=unit,
+        title=_("Look-back: %(item)s") % {"item": label},
+        text=record.verdict_notes.strip() or label,
+        source=ProblemSource.LOOKBACK_ITEM,
+        source_id=record.pk,
+        user=user,
+    )
 
 
 # --- Evidence files -------------------------------------------------------------------

@@ -22,6 +22,7 @@ urlpatterns = [
     path("checks/<int:pk>/verdict/", views.check_verdict, name="check_verdict"),
     path("checks/<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
     path("checks/<int:pk>/order/", views.order_new, name="order_new"),
+    path("items/<int:pk>/problem/", views.item_problem, name="item_problem"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
     path("committees/<int:pk>/table.xlsx", file_views.committee_table, name="committee_table"),
     path("orders/", views.order_list, name="order_list"),

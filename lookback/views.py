@@ -41,7 +41,7 @@ from lookback.forms import (
     VerdictForm,
     apply_errors,
 )
-from lookback.models import CheckEvidence, OrderState, RemedialOrder
+from lookback.models import CheckEvidence, CheckItem, OrderState, RemedialOrder
 
 
 def _campaign(request: HttpRequest) -> Campaign | None:
@@ -195,8 +195,32 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and not (check and check.is_judged),
         "may_judge": scope.can("lookback.judge") and services.is_unit_supervisor(request.user, unit),
         "evidence_form": EvidenceForm(),
+        "to_rectify": selectors.items_to_rectify(page),
+        "may_make_problem": services.may_make_problem(request.user, unit),
     }
     return render(request, "lookback/check_detail.html", context)
+
+
+@login_required
+@require_POST
+def item_problem(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a rectification problem of an item the verdict found not met (once: a second
+    send leads to the same problem)."""
+    require(request, "lookback.problem")
+    record = CheckItem.objects.filter(pk=pk).select_related("check_record").first()
+    if record is None:
+        raise Http404
+    unit = selectors.unit_for_user(request.user, record.check_record.unit_id)
+    try:
+        problem = services.problem_from_item(user=request.user, record=record)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("lookback:check_detail", unit.pk)
+    messages.success(
+        request, _("The item is a problem to rectify now: give it its category, due date and measures here.")
+    )
+    return redirect("rectification:problem_detail", problem.pk)
 
 
 @login_required

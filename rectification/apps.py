@@ -8,7 +8,7 @@ class RectificationConfig(AppConfig):
 
     def ready(self) -> None:
         from opinions import public
-        from rectification import rules, tasks  # noqa: F401  (registers the scoping rules and the tasks)
+        from rectification import home, rules, tasks  # noqa: F401  (scoping rules, tasks, the home page's panel)
         from rectification.selectors import published_measure
 
         # The public receipt shows the measure published once the problem is solved.

@@ -93,6 +93,7 @@ NOT_CREATING: dict[str, str] = {
     "lookback:settings": "saves the campaign's one settings row (campaign locked): a second writes the same",
     "lookback:session_detail": "records or corrects the session's attendance: one row per secretary (unique)",
     "lookback:check_verdict": "the verdict is final: a second is refused ('given already'), the check locked",
+    "lookback:item_problem": "problem_record makes one problem of an item: a second send leads to the same one",
     "lookback:order_report": "a status change; the workflow refuses a second report, with a message",
     "lookback:order_close": "a status change; the workflow refuses to close a closed order, with a message",
     "lookback:order_return": "a status change; the workflow refuses to return it again, with a message",

@@ -158,6 +158,18 @@ def _orders(state: str):
     return build
 
 
+def _short_items(mw: MatrixWorld) -> Specimens:
+    """An item the verdict found not met, in each unit (item 2 of a judged check)."""
+    from tests.matrix import Specimens
+
+    def item(unit: OrgUnit) -> CheckItem:
+        check = _check(unit, judged=True)
+        CheckItem.objects.filter(check_record=check, item=2).update(verdict_met=False)
+        return CheckItem.objects.get(check_record=check, item=2)
+
+    return Specimens(inside=item(mw.world.unit), outside=item(mw.world.other_unit), elsewhere=item(mw.elsewhere.unit))
+
+
 def _committees(mw: MatrixWorld) -> Specimens:
     from tests.matrix import Specimens
 
@@ -173,6 +185,7 @@ SPECIMENS = {
     "lookback.remedialorder": _orders(OrderState.OPEN),
     "lookback.reportedorder": _orders(OrderState.REPORTED),
     "lookback.committee": _committees,
+    "lookback.shortitem": _short_items,
 }
 
 
@@ -219,6 +232,13 @@ def rows() -> dict[str, Row]:
         ),
         "lookback:order_return": Row(
             allowed=supervisors, method="post", data={"comment": "仍不到位"}, ok=to_order, **reported
+        ),
+        # An item not met made a rectification problem: the unit's supervisory team or the office.
+        "lookback:item_problem": Row(
+            model="lookback.shortitem",
+            allowed=frozenset({ADMIN, OFFICE, SUPERVISOR}),
+            method="post",
+            ok=Expect(302),
         ),
         # The look-back's figures page (reports/lookback/views.py): every kind of staff.
         "reports:lookback_progress": Row(allowed=staff, shows="branch secretaries trained"),

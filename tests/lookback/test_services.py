@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from campaign.models import ChangeOutbox, Member
 from lookback import services
@@ -221,3 +222,63 @@ def test_only_the_office_sets_the_deadline_and_thresholds(world):
     # The deadline decides who was trained on time: every branch is announced.
     announced = set(ChangeOutbox.objects.filter(source="lookback").values_list("unit_id", flat=True))
     assert {world.branch.pk, world.other_branch.pk} <= announced
+
+
+# --- To the rectification list and the bells ---------------------------------------------------
+
+
+def test_an_item_not_met_becomes_one_problem_to_rectify(world, judged, client):
+    from rectification.models import Problem, ProblemSource, ProblemState
+
+    item = CheckItem.objects.get(check_record=judged, item=2)
+    problem = services.problem_from_item(user=world.users["supervisor"], record=item)
+    assert (problem.source, problem.source_id, problem.unit) == (ProblemSource.LOOKBACK_ITEM, item.pk, world.unit)
+    assert problem.state == ProblemState.OPEN and problem.title
+    # Asked again (the office now), the same problem.
+    assert services.problem_from_item(user=world.users["office"], record=item) == problem
+    assert Problem.objects.filter(source=ProblemSource.LOOKBACK_ITEM).count() == 1
+    # An item met, or a secretary asking: refused, nothing written.
+    met = CheckItem.objects.filter(check_record=judged, verdict_met=True).first()
+    with pytest.raises(ValidationError) as error:
+        services.problem_from_item(user=world.users["supervisor"], record=met)
+    assert "not met" in _messages(error)
+    with pytest.raises(ValidationError) as error:
+        services.problem_from_item(
+            user=world.users["secretary"], record=CheckItem.objects.get(check_record=judged, item=3)
+        )
+    assert "supervisory team or the office" in _messages(error)
+    assert Problem.objects.filter(source=ProblemSource.LOOKBACK_ITEM).count() == 1
+    # The check's page shows the problem beside its item, and offers the other one.
+    client.force_login(world.users["supervisor"], backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("lookback:check_detail", args=[world.unit.pk])).content.decode()
+    assert reverse("rectification:problem_detail", args=[problem.pk]) in page
+    assert reverse("lookback:item_problem", args=[CheckItem.objects.get(check_record=judged, item=3).pk]) in page
+
+
+def test_an_overdue_order_rings_the_secretarys_and_the_offices_bells(world, judged):
+    from notifications.models import Notification
+
+    services.order_issue(user=world.users["supervisor"], check=judged, items=[2], work="补课", deadline=today())
+    later = today() + datetime.timedelta(days=1)
+    assert services.orders_flag_overdue(on=later) == 1
+    told = set(Notification.objects.filter(kind="order_overdue").values_list("user__username", flat=True))
+    assert {world.users["secretary"].username, world.users["office"].username} <= told
+    assert world.users["member"].username not in told
+    assert all(world.unit.name in str(n.params) for n in Notification.objects.filter(kind="order_overdue"))
+    # Flagged once: no second bell.
+    assert services.orders_flag_overdue(on=later + datetime.timedelta(days=1)) == 0
+    assert Notification.objects.filter(kind="order_overdue").count() == len(told)
+
+
+def test_the_office_home_page_shows_the_orders_overdue(world, judged, client):
+    order = services.order_issue(user=world.users["supervisor"], check=judged, items=[2], work="补课", deadline=today())
+    home = reverse("campaign:home")
+    client.force_login(world.users["office"], backend="django.contrib.auth.backends.ModelBackend")
+    assert reverse("lookback:order_detail", args=[order.pk]) not in client.get(home).content.decode()
+    yesterday = today() - datetime.timedelta(days=1)
+    RemedialOrder.objects.filter(pk=order.pk).update(issued_on=yesterday, deadline=yesterday)
+    page = client.get(home).content.decode()
+    assert 'id="orders_overdue"' in page and reverse("lookback:order_detail", args=[order.pk]) in page
+    # A member sees no such panel.
+    client.force_login(world.users["member"], backend="django.contrib.auth.backends.ModelBackend")
+    assert 'id="orders_overdue"' not in client.get(home).content.decode()

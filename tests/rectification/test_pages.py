@@ -17,7 +17,7 @@ from django.utils import timezone
 from opinions import public
 from rectification import services
 from rectification.models import PracticalResult, Problem, ProblemState
-from tests.rectification.factories import details, opinions_about, pdf, problem_by_hand
+from tests.rectification.factories import details, opinions_about, pdf, problem_by_hand, secretary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +211,17 @@ def test_a_documents_problems_go_to_the_list_once_per_section(world, login):
     problems = Problem.objects.filter(source="document", source_id=document.pk)
     assert sorted(problems.values_list("aspect", flat=True)) == ["ideals", "work"]
     assert {p.member_id for p in problems} == {world.member.pk}
+
+
+def test_the_home_page_shows_problems_overdue_and_those_awaiting_an_answer(world, login):
+    late = problem_by_hand(world, title="道路失修", due_on=timezone.localdate() - datetime.timedelta(days=3))
+    handed = problem_by_hand(world, title="移交的问题")
+    services.problems_flag_overdue()
+    home = reverse("campaign:home")
+    page = login(world.users["office"]).get(home).content.decode()
+    assert 'id="problems"' in page and reverse("rectification:problem_detail", args=[late.pk]) in page
+    services.problem_hand_over(user=world.users["office"], problem=handed, to_unit=world.other_unit, reason="移交")
+    # The receiving department's secretary finds it waiting for his answer.
+    page = login(secretary_of(world, world.other_unit)).get(home).content.decode()
+    assert reverse("rectification:problem_detail", args=[handed.pk]) in page
+    assert "awaiting your answer" in page
