@@ -30,6 +30,8 @@ from reports.meetings.source import Dimension as Meetings
 from reports.models import TOTAL_KEY, LedgerLevel, LedgerRow
 from reports.opinions.source import LISTS_RELEASED, LISTS_SIGNED, LISTS_TOTAL
 from reports.opinions.source import Dimension as Opinions
+from reports.rectification import source as rectification
+from reports.rectification.source import Dimension as Rectification
 from reports.talks.source import MEMBERS_MEETING_QUOTA, MEMBERS_TOTAL, REQUIRED_PAIRS, REQUIRED_PAIRS_DONE
 from reports.talks.source import Dimension as Talks
 
@@ -113,6 +115,24 @@ FIGURES: tuple[Spec, ...] = (
         _("meetings held"),
         ((Meetings.MEETINGS, MEET_HELD),),
         ((Meetings.MEETINGS, MEET_HELD), (Meetings.MEETINGS, MEET_PLANNED), (Meetings.MEETINGS, MEET_READY)),
+    ),
+    # 4. Work advanced: also the problems found put right (the rectification stage).
+    Spec(
+        "problems_solved",
+        4,
+        _("problems solved"),
+        ((Rectification.RECTIFICATION, rectification.SOLVED),),
+        ((Rectification.RECTIFICATION, rectification.PROBLEMS),),
+    ),
+    Spec(
+        "problems_open",
+        4,
+        _("problems still open"),
+        (
+            (Rectification.RECTIFICATION, rectification.OPEN),
+            (Rectification.RECTIFICATION, rectification.IN_PROGRESS),
+            (Rectification.RECTIFICATION, rectification.AWAITING),
+        ),
     ),
     # 5. Leadership and guidance: branch secretaries trained; problems found at meetings.
     Spec(
