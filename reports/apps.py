@@ -13,11 +13,15 @@ class ReportsConfig(AppConfig):
         from reports.dashboard import stages as _dashboard  # noqa: F401  (registers the stages' panels)
         from reports.documents import source as documents
         from reports.ledger import registry
+        from reports.lookback import dashboard as _lookback_dashboard  # noqa: F401  (its panels and column)
         from reports.lookback import evidence as lookback_figures
+        from reports.lookback import report as _lookback_report  # noqa: F401  (its report section)
         from reports.lookback import source as lookback
         from reports.meetings import source as meetings
         from reports.opinions import days as opinion_days
         from reports.opinions import source as opinions
+        from reports.rectification import dashboard as _rectification_dashboard  # noqa: F401  (its panels)
+        from reports.rectification import report as _rectification_report  # noqa: F401  (its report section)
         from reports.rectification import source as rectification
         from reports.talks import source as talks
 

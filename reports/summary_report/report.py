@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -43,9 +44,9 @@ def numbered(index: int, heading: str) -> str:
 @dataclass(frozen=True)
 class ShownFig:
     fig: Fig
-    value: int
+    value: int | str  # str: exact yuan (``Fig.cents``)
     # Set by ``verify``: the recount, where it differs from the ledger.
-    recounted: int | None = None
+    recounted: int | str | None = None
 
     @property
     def text(self) -> str:
@@ -140,10 +141,15 @@ def recount_lookup(campaign: Campaign) -> Lookup:
     return lambda scope, dimension, key: values.get((scope, dimension, key), 0)
 
 
-def value_of(fig: Fig, lookup: Lookup) -> int:
+def value_of(fig: Fig, lookup: Lookup) -> int | str:
+    """The figure: a whole number, or for amounts kept in fen the exact yuan as a string
+    (as ``stage_summary --json`` states them)."""
     if fig.setting is not None:
         return fig.setting
-    return sum(sign * lookup(scope, dimension, key) for sign, scope, dimension, key in fig.terms)
+    total = sum(sign * lookup(scope, dimension, key) for sign, scope, dimension, key in fig.terms)
+    if fig.cents:
+        return str((Decimal(total) / 100).quantize(Decimal("0.01")))
+    return total
 
 
 def build(campaign: Campaign, stage: Stage, *, verify: bool = False) -> Report:

@@ -49,10 +49,14 @@ class Fig:
     terms: tuple[Term, ...] = ()
     setting: int | None = None
     href: str = ""
+    # The rows hold hundredths (fen): the figure is stated as exact yuan ("233670.00").
+    cents: bool = False
 
     @classmethod
-    def row(cls, name: str, dimension: str, key: str, href: str = "", scope: str = COUNTY_SCOPE) -> Fig:
-        return cls(name=name, terms=((1, scope, dimension, key),), href=href)
+    def row(
+        cls, name: str, dimension: str, key: str, href: str = "", scope: str = COUNTY_SCOPE, cents: bool = False
+    ) -> Fig:
+        return cls(name=name, terms=((1, scope, dimension, key),), href=href, cents=cents)
 
 
 Part = str | Fig
