@@ -581,6 +581,9 @@ class ImportKind(models.TextChoices):
     TALKS = "talks", _("Talk cards")
     MEETING_RECORDS = "meeting_records", _("Meeting records")
     PAPER_TALLIES = "paper_tallies", _("Paper tallies")
+    TRAINING_ATTENDANCE = "training_attendance", _("Training attendance")
+    LOOKBACK_CHECKS = "lookback_checks", _("Look-back checks")
+    PRACTICAL_RESULTS = "practical_results", _("Practical results")
 
 
 class ImportedFile(models.Model):

@@ -226,7 +226,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     _group(
         "lookback",
-        pgettext_lazy("menu group", "Look-back"),
+        pgettext_lazy("menu group", "Look-back and rectification"),
         Entry(
             "lookback:training",
             _("Training of branch secretaries"),
@@ -259,14 +259,10 @@ GROUPS: tuple[Group, ...] = (
             pages=("lookback:order_detail", "lookback:order_new"),
         ),
         Entry("lookback:settings", _("Look-back settings"), can("lookback.settings")),
-    ),
-    _group(
-        "rectification",
-        pgettext_lazy("menu group", "Rectification"),
         Entry(
             "rectification:problem_list",
             _("Problem list"),
-            can("rectification.view"),
+            can("rectification.menu"),
             pages=(
                 "rectification:problem_detail",
                 "rectification:problem_new",

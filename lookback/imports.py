@@ -27,7 +27,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaign.models import Campaign, OrgUnit, OrgUnitKind
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, OrgUnit, OrgUnitKind
 from campaign.scoping import scope_for
 from core.importing import (
     Column,
@@ -343,6 +344,7 @@ def _import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None,
     max_unpacked: int | None,
 ) -> ImportReport:
@@ -358,7 +360,13 @@ def _import(
             report.counts.append(step(run))
         return lambda: None  # the services announced each change as they wrote it
 
-    import_all_or_nothing(reader_class(source, filename, kind=kind, max_unpacked=max_unpacked), report, read)
+    record = FileRecord(
+        campaign=campaign,
+        kind=ImportKind.TRAINING_ATTENDANCE if kind == ATTENDANCE else ImportKind.LOOKBACK_CHECKS,
+        user=user,
+        again=again,
+    )
+    import_all_or_nothing(reader_class(source, filename, kind=kind, max_unpacked=max_unpacked), report, read, record)
     return report
 
 

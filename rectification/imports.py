@@ -15,7 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaign.models import Campaign, OrgUnit
+from campaign.import_records import FileRecord
+from campaign.models import Campaign, ImportKind, OrgUnit
 from campaign.scoping import scope_for
 from core.importing import (
     Column,
@@ -98,6 +99,7 @@ def results_import(
     source: IO[bytes],
     filename: str,
     dry_run: bool = True,
+    again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
 ) -> ImportReport:
@@ -109,7 +111,12 @@ def results_import(
         _read(campaign=campaign, user=user, report=report, tables=tables, max_rows=max_rows)
         return lambda: None  # the service announced its change as it wrote
 
-    import_all_or_nothing(Reader(source, filename, max_unpacked=max_unpacked), report, read)
+    import_all_or_nothing(
+        Reader(source, filename, max_unpacked=max_unpacked),
+        report,
+        read,
+        FileRecord(campaign=campaign, kind=ImportKind.PRACTICAL_RESULTS, user=user, again=again),
+    )
     return report
 
 

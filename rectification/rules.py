@@ -15,6 +15,9 @@ register(Dispute, Rule(campaign="result__campaign_id", path="result__unit__path"
 
 # The problem list (整改台账): staff within reach; a member his or her own problems.
 register_action("rectification.view", {ADMIN, OFFICE, SUPERVISOR, SECRETARY, MEMBER})
+# The list in the menu: staff (a member's few problems are reached from his or her record,
+# and the member's menu keeps to one line).
+register_action("rectification.menu", {ADMIN, OFFICE, SUPERVISOR, SECRETARY})
 # Creating, changing, handing over, accepting, solving: the office and the secretaries.
 register_action("rectification.manage", {ADMIN, OFFICE, SECRETARY})
 # Practical results: read by staff within reach, entered by the office and the secretaries.

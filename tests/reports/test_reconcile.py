@@ -203,6 +203,37 @@ def test_stage_summary_json_has_exactly_the_figures_of_the_issue(ledgers, capsys
         "orders_overdue": 0,
         "orders_closed": 0,
     }
+    assert summary.pop("rectification") == dict.fromkeys(
+        [
+            "problems",
+            "problems_open",
+            "problems_solved",
+            "problems_handed_over",
+            "problems_overdue",
+            "opinions_closed",
+        ],
+        0,
+    )
+    results = summary.pop("results")
+    assert results == {
+        **dict.fromkeys(
+            [
+                "households_visited",
+                "person_times",
+                "practical_things",
+                "households_planting",
+                "planted_mu",
+                "households_livestock",
+                "disputes_investigated",
+                "disputes_solved",
+                "disputes_handed_over",
+            ],
+            0,
+        ),
+        **dict.fromkeys(
+            ["donations_yuan", "spring_farming_yuan", "structure_adjustment_yuan", "condolence_yuan"], "0.00"
+        ),
+    }
     assert summary == {
         "opinions": {
             "total": 8,
