@@ -150,7 +150,9 @@ def responsible_decides(open_page: OpenPage, document: AnalysisDocument, *, appr
             page.locator("#decision").get_by_label(tr(ZH, label)).check()
         page.get_by_label(tr(ZH, "Approve")).check()
     else:
-        page.get_by_label(tr(ZH, "Comment on “%(section)s”", section=tr(ZH, "Causes"))).fill("原因分析要联系思想实际")
+        page.get_by_role("textbox", name=tr(ZH, "Comment on “%(section)s”", section=tr(ZH, "Causes"))).fill(
+            "原因分析要联系思想实际"
+        )
         page.get_by_label(tr(ZH, "Overall comment")).fill("请补充具体事例")
         page.get_by_label(tr(ZH, "Return for revision")).check()
     page.get_by_role("button", name=tr(ZH, "Record the decision")).click()

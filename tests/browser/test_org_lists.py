@@ -78,7 +78,7 @@ def test_secretary_lists_show_only_own_unit_and_below(live_world: World, open_pa
 
     # Searching for an outside unit by name finds nothing.
     open_list(page, "Organisations", language)
-    page.get_by_label(tr(language, "Search")).fill("第一中学")
+    page.locator("#id_q").fill("第一中学")
     page.locator("main form.filters").get_by_role("button", name=tr(language, "Filter")).click()
     expect(page.locator("main table.table tbody")).to_have_text(tr(language, "Nothing matches."))
 
