@@ -119,7 +119,9 @@ def test_the_export_holds_what_the_list_shows_with_submitters_for_the_office_onl
 
 
 def test_the_detail_shows_the_submitter_to_the_office_only(world, targets, login):
-    opinion = OpinionFactory(target_member=targets.ordinary_member, submitter_name="王大爷", submitter_contact="13800009999")
+    opinion = OpinionFactory(
+        target_member=targets.ordinary_member, submitter_name="王大爷", submitter_contact="13800009999"
+    )
     url = reverse("opinions:opinion_detail", args=[opinion.pk])
     assert "王大爷" in login(world.users["office"]).get(url).content.decode()
     for role in ("secretary", "supervisor"):
