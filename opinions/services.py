@@ -122,7 +122,9 @@ def _stamp(opinion: Opinion, actor: Any) -> None:
     """Record who made the change in the opinion's history (nobody, for the public)."""
     # None for the public: otherwise simple-history's middleware would name whoever
     # happens to be logged in in this browser.
-    opinion._history_user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    opinion._history_user = (  # type: ignore[attr-defined]
+        actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    )
 
 
 Subject = tuple[int | None, str]
@@ -313,7 +315,7 @@ def opinion_create(
         receipt_hash=receipt_hash,
     )
     if history_date is not None:
-        opinion._history_date = history_date  # simple-history: no time finer than asked
+        opinion._history_date = history_date  # type: ignore[attr-defined]  # simple-history: no time finer than asked
     _stamp(opinion, actor)
     opinion.save()
     _announce(campaign.pk, [_subject(opinion)])
@@ -430,7 +432,7 @@ def opinions_create_batch(
                     text=row.text,
                     channel=channel,
                     # A bad heading date is reported once, at the heading, not on every row.
-                    received_on=received_on if heading is None else campaign.starts_on,
+                    received_on=received_on if heading is None and received_on is not None else campaign.starts_on,
                     target=row.target,
                     target_text=row.target_text,
                     aspect=row.aspect,
@@ -693,7 +695,7 @@ def _save_event(*, actor: Any, event: SolicitationEvent) -> SolicitationEvent:
     # Stored once each, in the order of the list, however they were ticked.
     event.attendee_groups = [group for group in SourceGroup.values if group in set(event.attendee_groups)]
     if actor is not None and getattr(actor, "is_authenticated", False):
-        event._history_user = actor
+        event._history_user = actor  # type: ignore[attr-defined]
     event.save()
     return event
 

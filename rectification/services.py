@@ -131,6 +131,8 @@ def may_answer(user: Any, problem: Problem) -> bool:
         return False
     scope = scope_for(user)
     target = problem.handover_to
+    if target is None:
+        return False
     return scope.can("rectification.manage") and any(target.path.startswith(path) for path in scope.secretary_paths)
 
 
