@@ -196,14 +196,17 @@ def demo_campaign() -> Campaign:
 
 
 def secretary_sees_his_gaps(open_page: OpenPage, username: str, place: OrgUnit, member: Member) -> Page:
-    """HOOK (issue 16, home pages): the secretary's "my unit's gaps" panel on his home page
-    lands with another branch (home16). What this branch has: the documents of his unit,
-    member by member, with the member whose draft is not submitted among them (for a
-    branch secretary, his branch's page and its members). The integrator extends this
-    function with the home page's panel (the names below the talk quota, the documents
-    not submitted or returned, the lists unsigned)."""
+    """The secretary's home page shows "my unit's gaps" (the members below the talk quota,
+    the documents not submitted or returned, the lists unsigned); his unit's documents,
+    member by member, name the member whose draft is not submitted (for a branch
+    secretary, his branch's page and its members)."""
     page = open_page(language=ZH, width=1366, height=768)
     log_in(page, username, ZH)
+    page.goto(reverse("campaign:home"))
+    gaps = page.locator("#unit_gaps")
+    expect(gaps).to_contain_text(tr(ZH, "My unit's gaps"))
+    expect(gaps).to_contain_text(tr(ZH, "Documents not submitted"))
+    shoot(page, f"demo-{username}-home-gaps-1366-zh-hans")
     if place.kind == OrgUnitKind.BRANCH:
         page.goto(reverse("campaign:unit_detail", args=[place.pk]))
     else:
