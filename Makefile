@@ -41,7 +41,7 @@ demo: setup
 
 # The whole suite on every core (pytest-xdist; tests/conftest.py hands out a file at a time).
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 TEST_WORKERS ?= auto
 
