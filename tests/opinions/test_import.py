@@ -492,7 +492,7 @@ def test_an_opinion_names_another_units_event_by_number(world, targets, forum):
     data = csv_bytes(
         [
             ZH,
-            row(ttype="党员", code=targets.ordinary_member.number, event=f"#{other.pk}", channel=""),
+            row(ttype="党员", code=targets.ordinary_member.number, event=f"#{other.code}", channel=""),
             row(
                 ttype="党员",
                 code=targets.ordinary_member.number,
@@ -501,7 +501,7 @@ def test_an_opinion_names_another_units_event_by_number(world, targets, forum):
                 channel="",
             ),
             row(ttype="党员", code=targets.ordinary_member.number, event="没开过的会", unit=world.unit.code),
-            row(ttype="党员", code=targets.ordinary_member.number, event=f"#{other.pk}", channel="热线"),
+            row(ttype="党员", code=targets.ordinary_member.number, event=f"#{other.code}", channel="热线"),
         ]
     )
     with translation.override("en"):
