@@ -34,6 +34,7 @@ from campaign.models import (
     SupervisoryTeam,
 )
 from campaign.scoping import AnyUser, scope_for
+from core.text import clean_text
 from core.workflow import Workflow
 from lookback import evidence
 from lookback.models import (
@@ -78,7 +79,8 @@ def _announce(campaign_id: int, unit_ids: Iterable[int]) -> None:
 
 
 def _text(value: str, field: str, *, required: bool = False, message: str = "") -> str:
-    value = (value or "").strip()
+    # Whatever the caller (a form, an import, another stage): no invisible characters.
+    value = clean_text(value or "", multiline=True).strip()
     if required and not value:
         raise ValidationError({field: message or _("This field is required.")})
     if len(value) > TEXT_MAX_CHARS:
@@ -183,8 +185,8 @@ def session_create(*, user: AnyUser, campaign: Campaign, data: SessionData) -> T
         campaign=campaign,
         committee=committee,
         held_on=data.held_on,
-        place=data.place.strip()[:200],
-        trainer=data.trainer.strip()[:100],
+        place=clean_text(data.place, multiline=False).strip()[:200],
+        trainer=clean_text(data.trainer, multiline=False).strip()[:100],
         covers_procedure=data.covers_procedure,
         covers_policy=data.covers_policy,
         covers_qa=data.covers_qa,
@@ -396,7 +398,7 @@ def order_issue(
         errors["deadline"] = _("Give the order a deadline.")
     elif deadline < today():
         errors["deadline"] = _("The deadline cannot be in the past.")
-    work = (work or "").strip()
+    work = clean_text(work or "", multiline=True).strip()
     if not work:
         errors["work"] = _("Say what the unit must redo.")
     elif len(work) > TEXT_MAX_CHARS:

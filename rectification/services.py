@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from campaign.events import announce_change
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKind
 from campaign.scoping import scope_for
+from core.text import clean_text
 from core.uploads import DAMAGED_ZIP
 from core.workflow import Workflow
 from opinions import services as opinion_services
@@ -145,7 +146,8 @@ def _check_manage(user: Any, problem: Problem) -> None:
 
 
 def _clean_text(value: str, *, field: str, limit: int, required: bool, missing: str = "") -> str:
-    value = (value or "").strip()
+    # Whatever the caller (a form, an import, another stage): no invisible characters.
+    value = clean_text(value or "", multiline=True).strip()
     if required and not value:
         raise ValidationError({field: missing or _("This field is required.")})
     if len(value) > limit:
@@ -235,7 +237,7 @@ def problem_record(
         unit=unit,
         member=member,
         team=team,
-        title=(title or "").strip()[:TITLE_MAX_CHARS],
+        title=clean_text(title or "", multiline=False).strip()[:TITLE_MAX_CHARS],
         text=text,
         aspect=aspect,
         source=source,
@@ -760,7 +762,7 @@ def result_check(*, campaign: Campaign, unit: OrgUnit, data: ResultInput) -> dic
         ("note", data.note, PROBLEM_TEXT_MAX_CHARS),
         ("handed_to", data.handed_to, NAME_MAX_CHARS),
     ):
-        text = (value or "").strip()
+        text = clean_text(value or "", multiline=True).strip()
         if len(text) > limit:
             errors.setdefault(field, []).append(_("Keep this under %(limit)d characters.") % {"limit": limit})
         fields[field] = text

@@ -160,7 +160,7 @@ def opinions_per_day(ctx: Context) -> Panel | None:
     )
 
 
-def _progress_panel(
+def progress_panel(
     ctx: Context,
     name: str,
     title: str,
@@ -174,7 +174,7 @@ def _progress_panel(
 
 
 def feedback_progress(ctx: Context) -> Panel:
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "feedback",
         _("Feedback lists"),
@@ -190,7 +190,7 @@ def feedback_progress(ctx: Context) -> Panel:
 
 
 def talks_progress(ctx: Context) -> Panel:
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "talks",
         _("Talk quota and review"),
@@ -211,7 +211,7 @@ def talks_progress(ctx: Context) -> Panel:
 
 
 def documents_progress(ctx: Context) -> Panel:
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "documents",
         _("Self-analysis documents"),
@@ -230,7 +230,7 @@ def documents_progress(ctx: Context) -> Panel:
 
 
 def meetings_readiness(ctx: Context) -> Panel:
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "meetings",
         _("Meeting readiness"),
@@ -248,7 +248,7 @@ def meetings_readiness(ctx: Context) -> Panel:
 
 
 def appraisal_progress(ctx: Context) -> Panel:
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "appraisal",
         _("Democratic appraisal"),

@@ -18,7 +18,7 @@ from reports.dashboard.registry import (
     register_panel,
     register_step_column,
 )
-from reports.dashboard.stages import _progress_panel
+from reports.dashboard.stages import progress_panel
 from reports.ledger.figures import Figures
 from reports.lookback import source as lookback
 
@@ -28,7 +28,7 @@ NUMBER = "column of a dashboard table"
 def training_coverage(ctx: Context) -> Panel | None:
     if not ctx.figures.get(lookback.Dimension.TRAINING, lookback.BRANCH_SECRETARIES):
         return None
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "lookback_training",
         _("Training of branch secretaries"),
@@ -46,7 +46,7 @@ def training_coverage(ctx: Context) -> Panel | None:
 def checks_coverage(ctx: Context) -> Panel | None:
     if not ctx.figures.get(lookback.Dimension.LOOKBACK, lookback.UNITS):
         return None
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "lookback_checks",
         _("Look-back checks"),
@@ -65,7 +65,7 @@ def checks_coverage(ctx: Context) -> Panel | None:
 def orders(ctx: Context) -> Panel | None:
     if not ctx.figures.get(lookback.Dimension.ORDERS, lookback.ORDERS_ISSUED):
         return None
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "lookback_orders",
         _("Remedial orders"),

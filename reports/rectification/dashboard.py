@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from reports.dashboard.registry import Context, Panel, PanelSpec, register_panel
-from reports.dashboard.stages import _progress_panel
+from reports.dashboard.stages import progress_panel
 from reports.rectification import source as rect
 
 NUMBER = "column of a dashboard table"
@@ -17,7 +17,7 @@ NUMBER = "column of a dashboard table"
 def problems(ctx: Context) -> Panel | None:
     if not ctx.figures.get(rect.Dimension.RECTIFICATION, rect.PROBLEMS):
         return None
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "rectification_problems",
         _("Problems to rectify"),
@@ -41,7 +41,7 @@ def results(ctx: Context) -> Panel | None:
         rect.Dimension.RESULTS, rect.PRACTICAL_THINGS
     ):
         return None
-    return _progress_panel(
+    return progress_panel(
         ctx,
         "rectification_results",
         _("Practical results for the people"),

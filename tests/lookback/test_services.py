@@ -282,3 +282,10 @@ def test_the_office_home_page_shows_the_orders_overdue(world, judged, client):
     # A member sees no such panel.
     client.force_login(world.users["member"], backend="django.contrib.auth.backends.ModelBackend")
     assert 'id="orders_overdue"' not in client.get(home).content.decode()
+
+
+def test_a_services_text_loses_invisible_characters_whoever_calls_it(world, judged):
+    order = services.order_issue(
+        user=world.users["supervisor"], check=judged, items=[2], work="补\x01课\u202e", deadline=today()
+    )
+    assert order.work == "补课"

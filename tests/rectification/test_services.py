@@ -291,3 +291,14 @@ def test_a_secretary_records_results_only_in_reach(world):
             data=services.ResultInput(done_on=world.campaign.starts_on),
         )
     assert not PracticalResult.objects.exists()
+
+
+def test_a_problems_text_loses_invisible_characters_whoever_calls_it(world):
+    problem = services.problem_record(
+        campaign=world.campaign,
+        unit=world.unit,
+        text="道路\x01失修\u202e",
+        source=ProblemSource.MEETING_CRITICISM,
+        source_id=987654,
+    )
+    assert problem.text == "道路失修"
