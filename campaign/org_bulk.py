@@ -25,7 +25,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.utils import bulk_create_with_history
+from django.utils import timezone
 
 from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Rank, TeamKind
 from campaign.org_events import OrgChange, OrgChangeKind, org_changed
@@ -38,6 +38,7 @@ from campaign.resources import (
     PendingLeader,
     split_list,
 )
+from core.bulk_write import insert_with_history
 from core.excel import cell_text
 
 Chunk = list[tuple[int, dict[str, str]]]
@@ -55,6 +56,7 @@ class FastPath:
         self.campaign = campaign
         self.user = user if getattr(user, "is_authenticated", False) else None
         self.reason = reason[:100]
+        self.now = timezone.now()
         self.directory = directory
         self.writers: dict[str, Callable[[OrgResource[Any], Chunk], int]] = {
             UNITS: self.units,
@@ -122,10 +124,10 @@ class FastPath:
         except ValidationError:
             raise _Slow from None
 
-    def create(self, model: type[models.Model], records: list[Any]) -> list[Any]:
-        return bulk_create_with_history(
-            records, model, batch_size=500, default_user=self.user, default_change_reason=self.reason
-        )
+    def create(
+        self, model: type[models.Model], records: list[Any], prepare: Callable[[list[Any]], None] | None = None
+    ) -> list[Any]:
+        return insert_with_history(model, records, user=self.user, reason=self.reason, when=self.now, prepare=prepare)
 
     @staticmethod
     def link(model: type[models.Model], name: str, links: list[tuple[Any, Any]]) -> None:
@@ -196,14 +198,7 @@ class FastPath:
                 )
                 self.valid(unit, ("campaign", "parent", "responsible_leader"))
                 records.append((unit, line, row))
-            units = self.create(OrgUnit, [unit for unit, _line, _row in records])
-            for unit in units:
-                if unit.pk is None:  # only a database without RETURNING would get here
-                    raise RuntimeError("The database did not return the ids of bulk-created organisations.")
-                parent_path = unit.parent.path if unit.parent is not None else "/"
-                unit.path = f"{parent_path}{unit.pk:08d}/"
-                unit.depth = unit.path.count("/") - 2
-            OrgUnit.objects.bulk_update(units, ["path", "depth"])
+            units = self.create(OrgUnit, [unit for unit, _line, _row in records], prepare=self.place)
             for unit, line, row in records:
                 known[unit.code] = unit
                 self.directory.remember_unit(unit)
@@ -216,6 +211,14 @@ class FastPath:
                     )
             created += len(units)
         return created
+
+    @staticmethod
+    def place(units: list[OrgUnit]) -> None:
+        """The tree's path and depth of new units, from their ids (drawn before they are written)."""
+        for unit in units:
+            parent_path = unit.parent.path if unit.parent is not None else "/"
+            unit.path = f"{parent_path}{unit.pk:08d}/"
+            unit.depth = unit.path.count("/") - 2
 
     # --- Members ---------------------------------------------------------------------
 

@@ -200,20 +200,20 @@ def _assign_leaders(
     bulk_update_with_history(
         units, OrgUnit, ["responsible_leader"], batch_size=500, default_user=account, default_change_reason=reason[:100]
     )
-    for unit, old in changed:
-        org_changed.send(
-            sender=OrgUnit,
-            change=OrgChange(
-                campaign_id=unit.campaign_id,
-                kind=OrgChangeKind.UNIT_CHANGED,
-                fields=frozenset({"responsible_leader"}),
-                unit_ids=frozenset({unit.pk}),
-                old_leader_id=old,
-                new_leader_id=unit.responsible_leader_id,
-                old_parent_id=unit.parent_id,
-                new_parent_id=unit.parent_id,
+    # One announcement for all of them (what each save would have announced, at once):
+    # the units changed, and their old and new leaders.
+    org_changed.send(
+        sender=OrgUnit,
+        change=OrgChange(
+            campaign_id=units[0].campaign_id,
+            kind=OrgChangeKind.UNIT_CHANGED,
+            fields=frozenset({"responsible_leader"}),
+            unit_ids=frozenset(unit.pk for unit in units),
+            member_ids=frozenset(
+                pk for unit, old in changed for pk in (old, unit.responsible_leader_id) if pk is not None
             ),
-        )
+        ),
+    )
 
 
 def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:

@@ -10,7 +10,7 @@ import adds what only a file has: unknown member numbers, a name that does not m
 its number, cells too long, the same talk twice within the file.
 
 The whole import runs in ONE transaction. While every row so far is good, each chunk
-is written at once with its history rows (``bulk_create_with_history``); at the first
+is written at once with its history rows (``core.bulk_write.insert_with_history``); at the first
 bad row writing stops but checking goes on to the end, so that the report names every
 bad row; then the transaction is rolled back and nothing stays written. A dry run
 checks only. After a good import the units of both people of every card written are
@@ -27,12 +27,12 @@ from typing import IO, Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from campaign.events import announce_change
 from campaign.import_records import FileRecord
 from campaign.models import Campaign, ImportKind, Member
 from campaign.scoping import scope_for
+from core.bulk_write import insert_with_history
 from core.excel import cell_text
 from core.importing import (
     FileError,
@@ -339,14 +339,7 @@ class _Run:
     def write(self, cards: list[Talk]) -> None:
         if not cards:
             return
-        bulk_create_with_history(
-            cards,
-            Talk,
-            batch_size=500,
-            default_user=self.account,
-            default_change_reason=self.reason,
-            default_date=self.now,
-        )
+        insert_with_history(Talk, cards, user=self.account, reason=self.reason, when=self.now)
         for talk in cards:
             self.units.add(talk.member.unit_id)
             if talk.other_member is not None:
