@@ -90,6 +90,7 @@ def org_import(
     kind: str | None = None,
     dry_run: bool = True,
     again: bool = False,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import the organisation from a spreadsheet into ``campaign``, all or nothing.
 
@@ -97,7 +98,7 @@ def org_import(
     (and later sheets) see the earlier ones; if any row is bad, or on a dry run, the
     transaction is rolled back at the end. ``user`` (None for a command run without
     one) is recorded in the history of every row written, with the reason
-    "import <filename>".
+    "import <filename>". ``sheet``: the one sheet of a workbook to read.
     """
     if kind is not None and kind not in KINDS:
         raise ValidationError({"kind": _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)}})
@@ -112,7 +113,7 @@ def org_import(
         return lambda: announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
 
     import_all_or_nothing(
-        OrgReader(source, filename, kind),
+        OrgReader(source, filename, kind, sheet=sheet),
         report,
         read,
         FileRecord(campaign=campaign, kind=ImportKind.ORG, user=user, again=again),
