@@ -11,7 +11,8 @@ managers, so that their history and announcements are the same as a row saved on
 one.
 
 Anything else — a row that updates a record, an unknown code, a cell the checks
-refuse, a Standing Committee team, supervisory teams — leaves the chunk to the row by
+refuse, a Standing Committee team, a supervisory team with two leaders or a name
+listed twice — leaves the chunk to the row by
 row path (``campaign.resources``), which reports every problem at its cell: the fast
 path never reports an error of its own, so the messages are the same either way.
 """
@@ -27,10 +28,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Rank, TeamKind
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Rank, Supervisor, SupervisoryTeam, TeamKind
 from campaign.org_events import OrgChange, OrgChangeKind, org_changed
 from campaign.resources import (
     MEMBERS,
+    SUPERVISORY_TEAMS,
     TEAMS,
     UNITS,
     Directory,
@@ -62,6 +64,7 @@ class FastPath:
             UNITS: self.units,
             MEMBERS: self.members,
             TEAMS: self.teams,
+            SUPERVISORY_TEAMS: self.supervision,
         }
 
     def import_chunk(self, kind: str, resource: OrgResource[Any], chunk: Chunk) -> int | None:
@@ -330,6 +333,62 @@ class FastPath:
                     kind=OrgChangeKind.TEAM_SEATS_ADDED,
                     team_ids=frozenset(team.pk for team, _member in links),
                     member_ids=frozenset(member.pk for _team, member in links),
+                ),
+            )
+        return len(teams)
+
+    # --- Supervisory teams ---------------------------------------------------------------
+
+    def supervision(self, resource: OrgResource[Any], chunk: Chunk) -> int:
+        """New supervisory teams, their supervisors (the leader, the members) and the
+        units in their care; the changes announced once for the chunk."""
+        self.required(resource, chunk)
+        self.new_keys(resource, chunk, SupervisoryTeam, "name")
+        cares = {line: split_list(cell_text(row.get("units"))) for line, row in chunk}
+        units = self.units_of({code for codes in cares.values() for code in codes})
+        limit = Supervisor._meta.get_field("name").max_length or 0
+        records = []
+        for line, row in chunk:
+            leaders = split_list(cell_text(row.get("leader")))
+            others = split_list(cell_text(row.get("members")))
+            if len(leaders) > 1 or set(leaders) & set(others) or any(len(n) > limit for n in [*leaders, *others]):
+                raise _Slow  # the rules of one row at a time name these
+            team = SupervisoryTeam(
+                campaign=self.campaign,
+                name=cell_text(row.get("name")),
+                level=self.choice(resource, "level", cell_text(row.get("level"))),
+            )
+            self.valid(team, ("campaign",))
+            records.append((team, line, leaders, others))
+        teams = self.create(SupervisoryTeam, [team for team, *_rest in records])
+        supervisors = [
+            Supervisor(team=team, name=name, is_leader=name in leaders)
+            for team, _line, leaders, others in records
+            for name in [*others, *leaders]
+        ]
+        for supervisor in supervisors:
+            self.valid(supervisor, ("team", "user"))
+        if supervisors:
+            self.create(Supervisor, supervisors)
+            org_changed.send(
+                sender=Supervisor,
+                change=OrgChange(
+                    campaign_id=self.campaign.pk,
+                    kind=OrgChangeKind.SUPERVISOR_ADDED,
+                    team_ids=frozenset(s.team_id for s in supervisors),
+                    supervisor_ids=frozenset(s.pk for s in supervisors),
+                ),
+            )
+        links = [(team, units[code]) for team, line, _leaders, _others in records for code in cares[line]]
+        if links:
+            self.link(SupervisoryTeam, "units", links)
+            org_changed.send(
+                sender=SupervisoryTeam,
+                change=OrgChange(
+                    campaign_id=self.campaign.pk,
+                    kind=OrgChangeKind.SUPERVISED_UNITS_ADDED,
+                    team_ids=frozenset(team.pk for team, _unit in links),
+                    unit_ids=frozenset(unit.pk for _team, unit in links),
                 ),
             )
         return len(teams)
