@@ -8,7 +8,9 @@ leadership teams, supervisory teams) and a workbook of talk cards, and imports e
 through two paths in the same run, every run inside a transaction that is rolled back:
 
 - the current path (``campaign.services.org_import``, ``talks.imports.talks_import``):
-  lookups per chunk, bulk writes;
+  lookups per chunk, rows and history rows written by ``core.bulk_write``;
+- the same with the bulk writes of the previous session (``bulk_create_with_history``),
+  to show what ``core.bulk_write`` gains;
 - the path before it, kept here to measure against: the organisation row by row
   through django-import-export's ``import_data`` (``org_import_rowwise`` below, the
   code ``org_import`` ran before), and the talk cards with ``check_card``'s queries
@@ -125,9 +127,13 @@ def county(members: int) -> tuple[Any, dict[str, list[list[Any]]]]:
 
 
 def workbook(sheets: dict[str, list[list[Any]]]) -> bytes:
+    """A workbook as Excel and WPS save one: texts in the shared strings, each sheet's
+    size recorded. (openpyxl's write-only mode writes neither: every text inline, and
+    no size, so that a reader parses each sheet twice; no office program does that.)"""
     from openpyxl import Workbook
 
-    book = Workbook(write_only=True)
+    book = Workbook()
+    book.remove(book.active)
     for title, rows in sheets.items():
         sheet = book.create_sheet(title)
         for row in rows:
@@ -206,11 +212,50 @@ def bench_org(campaign: Any, sheets: dict[str, list[list[Any]]], sample: int) ->
         return report
 
     seconds_before, _ = timed(before)
+    with bulk_writes_of_before():
+        seconds_bulk, _ = timed(ours)
     seconds_ours, _ = timed(ours)
     return [
         ("import_org, the path before (row by row)", sampled, seconds_before, "sample, extrapolated"),
+        ("import_org, with bulk_create_with_history", total, seconds_bulk, "the writes of 7 Dec."),
         ("import_org, now", total, seconds_ours, ""),
     ]
+
+
+# --- The bulk writes of the previous session, for comparison ------------------------
+
+
+def bulk_create_shim(model: Any, objs: list[Any], *, user: Any, reason: str, when: Any, prepare: Any = None) -> Any:
+    """``core.bulk_write.insert_with_history`` as the imports wrote before it:
+    ``bulk_create_with_history`` (a tree's paths then set by ``bulk_update``)."""
+    from simple_history.utils import bulk_create_with_history
+
+    account = user if getattr(user, "is_authenticated", False) else None
+    created = bulk_create_with_history(
+        objs, model, batch_size=500, default_user=account, default_change_reason=reason, default_date=when
+    )
+    if prepare is not None:
+        prepare(created)
+        model.objects.bulk_update(created, ["path", "depth"])
+    return created
+
+
+class bulk_writes_of_before:
+    """Within it, the imports write as they did before ``core.bulk_write``."""
+
+    def __enter__(self) -> None:
+        from campaign import org_bulk
+        from talks import imports
+
+        self.saved = (org_bulk.insert_with_history, imports.insert_with_history)
+        org_bulk.insert_with_history = bulk_create_shim
+        imports.insert_with_history = bulk_create_shim
+
+    def __exit__(self, *exc: Any) -> None:
+        from campaign import org_bulk
+        from talks import imports
+
+        org_bulk.insert_with_history, imports.insert_with_history = self.saved
 
 
 # --- Talk cards -------------------------------------------------------------------------
@@ -272,9 +317,12 @@ def bench_talks(campaign: Any, count: int, sample: int) -> list[tuple[str, int, 
         seconds_before, _ = timed(lambda: run(small))
     finally:
         imports._Run.lookups = original  # type: ignore[method-assign]
+    with bulk_writes_of_before():
+        seconds_bulk, _ = timed(lambda: run(data))
     seconds_ours, _ = timed(lambda: run(data))
     return [
         ("import_talks, the path before (queries per row)", sample, seconds_before, "sample, extrapolated"),
+        ("import_talks, with bulk_create_with_history", count, seconds_bulk, "the writes of 7 Dec."),
         ("import_talks, now", count, seconds_ours, ""),
     ]
 

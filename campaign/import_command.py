@@ -42,6 +42,10 @@ class ImportCommand(BaseCommand):
         parser.add_argument("file", type=Path, help="The .xlsx or .csv file.")
         parser.add_argument("--campaign", help="The campaign's code (slug); optional when there is only one campaign.")
         self.add_import_arguments(parser)
+        parser.add_argument(
+            "--sheet",
+            help="Read only this sheet of the workbook (by its name), when it has several; ignored for a .csv file.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Check every row and write nothing.")
         parser.add_argument(
             "--again",
@@ -88,6 +92,7 @@ class ImportCommand(BaseCommand):
                     filename=path.name,
                     dry_run=options["dry_run"],
                     again=again,
+                    sheet=options.get("sheet") or None,
                     **self.import_options(options),
                 )
             except PermissionDenied:

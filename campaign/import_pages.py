@@ -46,7 +46,9 @@ class _Refused(Exception):
 class ImportFlow:
     """One import page. ``run(campaign=, user=, source=, filename=, dry_run=, **options)``
     imports a file; ``options(form)``: what the upload form adds to it (kept with the
-    waiting file, so JSON); ``context(request, campaign)``: what else the page shows."""
+    waiting file, so JSON); ``context(request, campaign)``: what else the page shows;
+    ``large(request, campaign, form)``: a response that takes over a file too large to
+    check in the request (a job with a progress bar), or None to go on here."""
 
     session_key: str
     url_name: str  # the page itself, where a confirmation returns
@@ -55,6 +57,7 @@ class ImportFlow:
     run: Callable[..., ImportReport]
     options: Callable[[forms.Form], dict[str, Any]] = field(default=_nothing)
     context: Callable[[HttpRequest, Campaign], dict[str, Any]] = field(default=_nothing)
+    large: Callable[[HttpRequest, Campaign, forms.Form], HttpResponse | None] | None = None
 
     def page(self, request: HttpRequest, campaign: Campaign) -> HttpResponse:
         # A body larger than the cap by its Content-Length never gets here (the view is
@@ -69,6 +72,9 @@ class ImportFlow:
         report = None
         if request.method == "POST" and form.is_valid():
             self.forget(request)
+            taken = self.large(request, campaign, form) if self.large is not None else None
+            if taken is not None:
+                return taken
             upload = form.cleaned_data["file"]
             extension = upload_extension(upload.name)
             token = upload_stash(upload=upload, extension=extension)

@@ -11,7 +11,8 @@ managers, so that their history and announcements are the same as a row saved on
 one.
 
 Anything else — a row that updates a record, an unknown code, a cell the checks
-refuse, a Standing Committee team, supervisory teams — leaves the chunk to the row by
+refuse, a Standing Committee team, a supervisory team with two leaders or a name
+listed twice — leaves the chunk to the row by
 row path (``campaign.resources``), which reports every problem at its cell: the fast
 path never reports an error of its own, so the messages are the same either way.
 """
@@ -25,12 +26,13 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.utils import bulk_create_with_history
+from django.utils import timezone
 
-from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Rank, TeamKind
+from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, Rank, Supervisor, SupervisoryTeam, TeamKind
 from campaign.org_events import OrgChange, OrgChangeKind, org_changed
 from campaign.resources import (
     MEMBERS,
+    SUPERVISORY_TEAMS,
     TEAMS,
     UNITS,
     Directory,
@@ -38,6 +40,7 @@ from campaign.resources import (
     PendingLeader,
     split_list,
 )
+from core.bulk_write import insert_with_history
 from core.excel import cell_text
 
 Chunk = list[tuple[int, dict[str, str]]]
@@ -55,11 +58,13 @@ class FastPath:
         self.campaign = campaign
         self.user = user if getattr(user, "is_authenticated", False) else None
         self.reason = reason[:100]
+        self.now = timezone.now()
         self.directory = directory
         self.writers: dict[str, Callable[[OrgResource[Any], Chunk], int]] = {
             UNITS: self.units,
             MEMBERS: self.members,
             TEAMS: self.teams,
+            SUPERVISORY_TEAMS: self.supervision,
         }
 
     def import_chunk(self, kind: str, resource: OrgResource[Any], chunk: Chunk) -> int | None:
@@ -122,10 +127,10 @@ class FastPath:
         except ValidationError:
             raise _Slow from None
 
-    def create(self, model: type[models.Model], records: list[Any]) -> list[Any]:
-        return bulk_create_with_history(
-            records, model, batch_size=500, default_user=self.user, default_change_reason=self.reason
-        )
+    def create(
+        self, model: type[models.Model], records: list[Any], prepare: Callable[[list[Any]], None] | None = None
+    ) -> list[Any]:
+        return insert_with_history(model, records, user=self.user, reason=self.reason, when=self.now, prepare=prepare)
 
     @staticmethod
     def link(model: type[models.Model], name: str, links: list[tuple[Any, Any]]) -> None:
@@ -196,14 +201,7 @@ class FastPath:
                 )
                 self.valid(unit, ("campaign", "parent", "responsible_leader"))
                 records.append((unit, line, row))
-            units = self.create(OrgUnit, [unit for unit, _line, _row in records])
-            for unit in units:
-                if unit.pk is None:  # only a database without RETURNING would get here
-                    raise RuntimeError("The database did not return the ids of bulk-created organisations.")
-                parent_path = unit.parent.path if unit.parent is not None else "/"
-                unit.path = f"{parent_path}{unit.pk:08d}/"
-                unit.depth = unit.path.count("/") - 2
-            OrgUnit.objects.bulk_update(units, ["path", "depth"])
+            units = self.create(OrgUnit, [unit for unit, _line, _row in records], prepare=self.place)
             for unit, line, row in records:
                 known[unit.code] = unit
                 self.directory.remember_unit(unit)
@@ -216,6 +214,14 @@ class FastPath:
                     )
             created += len(units)
         return created
+
+    @staticmethod
+    def place(units: list[OrgUnit]) -> None:
+        """The tree's path and depth of new units, from their ids (drawn before they are written)."""
+        for unit in units:
+            parent_path = unit.parent.path if unit.parent is not None else "/"
+            unit.path = f"{parent_path}{unit.pk:08d}/"
+            unit.depth = unit.path.count("/") - 2
 
     # --- Members ---------------------------------------------------------------------
 
@@ -327,6 +333,62 @@ class FastPath:
                     kind=OrgChangeKind.TEAM_SEATS_ADDED,
                     team_ids=frozenset(team.pk for team, _member in links),
                     member_ids=frozenset(member.pk for _team, member in links),
+                ),
+            )
+        return len(teams)
+
+    # --- Supervisory teams ---------------------------------------------------------------
+
+    def supervision(self, resource: OrgResource[Any], chunk: Chunk) -> int:
+        """New supervisory teams, their supervisors (the leader, the members) and the
+        units in their care; the changes announced once for the chunk."""
+        self.required(resource, chunk)
+        self.new_keys(resource, chunk, SupervisoryTeam, "name")
+        cares = {line: split_list(cell_text(row.get("units"))) for line, row in chunk}
+        units = self.units_of({code for codes in cares.values() for code in codes})
+        limit = Supervisor._meta.get_field("name").max_length or 0
+        records = []
+        for line, row in chunk:
+            leaders = split_list(cell_text(row.get("leader")))
+            others = split_list(cell_text(row.get("members")))
+            if len(leaders) > 1 or set(leaders) & set(others) or any(len(n) > limit for n in [*leaders, *others]):
+                raise _Slow  # the rules of one row at a time name these
+            team = SupervisoryTeam(
+                campaign=self.campaign,
+                name=cell_text(row.get("name")),
+                level=self.choice(resource, "level", cell_text(row.get("level"))),
+            )
+            self.valid(team, ("campaign",))
+            records.append((team, line, leaders, others))
+        teams = self.create(SupervisoryTeam, [team for team, *_rest in records])
+        supervisors = [
+            Supervisor(team=team, name=name, is_leader=name in leaders)
+            for team, _line, leaders, others in records
+            for name in [*others, *leaders]
+        ]
+        for supervisor in supervisors:
+            self.valid(supervisor, ("team", "user"))
+        if supervisors:
+            self.create(Supervisor, supervisors)
+            org_changed.send(
+                sender=Supervisor,
+                change=OrgChange(
+                    campaign_id=self.campaign.pk,
+                    kind=OrgChangeKind.SUPERVISOR_ADDED,
+                    team_ids=frozenset(s.team_id for s in supervisors),
+                    supervisor_ids=frozenset(s.pk for s in supervisors),
+                ),
+            )
+        links = [(team, units[code]) for team, line, _leaders, _others in records for code in cares[line]]
+        if links:
+            self.link(SupervisoryTeam, "units", links)
+            org_changed.send(
+                sender=SupervisoryTeam,
+                change=OrgChange(
+                    campaign_id=self.campaign.pk,
+                    kind=OrgChangeKind.SUPERVISED_UNITS_ADDED,
+                    team_ids=frozenset(team.pk for team, _unit in links),
+                    unit_ids=frozenset(unit.pk for _team, unit in links),
                 ),
             )
         return len(teams)

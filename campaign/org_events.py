@@ -93,7 +93,9 @@ class OrgChange:
 
     - ``member_ids``: the member added, changed or removed; those joining or leaving a
       team (TEAM_SEATS_*); everyone seated on a team removed (members and head); the
-      cadres whose charge changed (CHARGE_*).
+      cadres whose charge changed (CHARGE_*); the old and new responsible leaders of
+      several units changed at once (UNIT_CHANGED by an import, which leaves
+      ``*_leader_id`` and ``*_parent_id`` unset).
     - ``team_ids``: the leadership teams (TEAM_*), or the supervisory teams (SUPERVISOR_*,
       SUPERVISORY_TEAM_CHANGED, SUPERVISED_UNITS_*): a supervisor moved names both.
     - ``unit_ids``: the unit changed (UNIT_CHANGED); the units coming into or leaving a

@@ -90,6 +90,7 @@ def org_import(
     kind: str | None = None,
     dry_run: bool = True,
     again: bool = False,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import the organisation from a spreadsheet into ``campaign``, all or nothing.
 
@@ -97,7 +98,7 @@ def org_import(
     (and later sheets) see the earlier ones; if any row is bad, or on a dry run, the
     transaction is rolled back at the end. ``user`` (None for a command run without
     one) is recorded in the history of every row written, with the reason
-    "import <filename>".
+    "import <filename>". ``sheet``: the one sheet of a workbook to read.
     """
     if kind is not None and kind not in KINDS:
         raise ValidationError({"kind": _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)}})
@@ -112,7 +113,7 @@ def org_import(
         return lambda: announce_change(campaign_id=campaign.pk, unit_ids=touched, source="org_import")
 
     import_all_or_nothing(
-        OrgReader(source, filename, kind),
+        OrgReader(source, filename, kind, sheet=sheet),
         report,
         read,
         FileRecord(campaign=campaign, kind=ImportKind.ORG, user=user, again=again),
@@ -200,20 +201,20 @@ def _assign_leaders(
     bulk_update_with_history(
         units, OrgUnit, ["responsible_leader"], batch_size=500, default_user=account, default_change_reason=reason[:100]
     )
-    for unit, old in changed:
-        org_changed.send(
-            sender=OrgUnit,
-            change=OrgChange(
-                campaign_id=unit.campaign_id,
-                kind=OrgChangeKind.UNIT_CHANGED,
-                fields=frozenset({"responsible_leader"}),
-                unit_ids=frozenset({unit.pk}),
-                old_leader_id=old,
-                new_leader_id=unit.responsible_leader_id,
-                old_parent_id=unit.parent_id,
-                new_parent_id=unit.parent_id,
+    # One announcement for all of them (what each save would have announced, at once):
+    # the units changed, and their old and new leaders.
+    org_changed.send(
+        sender=OrgUnit,
+        change=OrgChange(
+            campaign_id=units[0].campaign_id,
+            kind=OrgChangeKind.UNIT_CHANGED,
+            fields=frozenset({"responsible_leader"}),
+            unit_ids=frozenset(unit.pk for unit in units),
+            member_ids=frozenset(
+                pk for unit, old in changed for pk in (old, unit.responsible_leader_id) if pk is not None
             ),
-        )
+        ),
+    )
 
 
 def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:

@@ -737,10 +737,19 @@ class SpreadsheetReader:
     # repetition made to fill memory.
     MAX_PACKING_RATIO: ClassVar[int] = 100
 
-    def __init__(self, source: IO[bytes], filename: str, kind: str | None = None, max_unpacked: int | None = None):
+    def __init__(
+        self,
+        source: IO[bytes],
+        filename: str,
+        kind: str | None = None,
+        max_unpacked: int | None = None,
+        sheet: str | None = None,
+    ):
         self.source = source
         self.filename = filename
         self.kind = kind
+        # The one sheet of a workbook to read (its name as the user typed it), if given.
+        self.sheet = sheet or None
         self.max_unpacked = max_unpacked if max_unpacked is not None else settings.IMPORT_MAX_UNPACKED_BYTES
         self._workbook: Any = None
         self._text: io.TextIOWrapper | None = None
@@ -810,6 +819,15 @@ class SpreadsheetReader:
         with _reading_workbook():
             self._workbook = load_workbook(self.source, read_only=True, data_only=True)
         sheets = self._workbook.worksheets
+        if self.sheet is not None:
+            wanted = normalise_name(self.sheet)
+            chosen = [sheet for sheet in sheets if normalise_name(sheet.title) == wanted]
+            if not chosen:
+                raise FileError(
+                    _("The workbook has no sheet named %(sheet)s; its sheets are %(sheets)s.")
+                    % {"sheet": self.sheet, "sheets": join_list(sheet.title for sheet in sheets)}
+                )
+            sheets = chosen
         tables = []
         unknown: list[tuple[Table, bool]] = []  # sheets of no kind; whether clearly not data
         for sheet in sheets:
@@ -817,13 +835,15 @@ class SpreadsheetReader:
             # Some programs write a wrong size into the file; read what is really there.
             sheet.reset_dimensions()
             named = self.format.kind_for_sheet(sheet.title)
-            if self.kind and named not in (None, self.kind):
+            if self.kind and named not in (None, self.kind) and self.sheet is None:
                 continue  # another kind's sheet, not asked for
             values = enumerate(sheet.iter_rows(values_only=True), start=1)
             with _reading_workbook():
                 top = list(itertools.islice(values, HEADER_SEARCH))
             texts = [(number, [read_cell(v) for v in raw]) for number, raw in top]
             fixed = named or (self.kind if self.kind and len(sheets) == 1 else None)
+            if self.sheet is not None and self.kind:
+                fixed = self.kind  # the sheet the user chose holds what the import reads
             header = find_header(texts, self.format, fixed)
             if header is None:
                 first = next((i for i, (_number, row) in enumerate(texts) if any(row)), None)

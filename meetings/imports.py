@@ -211,6 +211,7 @@ def meeting_records_import(
     again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import the meeting records of a file into ``campaign``, all or nothing (see the
     module). ``user`` records them, within his or her reach; ``max_rows``: refuse a file
@@ -224,7 +225,7 @@ def meeting_records_import(
         return lambda: None  # the services announced each change as they wrote it
 
     import_all_or_nothing(
-        Reader(source, filename, max_unpacked=max_unpacked),
+        Reader(source, filename, max_unpacked=max_unpacked, sheet=sheet),
         report,
         read,
         FileRecord(campaign=campaign, kind=ImportKind.MEETING_RECORDS, user=user, again=again),

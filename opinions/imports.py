@@ -136,6 +136,7 @@ def opinions_import(
     again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import events and opinions into ``campaign``, all or nothing (see the module).
@@ -164,7 +165,7 @@ def opinions_import(
         return run.announce
 
     import_all_or_nothing(
-        Reader(source, filename, max_unpacked=max_unpacked),
+        Reader(source, filename, max_unpacked=max_unpacked, sheet=sheet),
         report,
         read,
         FileRecord(campaign=campaign, kind=ImportKind.OPINIONS, user=user, again=again),

@@ -2,7 +2,11 @@
 
 - The import page: upload → dry run (every bad row, or how many cards would be
   written) → confirm. The file waits in storage under a random token that only the
-  session knows. For the county office and unit secretaries (``talks.import``); a
+  session knows. A file of more than ``IMPORT_TASK_ROWS`` rows is a job instead
+  (``TalkImportJob``): checked and, once confirmed, imported by a Celery task (on the
+  embedded default in a thread of the server), its page showing a progress bar that
+  static/js/progress.js keeps up to date, then the result with a link to the cards.
+  For the county office and unit secretaries (``talks.import``); a
   secretary imports only the cards of the members in his or her subtree.
 - The cards in the user's reach in the import format (to correct and import again).
 - Each unit's talk register (谈心谈话登记表) in the office's layout, and the page that
@@ -16,34 +20,50 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from campaign.forms import OrgImportForm
 from campaign.import_pages import ImportFlow
 from campaign.models import Campaign, OrgUnit
 from campaign.scoping import get_object_for_user, scope_for
 from campaign.selectors import current_campaign_for
+from campaign.services import upload_extension
 from campaign.views import require
 from core import excel as office
 from core.importing import ImportReport, describe_columns
+from core.jobs import job_start, progress_response
 from core.once import creates
 from core.uploads import upload_limit
-from talks import exports, imports, resources
-from talks.models import Talk
+from talks import exports, imports, resources, tasks
+from talks.models import Talk, TalkImportJob
 
 
 class ImportForm(OrgImportForm):
     """The spreadsheet: kind of file, size and first bytes checked as for the
-    organisation's import; its rows by the dry run."""
+    organisation's import; its rows by the dry run. ``sheet``: which sheet of a
+    workbook that has several holds the cards."""
 
     kind = None
+    sheet = forms.CharField(
+        label=gettext_lazy("Sheet"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy(
+            "Only when the workbook has several sheets of cards: the name of the one to import. "
+            "Leave it empty to read every sheet of cards."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,7 +102,35 @@ def _import(**kwargs: Any) -> ImportReport:
 
 
 def _page_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
-    return {"columns": format_description(), "can_export": scope_for(request.user).can("talks.export")}
+    return {
+        "columns": format_description(),
+        "can_export": scope_for(request.user).can("talks.export"),
+        "jobs": imports.import_jobs_for_user(request.user),
+        "task_rows": settings.IMPORT_TASK_ROWS,
+    }
+
+
+def _options(form: forms.Form) -> dict[str, Any]:
+    return {"sheet": form.cleaned_data.get("sheet") or None}
+
+
+def _large(request: HttpRequest, campaign: Campaign, form: forms.Form) -> HttpResponse | None:
+    """A file of more than ``IMPORT_TASK_ROWS`` rows is checked and imported as a job,
+    its page following the progress; a smaller one stays in the request (None)."""
+    upload = form.cleaned_data["file"]
+    sheet = form.cleaned_data.get("sheet") or ""
+    if imports.estimate_rows(upload, upload.name, sheet or None) <= settings.IMPORT_TASK_ROWS:
+        return None
+    job = imports.import_job_create(
+        campaign=campaign, user=request.user, upload=upload, extension=upload_extension(upload.name), sheet=sheet
+    )
+    _start(job)
+    return redirect("talks:import_job", pk=job.pk)
+
+
+def _start(job: TalkImportJob) -> None:
+    # On commit: the task's own transaction must see the job (core.jobs.job_start).
+    transaction.on_commit(lambda: job_start(tasks.run_import_job, job.pk))
 
 
 IMPORT = ImportFlow(
@@ -91,7 +139,9 @@ IMPORT = ImportFlow(
     template="talks/import_page.html",
     form_class=ImportForm,
     run=_import,
+    options=_options,
     context=_page_context,
+    large=_large,
 )
 
 
@@ -101,6 +151,39 @@ IMPORT = ImportFlow(
 @_in_campaign("talks.import", gettext_lazy("There is no campaign to import into."))
 def import_page(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     return IMPORT.page(request, campaign)
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A large import's page: its check, the confirmation, its progress, its result."""
+    require(request, "talks.import")
+    job = imports.with_progress(imports.import_job_for_user(request.user, pk))
+    counts = [imports.TalkCount(**count) for count in job.counts]
+    return render(request, "talks/import_job.html", {"job": job, "counts": counts, "columns": format_description()})
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, "talks.import")
+    job = imports.import_job_for_user(request.user, pk)
+    try:
+        job = imports.import_job_confirm(job=job, user=request.user, again=request.POST.get("again") == "1")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        _start(job)
+    return redirect("talks:import_job", pk=job.pk)
+
+
+@login_required
+@require_GET
+def import_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the progress bar reads (static/js/progress.js)."""
+    require(request, "talks.import")
+    job = imports.with_progress(imports.import_job_for_user(request.user, pk))
+    return progress_response(job, reverse("talks:import_job", kwargs={"pk": job.pk}))
 
 
 def format_description() -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ recorder to revise; a card returned twice is flagged to the office.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -18,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, Member
+from core.models import Job
 
 
 class TalkKind(models.TextChoices):
@@ -209,3 +212,58 @@ class TalkReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} · {self.talk_id}"
+
+
+class TalkImportJob(Job):
+    """A large spreadsheet of talk cards imported from the browser: checked, then, once
+    the user confirms, imported by a Celery task (``talks.imports.import_job_run``)
+    while its page shows a progress bar. Seen only by the user who started it. (A
+    small file is checked and imported in the request, without a job.)"""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Being checked")
+        CHECKED = "checked", _("Checked, waiting for confirmation")
+        INVALID = "invalid", _("Has problems")
+        IMPORTING = "importing", _("Being imported")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("started by")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CHECKING)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    counts = models.JSONField(_("rows by sheet"), default=list, blank=True)
+    # What the check found imported before, and whether the user confirmed all the same.
+    repeats = models.JSONField(_("imported before"), default=list, blank=True)
+    again = models.BooleanField(_("import again"), default=False)
+    # The workbook's sheet to read, when the user named one.
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+
+    RUNNING = (Status.CHECKING, Status.IMPORTING)
+    TASK = "talks.run_import_job"
+
+    class Meta:
+        verbose_name = _("import of talk cards")
+        verbose_name_plural = _("imports of talk cards")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="talk_import_job_user_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=models.F("rows_total")), name="talk_import_job_done_le_total"
+            )
+        ]
+
+    @property
+    def again_needed(self) -> bool:
+        return bool(self.repeats)
+
+    def failure(self, message: str) -> dict[str, Any]:
+        """Failed, with ``message`` as the one problem the job's page lists."""
+        from core.importing import RowError  # the import framework, needed only here
+
+        error = RowError(sheet=self.filename, row=0, column="", message=message)
+        return {**super().failure(message), "error_count": 1, "errors": [error.as_dict()]}

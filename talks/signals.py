@@ -96,7 +96,7 @@ def units_touched(change: OrgChange) -> set[int | None]:
         if "responsible_leader" not in change.fields:
             return set()
         cadres = set(Member.objects.filter(in_charge_of__in=change.unit_ids).values_list("unit_id", flat=True))
-        return cadres | units_of_members([change.old_leader_id, change.new_leader_id])
+        return cadres | units_of_members([change.old_leader_id, change.new_leader_id, *change.member_ids])
     if kind in (OrgChangeKind.CHARGE_ADDED, OrgChangeKind.CHARGE_REMOVED):
         # A unit came into or left a cadre's charge: the pair of the cadre and the
         # unit's responsible leader comes or goes.

@@ -142,6 +142,7 @@ def paper_tallies_import(
     again: bool = False,
     max_rows: int | None = None,
     max_unpacked: int | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Enter the paper tallies of a file as the first teller, all or nothing (see the module)."""
     if user is None or not can_import(user, campaign):
@@ -153,7 +154,7 @@ def paper_tallies_import(
         return lambda: None
 
     import_all_or_nothing(
-        Reader(source, filename, max_unpacked=max_unpacked),
+        Reader(source, filename, max_unpacked=max_unpacked, sheet=sheet),
         report,
         read,
         FileRecord(campaign=campaign, kind=ImportKind.PAPER_TALLIES, user=user, again=again),

@@ -10,10 +10,11 @@ outside card (two members of the other party committee's unit) and the elsewhere
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from campaign.models import Member
-from talks.models import Talk
+from talks.models import Talk, TalkImportJob
 from tests import factories as f
 from tests.talks.factories import TalkFactory, analysis_day
 
@@ -43,14 +44,44 @@ def _cards(mw: MatrixWorld) -> Specimens:
     )
 
 
-SPECIMENS = {CARDS: _cards}
+def _job(user: Any, campaign: Any, marker: str) -> TalkImportJob:
+    name = f"谈心谈话{marker}.csv"
+    return TalkImportJob.objects.create(
+        campaign=campaign,
+        user=user,
+        filename=name,
+        # No file behind it: a confirmation finds it gone and ends the job as failed.
+        path=f"imports/{secrets.token_urlsafe(32)}.csv",
+        status=TalkImportJob.Status.CHECKED,
+        rows_total=3,
+        counts=[{"sheet": name, "created": 3}],
+    )
+
+
+def _jobs(mw: MatrixWorld) -> Specimens:
+    """A large import's job is seen only by the user who started it: the inside job is
+    the world's office's, so even the administrator is told it does not exist."""
+    from tests.matrix import OFFICE, Specimens
+
+    return Specimens(
+        inside=_job(mw.users[OFFICE], mw.world.campaign, "INSIDE"),
+        elsewhere=_job(mw.elsewhere.role.user, mw.elsewhere.campaign, "ELSEWHERE"),
+    )
+
+
+SPECIMENS = {CARDS: _cards, "talks.talkimportjob": _jobs}
 
 
 def rows() -> dict[str, Row]:
-    from tests.matrix import ADMIN, OFFICE, ORG_STAFF, SECRETARY, Row
+    from tests.matrix import ADMIN, INSIDE_SIDE, NOT_FOUND, OFFICE, ORG_STAFF, OUTSIDE_SIDE, SECRETARY, Expect, Row
 
     importers = frozenset({ADMIN, OFFICE, SECRETARY})
+    not_theirs = {(who, side): NOT_FOUND for who in (ADMIN, SECRETARY) for side in (INSIDE_SIDE, OUTSIDE_SIDE)}
+    job = {"model": "talks.talkimportjob", "allowed": importers, "overrides": not_theirs}
     return {
+        "talks:import_job": Row(shows="谈心谈话INSIDE.csv", **job),
+        "talks:import_status": Row(shows='"status": "checked"', **job),
+        "talks:import_confirm": Row(method="post", ok=Expect(302, "talks:import_job", with_target=True), **job),
         # The format table names each column in both languages.
         "talks:import_page": Row(allowed=importers, shows="谈话人编号"),
         # Every card in the user's reach, in the import format: no object to be outside of.
