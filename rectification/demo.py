@@ -247,6 +247,14 @@ def build_problems(county: demo.DemoCounty) -> demo.Totals:
     )
 
     created = bulk_create_with_history(problems, Problem, default_change_reason=demo.CHANGE_REASON)
+    # Recorded over the stage, each before it was solved (a draw of its own, so that the
+    # demo's other draws stay as they were): the dashboards' problems per day.
+    days = county.rng("rectification_days")
+    for made in created:
+        end = min(made.solved_on or last, last)
+        day = first + datetime.timedelta(days=days.randint(0, max((end - first).days, 0)))
+        made.recorded_at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(days.randint(8, 17))))
+    Problem.objects.bulk_update(created, ["recorded_at"], batch_size=500)
     handed_on = first
     bulk_create_with_history(
         [
