@@ -123,11 +123,14 @@ DISPUTES = ("山林权属纠纷", "宅基地纠纷", "邻里纠纷", "土地承�
 
 
 def _rectification_days(county: demo.DemoCounty) -> tuple[datetime.date, datetime.date]:
-    """The days on which the demo's problems were solved: the rectification stage's
-    first weeks, and never after today."""
+    """The days on which the demo's problems were found and solved: rectifying while
+    learning (边学边改) from the analysis stage's start, through the rectification
+    stage's first weeks, and never after today (so that the dashboards' problems per day
+    span the weeks gone, not the day of the seed)."""
     today = timezone.localdate()
+    analysis = county.campaign.stages.get(kind=StageKind.ANALYSIS)
     stage = county.campaign.stages.get(kind=StageKind.RECTIFICATION)
-    start = min(stage.starts_on, today)
+    start = min(analysis.starts_on, today)
     return start, min(stage.starts_on + datetime.timedelta(days=40), today)
 
 
