@@ -61,7 +61,7 @@ from meetings.appraisal.models import (
 from meetings.appraisal.selectors import Rules, member_tallies, settings_for
 from meetings.appraisal.services import SOURCE as APPRAISAL_SOURCE
 from meetings.models import Attendance, Criticism, Meeting, MeetingKind, MeetingState, SelfCriticism
-from meetings.services import SOURCE, expected_supervisors
+from meetings.services import SOURCE, expected_supervisors, record_open_conditions
 from opinions.feedback_selectors import ASPECTS
 from reviews import selectors as review_selectors
 from reviews.models import DocumentState
@@ -268,6 +268,8 @@ def build_meetings(county: demo.DemoCounty) -> demo.Totals:
     )
     bulk_create_with_history(self_criticisms, SelfCriticism, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
     bulk_create_with_history(criticisms, Criticism, default_change_reason=demo.CHANGE_REASON, batch_size=1000)
+    # The meetings still planned wait on the conditions their gate found open.
+    record_open_conditions(meetings, verdicts)
     announce_change(campaign_id=campaign.pk, unit_ids={m.unit_id for m in meetings}, source=SOURCE)
     return {
         _("meetings planned"): len(meetings),

@@ -15,7 +15,14 @@ from campaign.models import Campaign, LeadershipTeam, Member, OrgUnit, OrgUnitKi
 from campaign.scoping import scope_for
 from core.forms import Form
 from meetings.gate import Condition
-from meetings.models import REASON_MAX_CHARS, TEXT_MAX_CHARS, AttendeeChange, MeetingKind, MeetingState
+from meetings.models import (
+    OPEN_STATES,
+    REASON_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    AttendeeChange,
+    MeetingKind,
+    MeetingState,
+)
 from meetings.selectors import ReadinessFilters
 from meetings.services import Plan, Presence
 from opinions.feedback_selectors import ASPECTS
@@ -260,6 +267,7 @@ class ReadinessFilterForm(Form):
     )
     unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), required=False, queryset=OrgUnit.objects.none())
     condition = forms.ChoiceField(label=gettext_lazy("Open condition"), required=False)
+    state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
 
     def __init__(self, *args: Any, user: Any, campaign: Campaign | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -268,11 +276,18 @@ class ReadinessFilterForm(Form):
             field.queryset = _units(user, campaign, kind)
             field.empty_label = _("All")
         self.fields["condition"].choices = [("", _("All")), *Condition.choices]
+        self.fields["state"].choices = [
+            ("", _("All")),
+            *((value, label) for value, label in MeetingState.choices if value in OPEN_STATES),
+        ]
 
     def filters(self) -> ReadinessFilters:
         if not self.is_valid():
             return ReadinessFilters()
         data = self.cleaned_data
         return ReadinessFilters(
-            committee=data.get("committee"), unit=data.get("unit"), condition=data.get("condition") or ""
+            committee=data.get("committee"),
+            unit=data.get("unit"),
+            condition=data.get("condition") or "",
+            state=data.get("state") or "",
         )

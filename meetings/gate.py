@@ -19,25 +19,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from django.db.models import TextChoices
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from campaign.models import Campaign, LeadershipTeam, Member
-from meetings.models import AttendeeChange, Meeting
+from meetings.models import AttendeeChange, Condition, Meeting
 from opinions import feedback_selectors
 from reviews import selectors as review_selectors
 from reviews.models import DocumentState
 from talks import selectors as talk_selectors
 
-
-class Condition(TextChoices):
-    OPINIONS = "opinions", gettext_lazy("Opinions solicited and fed back")
-    TALKS = "talks", gettext_lazy("Talks done")
-    DOCUMENT = "document", gettext_lazy("Self-analysis approved")
-
-
+# ``Condition`` (the three) lives with the models, which store the open ones per meeting.
 CONDITIONS: tuple[str, ...] = tuple(Condition.values)
 
 

@@ -38,6 +38,14 @@ class MeetingState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class Condition(models.TextChoices):
+    """The three no-convenings (``meetings.gate``)."""
+
+    OPINIONS = "opinions", _("Opinions solicited and fed back")
+    TALKS = "talks", _("Talks done")
+    DOCUMENT = "document", _("Self-analysis approved")
+
+
 # The states in which the gate decides between planned and ready.
 OPEN_STATES = frozenset({MeetingState.PLANNED, MeetingState.READY})
 # The states in which what was said at the meeting is recorded.
@@ -129,6 +137,26 @@ class Meeting(models.Model):
     @property
     def overridden(self) -> bool:
         return bool(self.override_reason)
+
+
+class OpenCondition(models.Model):
+    """A condition of the three no-convenings that a planned meeting does not meet yet,
+    as its gate was last evaluated (``services.meetings_follow_gate``): one row per
+    meeting and open condition, none once it is met or the meeting is held or
+    cancelled. The gate itself is computed on every read; this copy, kept in step with
+    the meeting's state, lets the ledger count the meetings held back by each condition
+    (``reports.meetings.source``) without evaluating a gate."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="open_conditions")
+    condition = models.CharField(_("condition"), max_length=20, choices=Condition.choices)
+
+    class Meta:
+        verbose_name = _("open condition")
+        verbose_name_plural = _("open conditions")
+        constraints = [models.UniqueConstraint(fields=["meeting", "condition"], name="open_condition_once")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.condition}"
 
 
 class AttendeeChange(models.Model):

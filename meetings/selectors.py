@@ -214,6 +214,7 @@ class ReadinessFilters:
     committee: OrgUnit | None = None
     unit: OrgUnit | None = None
     condition: str = ""
+    state: str = ""  # planned or ready (both when empty)
 
 
 @dataclass
@@ -237,6 +238,8 @@ def readiness(user: Any, campaign: Campaign | None, filters: ReadinessFilters | 
     if campaign is None:
         return []
     meetings = meetings_for(user, campaign).filter(state__in=list(OPEN_STATES))
+    if filters.state:
+        meetings = meetings.filter(state=filters.state)
     for within in (filters.committee, filters.unit):
         if within is not None:
             meetings = meetings.filter(unit__path__startswith=within.path)

@@ -35,6 +35,7 @@ from meetings.models import (
     Meeting,
     MeetingKind,
     MeetingState,
+    OpenCondition,
     Reschedule,
     SelfCriticism,
 )
@@ -228,6 +229,7 @@ def meeting_cancel(*, user: Any, meeting: Meeting, reason: str) -> Meeting:
     MEETING_TRANSITIONS.move(meeting, CANCEL)
     _stamp(meeting, user)
     meeting.save(update_fields=["state", "cancel_reason", "updated_at"])
+    _forget_open_conditions(meeting)
     _announce(meeting)
     return meeting
 
@@ -266,11 +268,54 @@ def attendee_change(*, user: Any, meeting: Meeting, member: Member, kind: str, r
 # --- The gate's state -----------------------------------------------------------------------
 
 
-def _follow(meeting: Meeting, user: Any = None, verdict: gates.Gate | None = None) -> None:
-    """Move an open meeting between planned and ready as its gate says."""
+def record_open_conditions(meetings: Iterable[Meeting], verdicts: Mapping[int, gates.Gate]) -> set[int]:
+    """Keep each meeting's stored open conditions (``OpenCondition``) equal to its gate:
+    the conditions not met by every attendee (and the team), for an open meeting; none
+    for a held or cancelled one. Returns the units of the meetings whose rows changed,
+    for the ledger. A query to read them, one per condition met since, one to add."""
+    meetings = list(meetings)
+    if not meetings:
+        return set()
+    wanted: dict[int, set[str]] = {}
+    for meeting in meetings:
+        verdict = verdicts.get(meeting.pk)
+        open_now = meeting.is_open and verdict is not None
+        wanted[meeting.pk] = (
+            {condition for condition, rows in verdict.open_conditions().items() if rows}
+            if open_now and verdict is not None
+            else set()
+        )
+    stored: dict[int, set[str]] = {pk: set() for pk in wanted}
+    for meeting_id, condition in OpenCondition.objects.filter(meeting_id__in=list(wanted)).values_list(
+        "meeting_id", "condition"
+    ):
+        stored[meeting_id].add(condition)
+    gone = [(pk, c) for pk, conditions in stored.items() for c in conditions - wanted[pk]]
+    new = [OpenCondition(meeting_id=pk, condition=c) for pk, wants in wanted.items() for c in wants - stored[pk]]
+    for condition in sorted({c for _pk, c in gone}):
+        met = [pk for pk, c in gone if c == condition]
+        OpenCondition.objects.filter(condition=condition, meeting_id__in=met).delete()
+    if new:
+        OpenCondition.objects.bulk_create(new)
+    changed = {pk for pk in wanted if wanted[pk] != stored[pk]}
+    return {meeting.unit_id for meeting in meetings if meeting.pk in changed}
+
+
+def _forget_open_conditions(meeting: Meeting) -> None:
+    """A meeting held or cancelled waits on nothing any more."""
+    OpenCondition.objects.filter(meeting=meeting).delete()
+
+
+def _follow(meeting: Meeting, user: Any = None, verdict: gates.Gate | None = None, *, record: bool = True) -> None:
+    """Move an open meeting between planned and ready as its gate says, and keep its
+    open conditions as the gate found them (unless the caller ``record``s them for many
+    meetings at once)."""
     if not meeting.is_open:
         return
-    ready = (verdict or gates.gate_for(meeting, links=False)).ready
+    verdict = verdict or gates.gate_for(meeting, links=False)
+    if record and record_open_conditions([meeting], {meeting.pk: verdict}):
+        _announce(meeting)
+    ready = verdict.ready
     action = BECOME_READY if ready and meeting.state == State.PLANNED else None
     if not ready and meeting.state == State.READY:
         action = LOSE_READY
@@ -295,7 +340,7 @@ def campaigns_with_open_meetings() -> list[int]:
 def meetings_follow_gate(*, campaign_id: int) -> int:
     """Bring every open meeting of a campaign in step with its gate (after another
     stage announced a change); returns how many moved. A fixed number of queries for
-    the gate, one save per meeting that moves."""
+    the gate and its open conditions, one save per meeting that moves."""
     meetings = list(
         Meeting.objects.select_for_update(of=("self",))
         .filter(campaign_id=campaign_id, state__in=[State.PLANNED, State.READY])
@@ -305,10 +350,13 @@ def meetings_follow_gate(*, campaign_id: int) -> int:
         return 0
     campaign = meetings[0].campaign
     verdicts = gates.evaluate(campaign, meetings, links=False)
+    changed = record_open_conditions(meetings, verdicts)
+    if changed:
+        announce_change(campaign_id=campaign_id, unit_ids=changed, source=SOURCE)
     moved = 0
     for meeting in meetings:
         before = meeting.state
-        _follow(meeting, verdict=verdicts[meeting.pk])
+        _follow(meeting, verdict=verdicts[meeting.pk], record=False)
         moved += meeting.state != before
     return moved
 
@@ -408,6 +456,7 @@ def meeting_hold(
     meeting.save()
     Attendance.objects.bulk_create(rows)
     meeting.supervisors_present.set(supervisors)
+    _forget_open_conditions(meeting)
     _announce(meeting)
     return meeting
 

@@ -123,11 +123,14 @@ DISPUTES = ("山林权属纠纷", "宅基地纠纷", "邻里纠纷", "土地承�
 
 
 def _rectification_days(county: demo.DemoCounty) -> tuple[datetime.date, datetime.date]:
-    """The days on which the demo's problems were solved: the rectification stage's
-    first weeks, and never after today."""
+    """The days on which the demo's problems were found and solved: rectifying while
+    learning (边学边改) from the analysis stage's start, through the rectification
+    stage's first weeks, and never after today (so that the dashboards' problems per day
+    span the weeks gone, not the day of the seed)."""
     today = timezone.localdate()
+    analysis = county.campaign.stages.get(kind=StageKind.ANALYSIS)
     stage = county.campaign.stages.get(kind=StageKind.RECTIFICATION)
-    start = min(stage.starts_on, today)
+    start = min(analysis.starts_on, today)
     return start, min(stage.starts_on + datetime.timedelta(days=40), today)
 
 
@@ -247,6 +250,14 @@ def build_problems(county: demo.DemoCounty) -> demo.Totals:
     )
 
     created = bulk_create_with_history(problems, Problem, default_change_reason=demo.CHANGE_REASON)
+    # Recorded over the stage, each before it was solved (a draw of its own, so that the
+    # demo's other draws stay as they were): the dashboards' problems per day.
+    days = county.rng("rectification_days")
+    for made in created:
+        end = min(made.solved_on or last, last)
+        day = first + datetime.timedelta(days=days.randint(0, max((end - first).days, 0)))
+        made.recorded_at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(days.randint(8, 17))))
+    Problem.objects.bulk_update(created, ["recorded_at"], batch_size=500)
     handed_on = first
     bulk_create_with_history(
         [

@@ -58,6 +58,8 @@ class ProblemFilterForm(Form):
     category = forms.ChoiceField(label=gettext_lazy("Problem category"), required=False)
     source = forms.ChoiceField(label=gettext_lazy("Found in"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
+    opened = forms.DateField(label=gettext_lazy("Opened on"), required=False, widget=DATE)
+    solved = forms.DateField(label=gettext_lazy("Solved on"), required=False, widget=DATE)
 
     def __init__(self, *args: Any, user: Any, campaign: Campaign | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +80,8 @@ class ProblemFilterForm(Form):
             source=data.get("source") or "",
             overdue=bool(data.get("overdue")),
             search=data.get("q") or "",
+            opened_on=data.get("opened"),
+            solved_on=data.get("solved"),
         )
 
 

@@ -4,9 +4,11 @@ and the public receipt share; every list is already scoped."""
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -40,6 +42,10 @@ class ProblemFilters:
     source: str = ""
     overdue: bool = False
     search: str = ""
+    # The day recorded (in the installation's time zone) and the day solved: the
+    # dashboards' problems per day link here.
+    opened_on: datetime.date | None = None
+    solved_on: datetime.date | None = None
 
 
 def problems_for(user: Any, campaign: Campaign | None, filters: ProblemFilters | None = None) -> QuerySet[Problem]:
@@ -61,6 +67,12 @@ def problems_for(user: Any, campaign: Campaign | None, filters: ProblemFilters |
         problems = problems.filter(source=filters.source)
     if filters.overdue:
         problems = problems.filter(overdue=True)
+    if filters.opened_on is not None:
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        start = datetime.datetime.combine(filters.opened_on, datetime.time(), tzinfo=zone)
+        problems = problems.filter(recorded_at__gte=start, recorded_at__lt=start + datetime.timedelta(days=1))
+    if filters.solved_on is not None:
+        problems = problems.filter(solved_on=filters.solved_on)
     if filters.search:
         words = filters.search[:SEARCH_MAX_CHARS]
         problems = problems.filter(

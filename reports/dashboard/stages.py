@@ -15,7 +15,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from campaign.models import OrgUnit, StepKind, TargetCategory
+from campaign.models import OrgUnit, OrgUnitKind, StepKind, TargetCategory
+from meetings.models import Condition, MeetingState
 from opinions.models import Aspect, Channel, OpinionKind
 from reports.dashboard.privacy import withhold_small
 from reports.dashboard.registry import (
@@ -52,7 +53,7 @@ def _number(value: int | None, k: int) -> str:
     return number_format(value, force_grouping=True)
 
 
-def _simple(
+def simple_panel(
     name: str,
     title: str,
     kind: str,
@@ -93,7 +94,7 @@ def _k_note(ctx: Context) -> str:
 
 
 def opinions_by_category(ctx: Context) -> Panel:
-    return _simple(
+    return simple_panel(
         "opinions_category",
         _("Opinions by category"),
         "hbar",
@@ -105,7 +106,7 @@ def opinions_by_category(ctx: Context) -> Panel:
 
 
 def opinions_by_channel(ctx: Context) -> Panel:
-    return _simple(
+    return simple_panel(
         "opinions_channel",
         _("Opinions by channel"),
         "hbar",
@@ -117,7 +118,7 @@ def opinions_by_channel(ctx: Context) -> Panel:
 
 
 def opinions_by_aspect(ctx: Context) -> Panel:
-    return _simple(
+    return simple_panel(
         "opinions_aspect",
         _("Opinions by aspect"),
         "hbar",
@@ -129,7 +130,7 @@ def opinions_by_aspect(ctx: Context) -> Panel:
 
 
 def opinions_by_kind(ctx: Context) -> Panel:
-    return _simple(
+    return simple_panel(
         "opinions_kind",
         _("Opinions and suggestions"),
         "bar",
@@ -149,7 +150,7 @@ def opinions_per_day(ctx: Context) -> Panel | None:
         (day, day, shown[day], _link("opinions:opinion_list", ctx, received_from=day, received_to=day))
         for day in counted
     ]
-    return _simple(
+    return simple_panel(
         "opinions_day",
         _("Opinions gathered per day"),
         "line",
@@ -170,7 +171,7 @@ def progress_panel(
     head: str,
 ) -> Panel:
     entries = [(key, label, ctx.figures.get(dimension, key), href) for key, label in keys]
-    return _simple(name, title, "hbar", entries, k=ctx.k, head=head)
+    return simple_panel(name, title, "hbar", entries, k=ctx.k, head=head)
 
 
 def feedback_progress(ctx: Context) -> Panel:
@@ -247,6 +248,53 @@ def meetings_readiness(ctx: Context) -> Panel:
     )
 
 
+def _readiness_link(ctx: Context, **params: str) -> str:
+    """The readiness page (``meetings:readiness``), narrowed to the dashboard's
+    organisation: a party committee, a unit (a branch: its unit) — the user's scope does
+    the rest."""
+    query = dict(params)
+    unit = ctx.unit
+    if unit is not None and unit.kind == OrgUnitKind.PARTY_COMMITTEE:
+        query["committee"] = str(unit.pk)
+    elif unit is not None and unit.kind == OrgUnitKind.UNIT:
+        query["unit"] = str(unit.pk)
+    elif unit is not None and unit.kind == OrgUnitKind.BRANCH and unit.parent_id:
+        query["unit"] = str(unit.parent_id)
+    return reverse("meetings:readiness") + ("?" + urlencode(query) if query else "")
+
+
+def meetings_by_condition(ctx: Context) -> Panel | None:
+    """The meetings not yet held: how many are ready, and how many each condition of the
+    three no-convenings still holds back (the gate's result as last stored,
+    ``meetings.OpenCondition``). Hidden while no meeting waits."""
+    planned = ctx.figures.get(meetings.Dimension.MEETINGS, meetings.MEET_PLANNED)
+    ready = ctx.figures.get(meetings.Dimension.MEETINGS, meetings.MEET_READY)
+    if not planned and not ready:
+        return None
+    entries = [
+        ("waiting", _("Planned, not yet held"), planned + ready, _readiness_link(ctx)),
+        ("ready", _("Ready: the three conditions met"), ready, _readiness_link(ctx, state=MeetingState.READY)),
+        *(
+            (
+                condition,
+                _("Held back: %(condition)s") % {"condition": label},
+                ctx.figures.get(meetings.Dimension.READINESS, condition),
+                _readiness_link(ctx, state=MeetingState.PLANNED, condition=condition),
+            )
+            for condition, label in Condition.choices
+        ),
+    ]
+    return simple_panel(
+        "meetings_conditions",
+        _("Meeting readiness by condition"),
+        "hbar",
+        entries,
+        k=ctx.k,
+        head=_("Meetings"),
+        note=_("A meeting held back by more than one condition is counted under each."),
+    )
+
+
 def appraisal_progress(ctx: Context) -> Panel:
     return progress_panel(
         ctx,
@@ -276,6 +324,9 @@ for spec in (
     PanelSpec("talks", 30, (talks.Dimension.TALKS,), talks_progress),
     PanelSpec("documents", 40, (documents.Dimension.DOCUMENTS,), documents_progress),
     PanelSpec("meetings", 50, (meetings.Dimension.MEETINGS,), meetings_readiness),
+    PanelSpec(
+        "meetings_conditions", 52, (meetings.Dimension.MEETINGS, meetings.Dimension.READINESS), meetings_by_condition
+    ),
     PanelSpec("appraisal", 60, (meetings.Dimension.APPRAISAL,), appraisal_progress),
 ):
     register_panel(spec)

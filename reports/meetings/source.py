@@ -1,9 +1,10 @@
 """The ledger source "meetings": the democratic life and special organisational life
 meetings of each unit (DESIGN §3 "Meetings").
 
-``write`` inserts the unit rows with SQL — three ``INSERT … SELECT … GROUP BY`` passes
+``write`` inserts the unit rows with SQL — four ``INSERT … SELECT … GROUP BY`` passes
 joined with UNION ALL, one over the meetings, one over their attendance, one over the
-criticisms, each turned into one row per key (alike on SQLite and PostgreSQL);
+criticisms, each turned into one row per key, and one over the planned meetings' open
+conditions (dimension ``readiness``, a row per condition), alike on SQLite and PostgreSQL;
 ``recount`` counts the same figures with the ORM, for the reconciliation.
 
 Filing (``reports.ledger.registry``): every figure is a unit row filed under the
@@ -26,7 +27,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
-from meetings.models import RECORDING_STATES, Attendance, Criticism, Meeting, MeetingState
+from meetings.models import RECORDING_STATES, Attendance, Condition, Criticism, Meeting, MeetingState, OpenCondition
 from reports.ledger.figures import Figures
 from reports.ledger.registry import FigureKey, LedgerSource
 from reports.ledger.sql import NULL_ID, ids, insert_head, lit, scope_sql, table
@@ -39,6 +40,7 @@ class Dimension(models.TextChoices):
 
     MEETINGS = "meetings", _("Democratic life meetings")
     APPRAISAL = "appraisal", _("Democratic appraisal")
+    READINESS = "readiness", _("Meetings held back, by condition")
 
 
 # Keys of the meetings dimension, unit rows filed under the meeting's organisation.
@@ -62,6 +64,13 @@ MEETING_KEYS: tuple[str, ...] = (
     MEET_CRITICISMS,
     MEET_PROBLEMS,
 )
+
+
+# Keys of the readiness dimension: the planned meetings whose gate finds that condition
+# of the three no-convenings open (``meetings.OpenCondition``), filed under the meeting's
+# organisation. A meeting held back by two conditions counts under both; the ready ones
+# are the meetings dimension's ``ready``.
+READINESS_KEYS: tuple[str, ...] = tuple(Condition.values)
 
 
 def _in(states: Sequence[str]) -> str:
@@ -116,10 +125,17 @@ def statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
         f"{head}, {sums} FROM {criticisms} c JOIN {meetings} g ON g.id = c.meeting_id "
         f"WHERE g.campaign_id = {campaign}{where_unit} GROUP BY g.unit_id"
     )
+    readiness_pass = (
+        f"SELECT {campaign}, {lit(LedgerLevel.UNIT)}, {scope_sql('unit:', 'g.unit_id')}, g.unit_id, {NULL_ID}, "
+        f"{NULL_ID}, {lit(Dimension.READINESS)}, c.condition, COUNT(*) FROM {table(OpenCondition)} c "
+        f"JOIN {meetings} g ON g.id = c.meeting_id WHERE g.campaign_id = {campaign} "
+        f"AND g.state = {lit(MeetingState.PLANNED)}{where_unit} GROUP BY g.unit_id, c.condition"
+    )
     selects = [
         _unpivot(meeting_pass, list(MEETING_FIGURES)),
         _unpivot(attendance_pass, [MEET_ATTENDEES]),
         _unpivot(criticism_pass, list(CRITICISM_FIGURES)),
+        readiness_pass,
     ]
     return insert_head() + " UNION ALL ".join(selects)
 
@@ -177,6 +193,16 @@ def recount(campaign_id: int) -> dict[FigureKey, int]:
     for row in criticisms:
         add(row["meeting__unit_id"], MEET_CRITICISMS, row["n"])
         add(row["meeting__unit_id"], MEET_PROBLEMS, row["problems"])
+    held_back = (
+        OpenCondition.objects.filter(meeting__campaign_id=campaign_id, meeting__state=MeetingState.PLANNED)
+        .order_by()
+        .values("meeting__unit_id", "condition")
+        .annotate(n=Count("pk"))
+    )
+    for row in held_back:
+        unit_id = row["meeting__unit_id"]
+        for scope, filed in ((unit_scope(unit_id), unit_id), (COUNTY_SCOPE, None)):
+            figures[(scope, filed, Dimension.READINESS, row["condition"])] += row["n"]
     figures.update(appraisal.recount(campaign_id))
     # The ledger stores no zero: a figure that is not there reads as zero.
     return {key: value for key, value in figures.items() if value}

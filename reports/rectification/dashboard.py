@@ -1,38 +1,84 @@
 """Rectification on the dashboards (reports/dashboard): the problems by state (overdue
-among them) and the practical results, as panels. Ledger figures only (docs/reports.md)."""
+among them), the problems opened and solved per day, and the practical results, as
+panels. Ledger figures only (docs/reports.md)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from reports.dashboard.registry import Context, Panel, PanelSpec, register_panel
-from reports.dashboard.stages import progress_panel
+from rectification.models import ProblemState
+from reports.dashboard.registry import Cell, Context, Panel, PanelSpec, Series, register_panel
+from reports.dashboard.stages import progress_panel, simple_panel
 from reports.rectification import source as rect
 
 NUMBER = "column of a dashboard table"
 
 
+def _problems_link(ctx: Context, **params: str) -> str:
+    """The problem list (整改台账), narrowed to the dashboard's organisation."""
+    query = dict(params)
+    if ctx.unit is not None:
+        query["unit"] = str(ctx.unit.pk)
+    return reverse("rectification:problem_list") + ("?" + urlencode(query) if query else "")
+
+
 def problems(ctx: Context) -> Panel | None:
     if not ctx.figures.get(rect.Dimension.RECTIFICATION, rect.PROBLEMS):
         return None
-    return progress_panel(
-        ctx,
-        "rectification_problems",
-        _("Problems to rectify"),
-        rect.Dimension.RECTIFICATION,
-        [
-            (rect.PROBLEMS, _("Problems")),
-            (rect.OPEN, _("Open")),
-            (rect.IN_PROGRESS, _("In progress")),
-            (rect.AWAITING, _("Handed over, awaiting an answer")),
-            (rect.SOLVED, _("Solved")),
-            (rect.OVERDUE, _("Overdue")),
-            (rect.TRANSFERRED, _("Handed over and accepted")),
+    keys = [
+        (rect.PROBLEMS, _("Problems"), {}),
+        (rect.OPEN, _("Open"), {"state": ProblemState.OPEN}),
+        (rect.IN_PROGRESS, _("In progress"), {"state": ProblemState.IN_PROGRESS}),
+        (rect.AWAITING, _("Handed over, awaiting an answer"), {"state": ProblemState.HANDED_OVER}),
+        (rect.SOLVED, _("Solved"), {"state": ProblemState.SOLVED}),
+        (rect.OVERDUE, _("Overdue"), {"overdue": "on"}),
+        (rect.TRANSFERRED, _("Handed over and accepted"), {}),
+    ]
+    entries = [
+        (key, label, ctx.figures.get(rect.Dimension.RECTIFICATION, key), _problems_link(ctx, **params))
+        for key, label, params in keys
+    ]
+    return simple_panel(
+        "rectification_problems", _("Problems to rectify"), "hbar", entries, k=ctx.k, head=pgettext(NUMBER, "Number")
+    )
+
+
+def problems_over_time(ctx: Context) -> Panel | None:
+    """Problems opened (recorded) and solved per day, and how many are overdue now: a
+    line of each, the table of the same figures beside it, each linking to its problems."""
+    opened = ctx.figures.values.get(rect.Dimension.OPENED, {})
+    solved = ctx.figures.values.get(rect.Dimension.SOLVED_DAY, {})
+    days = sorted(set(opened) | set(solved))
+    if not days:
+        return None
+    opened_head, solved_head = _("Opened"), _("Solved")
+    overdue = ctx.figures.get(rect.Dimension.RECTIFICATION, rect.OVERDUE)
+
+    def cell(value: int, **params: str) -> Cell:
+        return Cell(number_format(value, force_grouping=True), href=_problems_link(ctx, **params) if value else "")
+
+    return Panel(
+        name="rectification_days",
+        title=_("Problems opened and solved per day"),
+        kind="line",
+        categories=days,
+        series=[
+            Series(opened_head, [opened.get(day, 0) for day in days]),
+            Series(solved_head, [solved.get(day, 0) for day in days]),
         ],
-        reverse("rectification:problem_list"),
-        pgettext(NUMBER, "Number"),
+        head=["", opened_head, solved_head],
+        rows=[[Cell(day), cell(opened.get(day, 0), opened=day), cell(solved.get(day, 0), solved=day)] for day in days],
+        note=_("Opened %(opened)s, solved %(solved)s; %(overdue)s past their due date and not solved.")
+        % {
+            "opened": number_format(sum(opened.values()), force_grouping=True),
+            "solved": number_format(sum(solved.values()), force_grouping=True),
+            "overdue": number_format(overdue, force_grouping=True),
+        },
     )
 
 
@@ -60,4 +106,12 @@ def results(ctx: Context) -> Panel | None:
 
 
 register_panel(PanelSpec("rectification_problems", 80, (rect.Dimension.RECTIFICATION,), problems))
+register_panel(
+    PanelSpec(
+        "rectification_days",
+        81,
+        (rect.Dimension.OPENED, rect.Dimension.SOLVED_DAY, rect.Dimension.RECTIFICATION),
+        problems_over_time,
+    )
+)
 register_panel(PanelSpec("rectification_results", 82, (rect.Dimension.RESULTS,), results))

@@ -3,8 +3,11 @@ the people (DESIGN §3 "Look-back and rectification").
 
 ``write`` inserts the unit rows with SQL — four ``INSERT … SELECT … GROUP BY`` passes
 joined with UNION ALL (over the problems, the opinions behind them, the practical
-results, the disputes), each turned into one row per key, alike on SQLite and
-PostgreSQL; ``recount`` counts the same figures with the ORM, for the reconciliation.
+results, the disputes), each turned into one row per key, and two dated ones, the
+problems recorded per day (``problems_opened``, the date of ``recorded_at`` in the
+installation's time zone) and solved per day (``problems_solved``, ``solved_on``), the
+key the ISO date, alike on SQLite and PostgreSQL; ``recount`` counts the same figures
+with the ORM, for the reconciliation.
 
 Filing: a problem's figures are unit rows filed under the unit that owns it now (the
 receiving department once a handover is accepted), which is what
@@ -17,13 +20,17 @@ summary gives them back as exact decimal strings. No zero is written.
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
@@ -47,6 +54,9 @@ from reports.models import COUNTY_SCOPE, LedgerLevel, unit_scope
 class Dimension(models.TextChoices):
     RECTIFICATION = "rectification", _("Problems to rectify")
     RESULTS = "results", _("Practical results for the people")
+    # Dated figures, the key the ISO date (as the opinions per day, reports.opinions.days):
+    OPENED = "problems_opened", _("Problems opened per day")
+    SOLVED_DAY = "problems_solved", _("Problems solved per day")
 
 
 # Keys of the rectification dimension, filed under the problem's owning unit.
@@ -125,6 +135,26 @@ def _unpivot(aggregate: str, figures: Sequence[str], dimension: str) -> str:
     )
 
 
+_ZONE = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+
+
+def day_zone() -> str:
+    """The time zone whose calendar dates a problem's recording (``recorded_at``): the
+    installation's, not a user's."""
+    return settings.TIME_ZONE
+
+
+def _recorded_day() -> str:
+    """The SQL of the ISO date, in ``day_zone()``, on which a problem ``p`` was recorded,
+    as Django's ``TruncDate`` computes it on this database."""
+    zone = day_zone()
+    if not _ZONE.match(zone):
+        raise ValueError(f"{zone!r} is not a time zone this module may spell into SQL")
+    sql, params = connection.ops.datetime_cast_date_sql("p.recorded_at", (), zone)
+    quoted = tuple("'" + str(param) + "'" for param in params)
+    return f"CAST({sql % quoted} AS VARCHAR(10))"
+
+
 def _sums(figures: dict[str, str]) -> str:
     return ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {key}" for key, condition in figures.items())
 
@@ -161,11 +191,26 @@ def statement(campaign_id: int, unit_ids: Sequence[int] | None) -> str:
         f"FROM {disputes} d JOIN {results} r ON r.id = d.result_id "
         f"WHERE r.campaign_id = {campaign}{where('r')} GROUP BY r.unit_id"
     )
+    day = _recorded_day()
+    unit_row = f"{lit(LedgerLevel.UNIT)}, {scope_sql('unit:', 'p.unit_id')}, p.unit_id, {NULL_ID}, {NULL_ID}"
+    dated = f"SELECT {campaign}, {unit_row}"
+    opened_pass = (
+        f"{dated}, {lit(Dimension.OPENED)}, {day}, COUNT(*) FROM {problems} p "
+        f"WHERE p.campaign_id = {campaign}{where('p')} GROUP BY p.unit_id, {day}"
+    )
+    solved_day = "CAST(p.solved_on AS VARCHAR(10))"
+    solved_pass = (
+        f"{dated}, {lit(Dimension.SOLVED_DAY)}, {solved_day}, COUNT(*) FROM {problems} p "
+        f"WHERE p.campaign_id = {campaign} AND p.state = {lit(ProblemState.SOLVED)}{where('p')} "
+        f"GROUP BY p.unit_id, {solved_day}"
+    )
     selects = [
         _unpivot(problem_pass, [*PROBLEM_FIGURES, TRANSFERRED], Dimension.RECTIFICATION),
         _unpivot(opinion_pass, list(OPINION_FIGURES), Dimension.RECTIFICATION),
         _unpivot(result_pass, [*COUNT_COLUMNS, *FEN_COLUMNS], Dimension.RESULTS),
         _unpivot(dispute_pass, list(DISPUTE_FIGURES), Dimension.RESULTS),
+        opened_pass,
+        solved_pass,
     ]
     return insert_head() + " UNION ALL ".join(selects)
 
@@ -208,6 +253,24 @@ def recount(campaign_id: int) -> dict[FigureKey, int]:
     for row in problems:
         for key in [*PROBLEM_FIGURES, TRANSFERRED]:
             add(Dimension.RECTIFICATION, row["unit_id"], key, row[key])
+    zone = zoneinfo.ZoneInfo(day_zone())
+    opened = (
+        Problem.objects.filter(campaign_id=campaign_id)
+        .annotate(day=TruncDate("recorded_at", tzinfo=zone))
+        .order_by()
+        .values("unit_id", "day")
+        .annotate(n=Count("pk"))
+    )
+    for row in opened:
+        add(Dimension.OPENED, row["unit_id"], row["day"].isoformat(), row["n"])
+    solved = (
+        Problem.objects.filter(campaign_id=campaign_id, state=ProblemState.SOLVED)
+        .order_by()
+        .values("unit_id", "solved_on")
+        .annotate(n=Count("pk"))
+    )
+    for row in solved:
+        add(Dimension.SOLVED_DAY, row["unit_id"], row["solved_on"].isoformat(), row["n"])
     links = (
         ProblemOpinion.objects.filter(problem__campaign_id=campaign_id)
         .order_by()

@@ -13,10 +13,15 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from campaign.models import SupervisoryTeam
+from meetings import services as meetings
+from meetings.models import OpenCondition
 from opinions.models import Channel, OpinionKind
 from opinions.services import Target
-from reports.ledger.rollup import ledger_drain_outbox
+from rectification import services as rectification
+from reports.ledger.rollup import ledger_rollup_full
 from tests.browser.helpers import SHOTS, log_in, tr
+from tests.meetings.factories import MeetingFactory
+from tests.rectification.factories import details, pdf
 from tests.reports.helpers import add_opinion
 
 pytestmark = pytest.mark.browser
@@ -41,7 +46,19 @@ def figures_world(live_world):
             kind=OpinionKind.OPINION if index % 4 == 0 else OpinionKind.SUGGESTION,
             received_on=day + datetime.timedelta(days=index % 3),
         )
-    ledger_drain_outbox()
+    # A planned meeting its gate holds back, and problems opened and one solved: the
+    # panels of readiness by condition and of the problems per day are drawn too.
+    meeting = MeetingFactory(branch=live_world.branch)
+    meetings.meetings_follow_gate(campaign_id=campaign.pk)
+    assert OpenCondition.objects.filter(meeting=meeting).exists()
+    office = live_world.users["office"]
+    made = [
+        rectification.problem_create(user=office, campaign=campaign, unit=live_world.unit, details=details())
+        for _ in range(3)
+    ]
+    rectification.problem_start(user=office, problem=made[0])
+    rectification.problem_solve(user=office, problem=made[0], public_measure="已整改", uploads=[pdf()])
+    ledger_rollup_full(campaign_id=campaign.pk)
     return live_world
 
 
@@ -78,6 +95,8 @@ def test_the_charts_are_drawn_for_each_role(figures_world, open_page, role, lang
     if role != "office":
         expect(page.locator("main")).not_to_contain_text("OUTSIDE")
     _charts_drawn(page, errors)
+    for name in ("meetings_conditions", "rectification_days"):
+        expect(page.locator(f'[data-chart="{name}"][data-drawn]')).to_have_count(1)
     SHOTS.joinpath("dashboards").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "dashboards" / f"{role}-{language}.png", full_page=True)
 

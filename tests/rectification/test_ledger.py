@@ -27,6 +27,7 @@ from reports.ledger.summary import stage_summary
 from reports.models import COUNTY_SCOPE, LedgerRow
 from tests.conftest import World, property_examples
 from tests.rectification.factories import details, opinions_about, pdf, secretary_of
+from tests.rectification.test_days import naive_days, stored_days
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +193,7 @@ def test_every_figure_equals_a_recount_after_any_sequence(stage, django_capture_
         assert reconcile.ledger_compare(campaign_id=stage.campaign.pk) == []
         summary = stage_summary(stage.campaign)
         assert {key: summary[key] for key in ("rectification", "results")} == naive(stage.campaign)
+        assert stored_days(stage.campaign) == naive_days(stage.campaign)
         transaction.set_rollback(True)
 
 

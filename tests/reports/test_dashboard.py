@@ -187,15 +187,28 @@ def _county(units: int, committees: int, slug: str) -> tuple[Campaign, object, O
         ("documents", "members"),
         ("documents", "approved"),
         ("meetings", "held"),
+        ("meetings", "planned"),
+        ("meetings", "ready"),
+        ("readiness", "opinions"),
+        ("readiness", "talks"),
+        ("readiness", "document"),
         ("appraisal", "ballots"),
+        ("rectification", "problems"),
+        ("rectification", "overdue"),
     ]
     days = [(campaign.starts_on + datetime.timedelta(days=d)).isoformat() for d in range(20)]
+    dated = [(dimension, day) for dimension in ("day", "problems_opened", "problems_solved") for day in days]
     rows = [
         LedgerRow(
             campaign=campaign, level=LedgerLevel.UNIT, unit=unit, scope=f"unit:{unit.pk}", dimension=d, key=k, value=7
         )
         for unit in made
-        for d, k in [*keys, *(("day", day) for day in days)]
+        for d, k in [*keys, *dated]
+    ]
+    # And the county rows a roll-up sums from them (what the office's county page reads).
+    rows += [
+        LedgerRow(campaign=campaign, level=LedgerLevel.COUNTY, scope="county", dimension=d, key=k, value=7 * units)
+        for d, k in [*keys, *dated]
     ]
     LedgerRow.objects.bulk_create(rows, batch_size=2000)
     office = f.UserFactory(username=f"office-{slug}")
@@ -238,6 +251,13 @@ def test_the_dashboards_run_as_many_queries_at_ten_times_the_demo_as_small(two_c
             "team": reverse("reports:dashboard_team", args=[SupervisoryTeam.objects.get(campaign=campaign).pk]),
         }[page]
         counts.append(_queries(client, office, url))
+    # The large county's rows (written in bulk, not rolled up) draw the panels of readiness
+    # by condition and of the problems per day within those same queries.
+    charts = charts_of(client.get(url))
+    assert {"meetings_conditions", "rectification_days"} <= set(charts), sorted(charts)
+    held_back = charts["meetings_conditions"]["series"][0]["values"][2:]
+    assert len(held_back) == 3 and len(set(held_back)) == 1 and held_back[0] > 0, held_back
+    assert len(charts["rectification_days"]["categories"]) == 20
     assert counts[0] == counts[1], counts
     assert counts[1] <= MAX_QUERIES, counts
 
