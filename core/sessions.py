@@ -11,7 +11,7 @@ busy user's pages skip the write (bench/README.md, "Load": a round trip of the e
 cached ledger page cost). A session whose data changed is saved as before.
 
 It is read in a statement written out rather than built by the ORM on every request
-(the same statement, a tenth of the CPU). When it is written, it is written in one
+(the same statement, a ninth of the CPU). When it is written, it is written in one
 UPDATE: Django's store wraps the UPDATE in a transaction of its own — BEGIN, UPDATE,
 COMMIT: three round trips where one UPDATE, atomic by itself, does the same. A new
 session, and a save inside a transaction already open, go through Django's own code.
@@ -48,8 +48,8 @@ class SessionStore(db.SessionStore):
 
     def _read(self) -> Any:
         """Django's ``objects.get(session_key=…, expire_date__gt=now)``, written out: the
-        ORM took about 0.7 ms of CPU to build that statement on every signed-in request,
-        ten times running it (bench/README.md, "Load")."""
+        ORM's ``get`` took about 0.7 ms of CPU on every signed-in request, this 0.08 ms
+        with its round trip (bench/README.md, "Load")."""
         model = self.model
         using = router.db_for_read(model)
         connection = connections[using]
