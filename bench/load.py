@@ -27,7 +27,7 @@ the same settings; 50 requests of each after warming up) and writes the top entr
 cumulative time to bench/out/load-profile.txt.
 
 The demo campaign's dates are stretched to include today in this database (the box is
-open only during a campaign). GUNICORN_WORKERS (4, as README's deployment line) and
+open only during a campaign). GUNICORN_WORKERS (2 × cores + 1, as README's deployment line) and
 GUNICORN_THREADS (1) set the server. Bounded: LOAD_SECONDS per path and level, a
 timeout of 30 s on each request.
 """
@@ -60,7 +60,8 @@ import common  # noqa: E402
 
 LEVELS = [int(n) for n in os.environ.get("LOAD_LEVELS", "1,8,32").split(",")]
 SECONDS = float(os.environ.get("LOAD_SECONDS", "8"))
-WORKERS = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# gunicorn's own advice, 2 × cores + 1 (README's deployment line): 5 on the two-core VM.
+WORKERS = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 2) + 1)))
 THREADS = int(os.environ.get("GUNICORN_THREADS", "1"))
 PROFILE_REQUESTS = int(os.environ.get("LOAD_PROFILE_REQUESTS", "50"))
 PASSWORD = "bench-" + secrets.token_urlsafe(12)

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -119,7 +120,16 @@ class Entry:
     pages: tuple[str, ...] = ()
 
     def href(self, scope: Scope) -> str:
-        return reverse(self.url_name, args=self.args(scope) if self.args else None)
+        if self.args is None:
+            return _plain_href(self.url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+        return reverse(self.url_name, args=self.args(scope))
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_href(url_name: str, prefix: str, urlconf: str) -> str:
+    """The address of a page without arguments, the same for every request under one
+    script prefix and URLconf (both in the key): the menu draws some thirty a page."""
+    return reverse(url_name, urlconf=urlconf)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ long *before* ``SESSION_COOKIE_AGE`` has passed without a request — never afte
 busy user's pages skip the write (bench/README.md, "Load": a round trip of the eight a
 cached ledger page cost). A session whose data changed is saved as before.
 
-When it is written, it is written in one UPDATE: Django's store wraps the UPDATE in a
-transaction of its own — BEGIN, UPDATE, COMMIT: three round trips where one UPDATE,
-atomic by itself, does the same. A new session, and a save inside a transaction already
-open, go through Django's own code.
+It is read in a statement written out rather than built by the ORM on every request
+(the same statement, a ninth of the CPU). When it is written, it is written in one
+UPDATE: Django's store wraps the UPDATE in a transaction of its own — BEGIN, UPDATE,
+COMMIT: three round trips where one UPDATE, atomic by itself, does the same. A new
+session, and a save inside a transaction already open, go through Django's own code.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
-from django.db import connections, router
+from django.db import connections, models, router
+from django.utils import timezone
 
 
 def renew_seconds() -> int:
@@ -38,8 +40,37 @@ class SessionStore(db.SessionStore):
     _stored_expiry: datetime.datetime | None = None
 
     def _get_session_from_db(self) -> Any:
-        found = super()._get_session_from_db()  # type: ignore[misc]
+        found = self._read()
+        if found is None:
+            self._session_key = None  # as Django's: no such session, or it has expired
         self._stored_expiry = found.expire_date if found is not None else None
+        return found
+
+    def _read(self) -> Any:
+        """Django's ``objects.get(session_key=…, expire_date__gt=now)``, written out: the
+        ORM's ``get`` took about 0.7 ms of CPU on every signed-in request, this 0.08 ms
+        with its round trip (bench/README.md, "Load")."""
+        model = self.model
+        using = router.db_for_read(model)
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        key, data, expiry = (model._meta.get_field(name) for name in ("session_key", "session_data", "expire_date"))
+        assert isinstance(expiry, models.DateTimeField)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote(data.column)}, {quote(expiry.column)} FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(key.column)} = %s AND {quote(expiry.column)} > %s",
+                [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        expire_date = row[1]
+        column = expiry.get_col(model._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            expire_date = convert(expire_date, column, connection)
+        found = model(session_key=self.session_key, session_data=row[0], expire_date=expire_date)
+        found._state.adding, found._state.db = False, using
         return found
 
     def _renewal_due(self) -> bool:

@@ -148,8 +148,24 @@ class _GeneralLedger:
 
     def __init__(self, request: HttpRequest, campaign: Campaign, whole: bool) -> None:
         self.request, self.campaign, self.whole = request, campaign, whole
-        # As ``summary_filter`` builds them, the units (a query to learn ``fold``) when asked.
-        self.form = SummaryFilterForm(request.GET or None, user=request.user, campaign=campaign)
+
+    @cached_property
+    def form(self) -> SummaryFilterForm:
+        # As ``summary_filter`` builds it; the units (a query to learn ``fold``) when asked.
+        return SummaryFilterForm(self.request.GET or None, user=self.request.user, campaign=self.campaign)
+
+    @cached_property
+    def filtered(self) -> bool:
+        """Whether a filter is asked for (and valid): an unfiltered page builds no form."""
+        return bool(self.request.GET) and self.form.is_valid() and any(self.form.cleaned_data.values())
+
+    @cached_property
+    def export_committee(self) -> OrgUnit | None:
+        """The committee the export button passes on: the filter's, if it is valid."""
+        if not self.request.GET or not self.form.is_valid():
+            return None
+        committee: OrgUnit | None = self.form.cleaned_data.get("committee")
+        return committee
 
     @cached_property
     def _units(self) -> tuple[QuerySet[OrgUnit], bool]:
@@ -182,8 +198,7 @@ class _GeneralLedger:
     def unassigned(self) -> Figures | None:
         # The opinions no target has been assigned to yet belong to no unit: shown (to
         # those who see the campaign whole) as a line of their own above the total.
-        filtered = self.form.is_valid() and any(self.form.cleaned_data.values())
-        return selectors.unassigned_figures(self.campaign) if self.whole and not filtered else None
+        return selectors.unassigned_figures(self.campaign) if self.whole and not self.filtered else None
 
     @cached_property
     def rows(self) -> list[selectors.SummaryRow]:
@@ -199,9 +214,10 @@ class _GeneralLedger:
         return selectors.summary_totals(self.campaign, self.units, fold=self.fold).plus(self.unassigned)
 
     def context(self) -> dict[str, Any]:
-        lazy = ("figures", "blocks", "page", "rows", "groups", "totals", "unassigned")
+        lazy = ("form", "figures", "blocks", "page", "rows", "groups", "totals", "unassigned")
         context: dict[str, Any] = {name: SimpleLazyObject(partial(getattr, self, name)) for name in lazy}
-        if not self.whole or (self.form.is_valid() and any(self.form.cleaned_data.values())):
+        context["export_committee"] = self.export_committee
+        if not self.whole or self.filtered:
             context["unassigned"] = None  # known without a query (the filter is read already)
         return context
 
@@ -239,7 +255,6 @@ def general_ledger(request: HttpRequest) -> HttpResponse:
     seconds, key = _page_cache(request, campaign, whole, state, pending)
     context: dict[str, Any] = {
         "campaign": campaign,
-        "form": parts.form,
         "whole": whole,
         "state": state,
         "pending": pending,

@@ -210,3 +210,46 @@ def test_every_page_name_in_the_structure_resolves():
 def test_no_menu_without_a_login(world: World, client, role):
     response = client.get(reverse("public:index"))
     assert "mainnav" not in response.content.decode()
+
+
+# --- The frame's parts kept per process (campaign/templatetags/chrome.py) -----------------
+
+
+def test_a_kept_menu_follows_a_count_a_role_and_the_current_page(world: World, login, monkeypatch):
+    """The menu is copied only under a key of everything it shows: a queue's count that
+    changes, a role withdrawn and another page each give a new menu at once."""
+    waiting = {"n": 3}
+    monkeypatch.setitem(navigation.QUEUE_COUNTS, "opinions:opinion_list", lambda scope, campaign: waiting["n"])
+    client = login(world.users["office"])
+    home = nav_html(client, reverse("campaign:home"))
+    assert '<span class="navcount" title="3 waiting">3</span>' in home
+    assert nav_html(client, reverse("campaign:home")) == home  # the same menu, the same copy
+    waiting["n"] = 5
+    again = nav_html(client, reverse("campaign:home"))
+    assert '<span class="navcount" title="5 waiting">5</span>' in again
+    assert 'title="3 waiting"' not in again
+    teams = nav_html(client, reverse("campaign:team_list"))
+    assert 'aria-current="page"' in teams and teams != again
+    world.users["office"].roles.all().delete()
+    assert "Import opinions" not in client.get(reverse("campaign:home")).content.decode()
+
+
+def test_the_kept_language_switch_carries_each_requests_own_token(world: World, login):
+    from django.test import Client
+
+    pages = []
+    for _n in range(2):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(world.users["office"], backend="django.contrib.auth.backends.ModelBackend")
+        content = client.get(reverse("campaign:home")).content.decode()
+        form = re.search(r'<form class="lang inline".*?</form>', content, re.S).group(0)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        assert "csrf-" not in form
+        pages.append((client, form, token))
+    (first, form_1, token_1), (_second, form_2, token_2) = pages
+    assert token_1 != token_2
+    assert form_1.replace(token_1, "") == form_2.replace(token_2, "")
+    # The token works: the switch changes the language.
+    posted = {"language": "zh-hans", "next": "/", "csrfmiddlewaretoken": token_1}
+    response = first.post(reverse("account_language"), posted)
+    assert response.status_code == 302
