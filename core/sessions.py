@@ -55,6 +55,7 @@ class SessionStore(db.SessionStore):
         connection = connections[using]
         quote = connection.ops.quote_name
         key, data, expiry = (model._meta.get_field(name) for name in ("session_key", "session_data", "expire_date"))
+        assert isinstance(key, models.Field) and isinstance(data, models.Field)
         assert isinstance(expiry, models.DateTimeField)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -69,7 +70,7 @@ class SessionStore(db.SessionStore):
         column = expiry.get_col(model._meta.db_table)
         for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
             expire_date = convert(expire_date, column, connection)
-        found = model(session_key=self.session_key, session_data=row[0], expire_date=expire_date)
+        found = model(session_key=self.session_key or "", session_data=row[0], expire_date=expire_date)
         found._state.adding, found._state.db = False, using
         return found
 

@@ -30,7 +30,7 @@ def _problems_link(ctx: Context, **params: str) -> str:
 def problems(ctx: Context) -> Panel | None:
     if not ctx.figures.get(rect.Dimension.RECTIFICATION, rect.PROBLEMS):
         return None
-    keys = [
+    keys: list[tuple[str, str, dict[str, str]]] = [
         (rect.PROBLEMS, _("Problems"), {}),
         (rect.OPEN, _("Open"), {"state": ProblemState.OPEN}),
         (rect.IN_PROGRESS, _("In progress"), {"state": ProblemState.IN_PROGRESS}),
