@@ -1137,8 +1137,9 @@ def import_job_discard_file(job: ImportJob) -> None:
 class _ProgressWriter:
     """Writes a job's progress where other requests can read it while the import's own
     transaction is still open: on PostgreSQL through a second connection of its own, at
-    most once a second. SQLite lets one connection write at a time, and there the job
-    runs in the request anyway; only the final figures are written, with the job."""
+    most once a second. SQLite lets one connection write at a time, which the import's
+    transaction holds: there only the final figures are written, with the job (its page
+    says it is running meanwhile)."""
 
     INTERVAL = 1.0
 

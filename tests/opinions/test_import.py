@@ -966,7 +966,7 @@ def test_a_large_import_runs_as_a_task_with_a_progress_bar(
     assert (status["running"], status["percent"]) == (False, 100)
 
 
-def test_without_a_broker_the_task_runs_in_the_request(
+def test_in_eager_mode_the_task_runs_where_it_is_sent(
     world, targets, office, settings, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_TASK_ROWS = 2
@@ -981,6 +981,64 @@ def test_without_a_broker_the_task_runs_in_the_request(
         office.post(reverse("opinions:import_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert (job.status, Opinion.objects.count()) == (ImportJob.Status.DONE, 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_large_import_runs_in_a_thread_and_the_page_shows_at_once(
+    world, targets, office, settings, monkeypatch
+):
+    """The embedded default (issue 16): the check and the import of a large file run in
+    a thread of the server (core.jobs.job_start), as exports do; the request that asks
+    returns at once with the progress page."""
+    import threading
+
+    from core import jobs
+    from opinions import import_views, tasks
+
+    settings.IMPORT_TASK_ROWS = 2
+    settings.JOBS_IN_THREAD = True
+    release, threads = threading.Event(), []
+    run, start = imports.import_job_run, jobs.job_start
+
+    def held(*, job_id):  # the job waits until the test has looked at its page
+        assert release.wait(10)
+        run(job_id=job_id)
+
+    def started(task, job_id):
+        thread = start(task, job_id)
+        threads.append(thread)
+        return thread
+
+    monkeypatch.setattr(imports, "import_job_run", held)
+    monkeypatch.setattr(import_views, "job_start", started)
+    data = csv_bytes([ZH, *[row(ttype="党员", code=targets.ordinary_member.number)] * 5])
+    try:
+        page = upload(office, data).content.decode()
+        job = ImportJob.objects.get()
+        assert job.status == ImportJob.Status.CHECKING and threads[0].is_alive()
+        assert 'id="import-progress"' in page and "js/progress.js" in page
+        release.set()
+        threads[0].join(20)
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.CHECKED
+        assert not jobs.job_running_in_thread(tasks.run_import_job, job.pk)
+
+        release.clear()
+        page = office.post(
+            reverse("opinions:import_confirm", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en", follow=True
+        ).content.decode()
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.IMPORTING and threads[1].is_alive()
+        assert "js/progress.js" in page and Opinion.objects.count() == 0
+        release.set()
+        threads[1].join(20)
+    finally:
+        release.set()
+        for thread in threads:
+            if thread is not None:
+                thread.join(20)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, Opinion.objects.count()) == (ImportJob.Status.DONE, 5, 5)
 
 
 def test_a_job_is_seen_only_by_the_user_who_started_it(world, targets, office, login, settings):
