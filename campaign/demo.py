@@ -455,16 +455,20 @@ Totals = dict[str, int]
 class DemoStep:
     label: str | Promise
     build: Callable[[DemoCounty], Totals]
+    # Run after the demo logins were made, and only when they are (work addressed to
+    # them: the notifications waiting on their home pages).
+    after_logins: bool = False
 
 
 STEPS: list[DemoStep] = []
 
 
-def register_step(label: str | Promise, build: Callable[[DemoCounty], Totals]) -> None:
-    """Add a step after those already registered (a later app registers from its demo.py)."""
+def register_step(label: str | Promise, build: Callable[[DemoCounty], Totals], *, after_logins: bool = False) -> None:
+    """Add a step after those already registered (a later app registers from its demo.py);
+    ``after_logins``: after the demo logins, and only with them."""
     if any(step.build is build for step in STEPS):
         return
-    STEPS.append(DemoStep(label, build))
+    STEPS.append(DemoStep(label, build, after_logins))
 
 
 # --- The steps ----------------------------------------------------------------
@@ -1076,9 +1080,13 @@ def demo_county_create(
                 perf_counter() - started,
             )
         for step in STEPS:
-            run(step.label, functools.partial(step.build, demo))
+            if not step.after_logins:
+                run(step.label, functools.partial(step.build, demo))
         if with_logins:
             run(gettext_lazy("demo logins"), lambda: build_demo_logins(demo))
+            for step in STEPS:
+                if step.after_logins:
+                    run(step.label, functools.partial(step.build, demo))
     return demo
 
 

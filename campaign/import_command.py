@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth import get_user_model
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -124,9 +125,9 @@ class ImportCommand(BaseCommand):
             for error in report.errors:
                 self.stderr.write(str(error))
             if report.error_count > len(report.errors):
-                self.stderr.write(_("… and %(n)d more.") % {"n": report.error_count - len(report.errors)})
+                self.stderr.write(_("… and %(n)s more.") % {"n": intcomma(report.error_count - len(report.errors))})
             raise CommandError(
-                _("%(n)d problem(s) found; nothing was imported.") % {"n": report.error_count}, returncode=1
+                _("%(n)s problem(s) found; nothing was imported.") % {"n": intcomma(report.error_count)}, returncode=1
             )
         for count in report.counts:
             self.stdout.write(str(count))
@@ -135,7 +136,7 @@ class ImportCommand(BaseCommand):
         else:
             self.stdout.write(
                 self.style.SUCCESS(
-                    _("Imported %(n)d rows into %(campaign)s.") % {"n": report.rows, "campaign": campaign}
+                    _("Imported %(n)s rows into %(campaign)s.") % {"n": intcomma(report.rows), "campaign": campaign}
                 )
             )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -45,24 +46,24 @@ class FileRecord(ImportRecord):
         if same is not None:
             report.repeats.append(
                 ngettext(
-                    "This file was already imported into this campaign on %(day)s (%(file)s, %(rows)d row).",
-                    "This file was already imported into this campaign on %(day)s (%(file)s, %(rows)d rows).",
+                    "This file was already imported into this campaign on %(day)s (%(file)s, %(rows)s row).",
+                    "This file was already imported into this campaign on %(day)s (%(file)s, %(rows)s rows).",
                     same.rows,
                 )
-                % {"day": _day(same), "file": same.filename, "rows": same.rows}
+                % {"day": _day(same), "file": same.filename, "rows": intcomma(same.rows)}
             )
         elif self.row_digests:
             found, files = self._rows_found()
             if found:
                 report.repeats.append(
                     ngettext(
-                        "%(found)d of this file's %(total)d rows was already imported into this campaign (%(files)s).",
-                        "%(found)d of this file's %(total)d rows were already imported into this campaign (%(files)s).",
+                        "%(found)s of this file's %(total)s rows was already imported into this campaign (%(files)s).",
+                        "%(found)s of this file's %(total)s rows were already imported into this campaign (%(files)s).",
                         found,
                     )
                     % {
-                        "found": found,
-                        "total": len(self.row_digests),
+                        "found": intcomma(found),
+                        "total": intcomma(len(self.row_digests)),
                         "files": join_list(f"{f.filename}, {_day(f)}" for f in files[:NAMED])
                         + ("…" if len(files) > NAMED else ""),
                     }

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import tablib
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
@@ -66,12 +67,12 @@ class KindCount:
         return self.created + self.updated + self.unchanged
 
     def __str__(self) -> str:
-        return _("%(kind)s (%(sheet)s): %(created)d new, %(updated)d updated, %(unchanged)d unchanged") % {
+        return _("%(kind)s (%(sheet)s): %(created)s new, %(updated)s updated, %(unchanged)s unchanged") % {
             "kind": self.label,
             "sheet": self.sheet,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
+            "created": intcomma(self.created),
+            "updated": intcomma(self.updated),
+            "unchanged": intcomma(self.unchanged),
         }
 
 
@@ -140,7 +141,7 @@ def _import_tables(
             rows_read += len(chunk)
             if rows_read > max_rows:
                 raise FileError(
-                    _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                    _("The file has more than %(max)s rows; split it into smaller files.") % {"max": intcomma(max_rows)}
                 )
             # New records in bulk; anything else row by row (campaign.org_bulk).
             created = fast.import_chunk(kind, resource, chunk)

@@ -44,6 +44,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import models
 from django.http import FileResponse, HttpResponse
 from django.utils import translation
@@ -353,7 +354,7 @@ def workbook(title: str, columns: Sequence[ListColumn], rows: Iterable[Any], *, 
     for number, row in enumerate(rows, start=1):
         sheet.append([number, *(_list_cell(sheet, column.value(row)) for column in columns[1:])])
         count = number
-    total = WriteOnlyCell(sheet, value=_("Total: %(count)d") % {"count": count})
+    total = WriteOnlyCell(sheet, value=_("Total: %(count)s") % {"count": intcomma(count)})
     total.font = bold
     sheet.append([total])
     buffer = io.BytesIO()

@@ -19,6 +19,7 @@ from typing import Any
 from celery import current_app
 from django.apps import apps
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import F, Q, QuerySet
@@ -222,7 +223,8 @@ def progress_response(job: Any, url: str) -> JsonResponse:
             "rows_done": job.rows_done,
             "rows_total": job.rows_total,
             "percent": job.percent,
-            "text": _("%(done)d of about %(total)d rows") % {"done": job.rows_done, "total": job.rows_total},
+            "text": _("%(done)s of about %(total)s rows")
+            % {"done": intcomma(job.rows_done), "total": intcomma(job.rows_total)},
             "url": url,
         }
     )

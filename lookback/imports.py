@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -165,7 +166,8 @@ class _Run:
             for line, cells in table.rows:
                 if max_rows is not None and len(self.rows) >= max_rows:
                     raise FileError(
-                        _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                        _("The file has more than %(max)s rows; split it into smaller files.")
+                        % {"max": intcomma(max_rows)}
                     )
                 self.rows.append(_Row(table, line, cells))
         if not self.rows:

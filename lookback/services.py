@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -84,7 +85,7 @@ def _text(value: str, field: str, *, required: bool = False, message: str = "") 
     if required and not value:
         raise ValidationError({field: message or _("This field is required.")})
     if len(value) > TEXT_MAX_CHARS:
-        raise ValidationError({field: _("Keep it under %(limit)d characters.") % {"limit": TEXT_MAX_CHARS}})
+        raise ValidationError({field: _("Keep it under %(limit)s characters.") % {"limit": intcomma(TEXT_MAX_CHARS)}})
     return value
 
 
@@ -402,7 +403,7 @@ def order_issue(
     if not work:
         errors["work"] = _("Say what the unit must redo.")
     elif len(work) > TEXT_MAX_CHARS:
-        errors["work"] = _("Keep it under %(limit)d characters.") % {"limit": TEXT_MAX_CHARS}
+        errors["work"] = _("Keep it under %(limit)s characters.") % {"limit": intcomma(TEXT_MAX_CHARS)}
     if RemedialOrder.objects.filter(check_record=check).exclude(state=OrderState.CLOSED).exists():
         errors["items"] = _("The unit has an order still open; close it before issuing another.")
     if errors:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -188,11 +189,11 @@ class RecordCount:
         return str(FORMAT.labels[self.kind])
 
     def __str__(self) -> str:
-        return _("%(kind)s (%(sheet)s): %(created)d new, %(unchanged)d already on record") % {
+        return _("%(kind)s (%(sheet)s): %(created)s new, %(unchanged)s already on record") % {
             "kind": self.label,
             "sheet": self.sheet,
-            "created": self.created,
-            "unchanged": self.unchanged,
+            "created": intcomma(self.created),
+            "unchanged": intcomma(self.unchanged),
         }
 
 
@@ -277,7 +278,8 @@ class _Run:
                 read += 1
                 if max_rows is not None and read > max_rows:
                     raise FileError(
-                        _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                        _("The file has more than %(max)s rows; split it into smaller files.")
+                        % {"max": intcomma(max_rows)}
                     )
                 rows.append(_Row(table, line, cells))
             assert table.kind is not None
@@ -418,7 +420,8 @@ class _Run:
                 self.error(
                     row,
                     "reason",
-                    _("At most %(max)d characters; this cell has %(length)d.") % {"max": 500, "length": len(reason)},
+                    _("At most %(max)s characters; this cell has %(length)s.")
+                    % {"max": intcomma(500), "length": intcomma(len(reason))},
                 )
             held_on = None
             if row.cells.get("held_on"):

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -129,7 +130,7 @@ def _reason(value: str, field: str, message: str) -> str:
     if not reason:
         raise ValidationError({field: message})
     if len(reason) > REASON_MAX_CHARS:
-        raise ValidationError({field: _("Keep it under %(limit)d characters.") % {"limit": REASON_MAX_CHARS}})
+        raise ValidationError({field: _("Keep it under %(limit)s characters.") % {"limit": intcomma(REASON_MAX_CHARS)}})
     return reason
 
 
@@ -138,7 +139,7 @@ def _text(value: str, field: str, message: str, *, required: bool = True, limit:
     if required and not text:
         raise ValidationError({field: message})
     if len(text) > limit:
-        raise ValidationError({field: _("Keep it under %(limit)d characters.") % {"limit": limit}})
+        raise ValidationError({field: _("Keep it under %(limit)s characters.") % {"limit": intcomma(limit)}})
     return text
 
 
@@ -401,7 +402,7 @@ def meeting_hold(
     elif not is_office(user, meeting.campaign_id):
         errors["override_reason"] = _("Only the county office may override the three no-convenings.")
     elif len(override_reason) > 2000:
-        errors["override_reason"] = _("Keep it under %(limit)d characters.") % {"limit": 2000}
+        errors["override_reason"] = _("Keep it under %(limit)s characters.") % {"limit": intcomma(2000)}
     if held_on is None:
         errors["held_on"] = _("Give the date the meeting was held.")
     attendees = gates.attendees_of([meeting])[meeting.pk]
@@ -427,7 +428,7 @@ def meeting_hold(
         errors["attendance"] = _("Nobody was present: a meeting needs its attendees.")
     minutes = (minutes or "").strip()
     if len(minutes) > 50_000:
-        errors["minutes"] = _("Keep it under %(limit)d characters.") % {"limit": 50_000}
+        errors["minutes"] = _("Keep it under %(limit)s characters.") % {"limit": intcomma(50_000)}
     supervisors = list(supervisors_present)
     expected = {s.pk for s in expected_supervisors(meeting)}
     stray = [s.name for s in supervisors if s.pk not in expected]

@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -373,9 +374,9 @@ def _check_item(
     if not text.strip():
         errors["text"] = _("Write the feedback in the office's own words.")
     elif len(text) > MAX_TEXT:
-        errors["text"] = _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
-            "length": len(text),
-            "max": MAX_TEXT,
+        errors["text"] = _("The content is %(length)s characters long; at most %(max)s are allowed.") % {
+            "length": intcomma(len(text)),
+            "max": intcomma(MAX_TEXT),
         }
     if aspect not in Aspect.values:
         errors["aspect"] = _("Choose the aspect this item concerns.")

@@ -1,13 +1,16 @@
 """The office's spreadsheet import of opinions and events: upload → dry run → confirm.
 
-A small file is checked and imported in the request; a larger one as a Celery task,
-its page showing a progress bar that static/js/progress.js keeps up to date from the
+A small file is checked and imported in the request; a larger one as a job
+(``core.jobs.job_start``: a Celery task sent to a worker, or, on the embedded default
+without a broker, run in a thread of the server so that the browser is not kept
+waiting), its page showing a progress bar that static/js/progress.js keeps up to date from the
 JSON status (without JavaScript, a link reloads the page). A job is seen only by the
 user who started it.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +31,7 @@ from campaign.selectors import current_campaign_for
 from campaign.services import upload_extension
 from campaign.views import require
 from core.importing import describe_columns
-from core.jobs import progress_response
+from core.jobs import job_start, progress_response
 from core.once import AlreadySubmitted, FormOnce, creates
 from core.uploads import upload_limit, upload_refusal
 from opinions import imports, resources, tasks
@@ -92,14 +95,15 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 
 def _start(job: ImportJob, rows: int) -> None:
-    """A few thousand rows are handled in the request; more by a Celery task (which,
-    with no broker, Celery runs in the request too)."""
+    """A few thousand rows are handled in the request; more by a job: a Celery task on
+    the full stack, a thread of this process on the embedded default (no broker), so
+    that the page answers at once and follows the job's progress."""
     if rows > job.rows_total:
         ImportJob.objects.filter(pk=job.pk).update(rows_total=rows)
     if rows <= settings.IMPORT_TASK_ROWS:
         imports.import_job_run(job_id=job.pk)
     else:
-        transaction.on_commit(lambda: tasks.run_import_job.delay(job.pk))
+        transaction.on_commit(partial(job_start, tasks.run_import_job, job.pk))
 
 
 @login_required

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
@@ -106,11 +107,11 @@ class SheetCount:
         return str(FORMAT.labels[self.kind])
 
     def __str__(self) -> str:
-        return _("%(kind)s (%(sheet)s): %(created)d new, %(unchanged)d already recorded") % {
+        return _("%(kind)s (%(sheet)s): %(created)s new, %(unchanged)s already recorded") % {
             "kind": self.label,
             "sheet": self.sheet,
-            "created": self.created,
-            "unchanged": self.unchanged,
+            "created": intcomma(self.created),
+            "unchanged": intcomma(self.unchanged),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -297,7 +298,8 @@ class _Run:
                 self.rows_read += len(chunk)
                 if self.max_rows is not None and self.rows_read > self.max_rows:
                     raise FileError(
-                        _("The file has more than %(max)d rows; split it into smaller files.") % {"max": self.max_rows}
+                        _("The file has more than %(max)s rows; split it into smaller files.")
+                        % {"max": intcomma(self.max_rows)}
                     )
                 good = rows.check(chunk)
                 if self.writing and good is not None:
@@ -746,9 +748,9 @@ class _OpinionRows(_Rows):
         if not description:
             return "", _("Give the target's type and code, or describe the target.")
         if len(description) > MAX_TARGET_TEXT:
-            return "", _("The description is %(length)d characters long; at most %(max)d are allowed.") % {
-                "length": len(description),
-                "max": MAX_TARGET_TEXT,
+            return "", _("The description is %(length)s characters long; at most %(max)s are allowed.") % {
+                "length": intcomma(len(description)),
+                "max": intcomma(MAX_TARGET_TEXT),
             }
         return description, ""
 
@@ -1138,8 +1140,9 @@ def import_job_discard_file(job: ImportJob) -> None:
 class _ProgressWriter:
     """Writes a job's progress where other requests can read it while the import's own
     transaction is still open: on PostgreSQL through a second connection of its own, at
-    most once a second. SQLite lets one connection write at a time, and there the job
-    runs in the request anyway; only the final figures are written, with the job."""
+    most once a second. SQLite lets one connection write at a time, which the import's
+    transaction holds: there only the final figures are written, with the job (its page
+    says it is running meanwhile)."""
 
     INTERVAL = 1.0
 

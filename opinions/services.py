@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -92,9 +93,9 @@ def _check_fields(*, campaign: Campaign, text: str, received_on: datetime.date) 
     if not text.strip():
         errors["text"] = _("Write the content of the opinion.")
     elif len(text) > MAX_TEXT:
-        errors["text"] = _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
-            "length": len(text),
-            "max": MAX_TEXT,
+        errors["text"] = _("The content is %(length)s characters long; at most %(max)s are allowed.") % {
+            "length": intcomma(len(text)),
+            "max": intcomma(MAX_TEXT),
         }
     if received_on < campaign.starts_on or received_on > campaign.ends_on:
         errors["received_on"] = _outside_campaign(campaign)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -263,8 +264,8 @@ def batch_entry(request: HttpRequest) -> HttpResponse:
                     request,
                     format_html(
                         '{} <a href="{}">{}</a>',
-                        ngettext("%(count)d opinion was recorded.", "%(count)d opinions were recorded.", len(created))
-                        % {"count": len(created)},
+                        ngettext("%(count)s opinion was recorded.", "%(count)s opinions were recorded.", len(created))
+                        % {"count": intcomma(len(created))},
                         saved,
                         _("See the rows saved"),
                     ),
@@ -350,30 +351,30 @@ def _apply(request: HttpRequest, form: SortForm) -> str | None:
         if data["action"] == SET_ASPECT:
             count = services.opinions_bulk_set_aspect(actor=request.user, opinions=chosen, aspect=data["aspect"])
             return ngettext(
-                "%(count)d opinion now has the aspect %(aspect)s.",
-                "%(count)d opinions now have the aspect %(aspect)s.",
+                "%(count)s opinion now has the aspect %(aspect)s.",
+                "%(count)s opinions now have the aspect %(aspect)s.",
                 count,
-            ) % {"count": count, "aspect": Aspect(data["aspect"]).label}
+            ) % {"count": intcomma(count), "aspect": Aspect(data["aspect"]).label}
         if data["action"] == REASSIGN:
             target = data["target_obj"]
             count = services.opinions_bulk_reassign(actor=request.user, opinions=chosen, target=target)
             return ngettext(
-                "%(count)d opinion is now about %(target)s.", "%(count)d opinions are now about %(target)s.", count
-            ) % {"count": count, "target": target.obj}
+                "%(count)s opinion is now about %(target)s.", "%(count)s opinions are now about %(target)s.", count
+            ) % {"count": intcomma(count), "target": target.obj}
         if data["action"] == MOVE_STATUS:
             count = services.opinions_bulk_transition(actor=request.user, opinions=chosen, to=data["status"])
-            return ngettext("%(count)d opinion is now %(status)s.", "%(count)d opinions are now %(status)s.", count) % {
-                "count": count,
+            return ngettext("%(count)s opinion is now %(status)s.", "%(count)s opinions are now %(status)s.", count) % {
+                "count": intcomma(count),
                 "status": OpinionStatus(data["status"]).label,
             }
         if data["action"] == MERGE:
             keep = data["keep"]
             count = services.opinion_merge(actor=request.user, keep=keep, duplicates=chosen)
             return ngettext(
-                "%(count)d opinion was merged into #%(keep)s; it counts once.",
-                "%(count)d opinions were merged into #%(keep)s; they count once.",
+                "%(count)s opinion was merged into #%(keep)s; it counts once.",
+                "%(count)s opinions were merged into #%(keep)s; they count once.",
                 count,
-            ) % {"count": count, "keep": keep.pk}
+            ) % {"count": intcomma(count), "keep": keep.pk}
     except ValidationError as error:
         apply_errors(form, error)
         messages.error(request, _("Nothing was changed: see the messages by the action."))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -136,7 +137,7 @@ def _read(*, campaign: Campaign, user: Any, report: ImportReport, tables: list[T
             read += 1
             if max_rows is not None and read > max_rows:
                 raise FileError(
-                    _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                    _("The file has more than %(max)s rows; split it into smaller files.") % {"max": intcomma(max_rows)}
                 )
             code = cells.get("unit", "").strip()
             unit = units.get(code.lower())

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -151,7 +152,7 @@ def _clean_text(value: str, *, field: str, limit: int, required: bool, missing: 
     if required and not value:
         raise ValidationError({field: missing or _("This field is required.")})
     if len(value) > limit:
-        raise ValidationError({field: _("Keep this under %(limit)d characters.") % {"limit": limit}})
+        raise ValidationError({field: _("Keep this under %(limit)s characters.") % {"limit": intcomma(limit)}})
     return value
 
 
@@ -764,7 +765,7 @@ def result_check(*, campaign: Campaign, unit: OrgUnit, data: ResultInput) -> dic
     ):
         text = clean_text(value or "", multiline=True).strip()
         if len(text) > limit:
-            errors.setdefault(field, []).append(_("Keep this under %(limit)d characters.") % {"limit": limit})
+            errors.setdefault(field, []).append(_("Keep this under %(limit)s characters.") % {"limit": intcomma(limit)})
         fields[field] = text
     if not errors:
         investigated = fields["disputes_investigated"]

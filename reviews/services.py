@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -279,10 +280,10 @@ def document_save(
     for name, text in sections.items():
         text = (text or "").replace("\r\n", "\n")
         if len(text) > SECTION_MAX_CHARS:
-            too_long[name] = _("“%(section)s” has %(length)d characters; at most %(max)d are allowed.") % {
+            too_long[name] = _("“%(section)s” has %(length)s characters; at most %(max)s are allowed.") % {
                 "section": Section(name).label,
-                "length": len(text),
-                "max": SECTION_MAX_CHARS,
+                "length": intcomma(len(text)),
+                "max": intcomma(SECTION_MAX_CHARS),
             }
         setattr(document, name, text)
     if too_long:
@@ -326,9 +327,9 @@ def _save_draft(document: AnalysisDocument, user: Any) -> None:
 
 def _check_length(errors: dict[str, Any], field: str, text: str, limit: int) -> None:
     if len(text) > limit:
-        errors[field] = _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
-            "length": len(text),
-            "max": limit,
+        errors[field] = _("The content is %(length)s characters long; at most %(max)s are allowed.") % {
+            "length": intcomma(len(text)),
+            "max": intcomma(limit),
         }
 
 
@@ -345,8 +346,12 @@ def document_submit(*, document: AnalysisDocument, user: Any) -> DocumentVersion
     errors: dict[str, list[str]] = {}
     if document.word_count < minimum:
         errors["__all__"] = [
-            _("The document has %(count)d words; at least %(minimum)d are required. %(missing)d words are missing.")
-            % {"count": document.word_count, "minimum": minimum, "missing": minimum - document.word_count}
+            _("The document has %(count)s words; at least %(minimum)s are required. %(missing)s words are missing.")
+            % {
+                "count": intcomma(document.word_count),
+                "minimum": intcomma(minimum),
+                "missing": intcomma(minimum - document.word_count),
+            }
         ]
     empty = [Section(name).label for name in SECTION_FIELDS if not getattr(document, name).strip()]
     if empty:

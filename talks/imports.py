@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import File
@@ -107,10 +108,10 @@ class TalkCount:
         return {"sheet": self.sheet, "created": self.created}
 
     def __str__(self) -> str:
-        return _("%(kind)s (%(sheet)s): %(created)d new") % {
+        return _("%(kind)s (%(sheet)s): %(created)s new") % {
             "kind": self.label,
             "sheet": self.sheet,
-            "created": self.created,
+            "created": intcomma(self.created),
         }
 
 
@@ -187,7 +188,8 @@ class _Run:
                 self.rows_read += len(chunk)
                 if max_rows is not None and self.rows_read > max_rows:
                     raise FileError(
-                        _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                        _("The file has more than %(max)s rows; split it into smaller files.")
+                        % {"max": intcomma(max_rows)}
                     )
                 cards = self.check(table, chunk)
                 count.created += len(cards)
@@ -317,7 +319,8 @@ class _Run:
             if len(text) > limit and not (column == "other_name" and row.get("other_member")):
                 problem(
                     column,
-                    _("At most %(max)d characters; this cell has %(length)d.") % {"max": limit, "length": len(text)},
+                    _("At most %(max)s characters; this cell has %(length)s.")
+                    % {"max": intcomma(limit), "length": intcomma(len(text))},
                 )
         first = member("member", "member_name")
         other = member("other_member", "other_name")

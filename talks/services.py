@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -242,9 +243,9 @@ def _text(value: Any) -> str:
 
 
 def _too_long(text: str, limit: int) -> str:
-    return _("The content is %(length)d characters long; at most %(max)d are allowed.") % {
-        "length": len(text),
-        "max": limit,
+    return _("The content is %(length)s characters long; at most %(max)s are allowed.") % {
+        "length": intcomma(len(text)),
+        "max": intcomma(limit),
     }
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -120,10 +121,10 @@ class TallyCount:
         return str(FORMAT.labels[self.kind])
 
     def __str__(self) -> str:
-        return _("%(kind)s (%(sheet)s): %(created)d rows entered") % {
+        return _("%(kind)s (%(sheet)s): %(created)s rows entered") % {
             "kind": self.label,
             "sheet": self.sheet,
-            "created": self.created,
+            "created": intcomma(self.created),
         }
 
 
@@ -201,7 +202,8 @@ class _Run:
                 read += 1
                 if max_rows is not None and read > max_rows:
                     raise FileError(
-                        _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows}
+                        _("The file has more than %(max)s rows; split it into smaller files.")
+                        % {"max": intcomma(max_rows)}
                     )
                 rows.append(_Row(table, line, cells))
             assert table.kind is not None

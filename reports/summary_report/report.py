@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -50,7 +51,8 @@ class ShownFig:
 
     @property
     def text(self) -> str:
-        return str(self.value)
+        # One number format everywhere (config/formats): 11,047, in Chinese as in English.
+        return intcomma(self.value) if isinstance(self.value, int) else str(self.value)
 
     @property
     def drifted(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -35,7 +36,7 @@ def stage_report_save(
         for where, text in texts.items():
             if len(text) > StageReport.MAX_NARRATIVE:
                 raise ValidationError(
-                    _("A paragraph may hold at most %(max)d characters.") % {"max": StageReport.MAX_NARRATIVE}
+                    _("A paragraph may hold at most %(max)s characters.") % {"max": intcomma(StageReport.MAX_NARRATIVE)}
                 )
             if text.strip():
                 cleaned.setdefault(name, {})[where] = text.strip()

@@ -51,11 +51,11 @@ if (typeof module !== "undefined" && module.exports) {
       var n = countWords(area.value);
       sum += n;
       var label = form.querySelector('[data-count-for="' + area.name + '"]');
-      if (label) label.textContent = "(" + n + ")";
+      if (label) label.textContent = "(" + n.toLocaleString("en-US") + ")";
     });
-    total.textContent = sum;
+    total.textContent = sum.toLocaleString("en-US"); // 11,047: the project's one number format (config/formats)
     if (sum < minimum) {
-      wordState.textContent = (minimum - sum) + " " + form.dataset.msgMissing;
+      wordState.textContent = (minimum - sum).toLocaleString("en-US") + " " + form.dataset.msgMissing;
       wordState.className = "short";
     } else {
       wordState.textContent = form.dataset.msgEnough;

@@ -121,8 +121,8 @@ def member_is_refused_below_the_minimum_then_submits(open_page: OpenPage, docume
     nav_link(page, tr(EN, "My document")).click()
     # His draft as the demo ships it: below the minimum, the counter says by how much.
     missing = review_services.minimum_words(document.member, document.campaign) - document.word_count
-    expect(page.locator("#word-total")).to_have_text(str(document.word_count))
-    expect(page.locator("#word-state")).to_contain_text(str(missing))
+    expect(page.locator("#word-total")).to_have_text(f"{document.word_count:,}")  # one number format: 1,935
+    expect(page.locator("#word-state")).to_contain_text(f"{missing:,}")
     for box in page.locator(".comparisons input[type=checkbox]").all():
         box.check()
     settle(page)

@@ -50,7 +50,7 @@ def test_member_writes_is_returned_revises_and_is_approved(live_world: World, op
     log_in(page, "member", language=EN)
     page.goto("/documents/mine/")
     fill_sections(page, 2800)
-    expect(page.locator("#word-total")).to_have_text("2800")
+    expect(page.locator("#word-total")).to_have_text("2,800")  # one number format (config/formats)
     expect(page.locator("#word-state")).to_contain_text("200")
     # Leaving a field saves the draft in the background.
     page.locator("textarea[name=causes]").blur()

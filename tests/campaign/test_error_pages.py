@@ -20,7 +20,7 @@ def test_a_member_refused_a_page_sees_it_in_the_sites_layout_in_chinese(world, c
     response = client.get(reverse("campaign:unit_list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 403
     text = page(response)
-    assert "无权访问" in text and "请联系县活动办公室" in text
+    assert "无权访问" in text and "请联系县先进性教育办" in text
     assert 'class="topbar"' in text and reverse("campaign:home") in text  # the layout, a way on
     assert "403 Forbidden" not in text
 

@@ -8,8 +8,9 @@ savepoint of its own inside it. Under pytest-xdist the package is one unit of wo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import StringIO
 
 import pytest
@@ -26,15 +27,37 @@ from campaign.models import Campaign
 class Seeded:
     campaign: Campaign
     output: str
+    errors: str = ""
+    # What was logged while the command ran (INFO and up): nothing but its own lines
+    # may reach the terminal.
+    logged: list[logging.LogRecord] = field(default_factory=list)
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 @pytest.fixture(scope="package")
 def seeded(django_db_setup, django_db_blocker) -> Iterator[Seeded]:
     with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
+        out, err, kept = StringIO(), StringIO(), _Kept()
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(kept)
+        root.setLevel(logging.INFO)
         # English output whatever the fixture scope (the package-scoped seed runs before
         # the function-scoped English default of tests/conftest.py).
-        with override_settings(CANVASS_DEMO_USERS=False), translation.override("en"):
-            call_command("seed_demo", "--with-demo-users", stdout=out)
-        yield Seeded(campaign=Campaign.objects.get(slug=county_demo.SLUG), output=out.getvalue())
+        try:
+            with override_settings(CANVASS_DEMO_USERS=False), translation.override("en"):
+                call_command("seed_demo", "--with-demo-users", stdout=out, stderr=err)
+        finally:
+            root.removeHandler(kept)
+            root.setLevel(level)
+        campaign = Campaign.objects.get(slug=county_demo.SLUG)
+        yield Seeded(campaign=campaign, output=out.getvalue(), errors=err.getvalue(), logged=kept.records)
         transaction.set_rollback(True)

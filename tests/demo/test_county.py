@@ -201,6 +201,16 @@ class TestDemoCounty:
             assert f" {username} " in output
         assert output.count(demo.DEMO_PASSWORD) >= len(demo.USERNAMES)
 
+    def test_output_is_the_commands_own_lines_and_nothing_logged_besides(self, seeded):
+        """Issue 16: no "Task reports.rollup_units[…] succeeded" among the step lines (the
+        background tasks the seed sets off run on the spot, in Celery's eager mode)."""
+        assert seeded.errors == ""
+        assert [f"{r.name}: {r.getMessage()}" for r in seeded.logged if r.name.startswith(("celery", "kombu"))] == []
+        lines = [line for line in seeded.output.splitlines() if line.strip()]
+        assert not [line for line in lines if line.startswith("Task ") or "succeeded in" in line]
+        # The first lines are the steps': "label: figures (1.23 s)".
+        assert all(line.endswith(" s)") for line in lines[:5])
+
     def test_every_demo_login_signs_in_with_the_shared_password(self, seeded, client):
         assert set(User.objects.values_list("username", flat=True)) == set(demo.USERNAMES)
         # One hash serves all nine (hashing is slow on purpose), so one sign-in proves them all.

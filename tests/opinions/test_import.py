@@ -263,7 +263,7 @@ def test_every_bad_row_is_named_by_row_column_and_reason_and_nothing_is_written(
     assert found == [
         "opinions.csv row 5, column 对象代码: No member has the number NO-SUCH in this campaign.",
         "opinions.csv row 6, column 意见建议内容: Write the content of the opinion.",
-        "opinions.csv row 7, column 意见建议内容: The content is 4001 characters long; at most 4000 are allowed.",
+        "opinions.csv row 7, column 意见建议内容: The content is 4,001 characters long; at most 4,000 are allowed.",
         "opinions.csv row 8, column 征求时间: The date must lie within the campaign (2026-01-10 to 2026-06-30).",
         "opinions.csv row 9, column 类型: Unknown kind “批评”; use one of: Opinion, Suggestion.",
         "opinions.csv row 10, column 征求时间: “去年” is not a date; write it as 2025-03-05.",
@@ -966,7 +966,7 @@ def test_a_large_import_runs_as_a_task_with_a_progress_bar(
     assert (status["running"], status["percent"]) == (False, 100)
 
 
-def test_without_a_broker_the_task_runs_in_the_request(
+def test_in_eager_mode_the_task_runs_where_it_is_sent(
     world, targets, office, settings, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_TASK_ROWS = 2
@@ -981,6 +981,76 @@ def test_without_a_broker_the_task_runs_in_the_request(
         office.post(reverse("opinions:import_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert (job.status, Opinion.objects.count()) == (ImportJob.Status.DONE, 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_large_import_runs_in_a_thread_and_the_page_shows_at_once(
+    world, targets, office, settings, monkeypatch
+):
+    """The embedded default (issue 16): the check and the import of a large file run in
+    a thread of the server (core.jobs.job_start), as exports do; the request that asks
+    returns at once with the progress page."""
+    import threading
+
+    from core import jobs
+    from opinions import import_views, tasks
+
+    settings.IMPORT_TASK_ROWS = 2
+    settings.JOBS_IN_THREAD = True
+    release, threads = threading.Event(), []
+    run, start = imports.import_job_run, jobs.job_start
+
+    def held(*, job_id):  # the job waits until the test has looked at its page
+        assert release.wait(10)
+        run(job_id=job_id)
+
+    def started(task, job_id):
+        thread = start(task, job_id)
+        threads.append(thread)
+        return thread
+
+    monkeypatch.setattr(imports, "import_job_run", held)
+    monkeypatch.setattr(import_views, "job_start", started)
+    data = csv_bytes([ZH, *[row(ttype="党员", code=targets.ordinary_member.number)] * 5])
+    try:
+        page = upload(office, data).content.decode()
+        job = ImportJob.objects.get()
+        assert job.status == ImportJob.Status.CHECKING and threads[0].is_alive()
+        assert 'id="import-progress"' in page and "js/progress.js" in page
+        release.set()
+        threads[0].join(20)
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.CHECKED
+        assert not jobs.job_running_in_thread(tasks.run_import_job, job.pk)
+
+        release.clear()
+        page = office.post(
+            reverse("opinions:import_confirm", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en", follow=True
+        ).content.decode()
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.IMPORTING and threads[1].is_alive()
+        assert "js/progress.js" in page and Opinion.objects.count() == 0
+        release.set()
+        threads[1].join(20)
+    finally:
+        release.set()
+        for thread in threads:
+            if thread is not None:
+                thread.join(20)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, Opinion.objects.count()) == (ImportJob.Status.DONE, 5, 5)
+
+
+def test_a_jobs_page_and_status_write_its_counts_with_thousands_separators(world, targets, office):
+    """One number format (issue 16): 4,000 of about 11,047 rows, in Chinese as in English."""
+    upload(office, csv_bytes([ZH, row(ttype="党员", code=targets.ordinary_member.number)]))
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.IMPORTING, rows_done=4000, rows_total=11047)
+    for language, text in (("en", "4,000 of about 11,047 rows"), ("zh-hans", "4,000")):
+        page = office.get(reverse("opinions:import_job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE=language)
+        assert text in page.content.decode() and "11,047" in page.content.decode()
+        status = office.get(reverse("opinions:import_status", args=[job.pk]), HTTP_ACCEPT_LANGUAGE=language).json()
+        assert text in status["text"] and "11,047" in status["text"]
 
 
 def test_a_job_is_seen_only_by_the_user_who_started_it(world, targets, office, login, settings):

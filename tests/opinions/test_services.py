@@ -114,7 +114,7 @@ def test_a_date_outside_the_campaign_is_refused_at_received_on(world, day):
     [
         ("", "Write the content of the opinion."),
         ("   \n ", "Write the content of the opinion."),
-        ("意" * 4001, "The content is 4001 characters long; at most 4000 are allowed."),
+        ("意" * 4001, "The content is 4,001 characters long; at most 4,000 are allowed."),
     ],
 )
 def test_empty_or_overlong_text_is_refused_at_text(world, text, message):

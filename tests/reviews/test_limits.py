@@ -45,7 +45,7 @@ def test_a_60000_character_section_is_refused_by_the_service_and_nothing_saved(w
     with pytest.raises(ValidationError) as caught:
         services.document_save(document=document, user=world.member.user, sections={"causes": HUGE})
     assert caught.value.message_dict["causes"] == [
-        f"“Causes” has 60000 characters; at most {SECTION_MAX_CHARS} are allowed."
+        f"“Causes” has 60,000 characters; at most {SECTION_MAX_CHARS:,} are allowed."
     ]
     document.refresh_from_db()
     assert document.sections() == before
@@ -90,7 +90,7 @@ def test_a_docx_with_a_60000_character_section_is_refused(world, login, write) -
     response = login(world.users["member"]).post(
         reverse("reviews:upload"), {"file": SimpleUploadedFile("x.docx", data)}, follow=True
     )
-    assert "at most 20000 are allowed" in response.content.decode()
+    assert "at most 20,000 are allowed" in response.content.decode()
     document.refresh_from_db()
     assert document.sections() == before
 
@@ -117,7 +117,7 @@ def test_reviewer_comments_and_the_reopening_reason_have_limits(world, write, re
     assert not document.reviews.exists()
     with pytest.raises(ValidationError) as caught:
         services.document_reopen(document=document, reason="因" * (REASON_MAX_CHARS + 1))
-    assert "at most 2000 are allowed" in caught.value.message_dict["reason"][0]
+    assert "at most 2,000 are allowed" in caught.value.message_dict["reason"][0]
 
 
 # --- The diff is bounded ----------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_the_service_refuses_a_text_over_its_limit_at_the_field(cards: Cards, fi
             user=cards.users["member"], campaign=cards.world.campaign, data=cards.data(**{field: TOO_LONG})
         )
     assert caught.value.message_dict[field] == [
-        f"The content is {CARD_TEXT_MAX_CHARS + 1} characters long; at most {CARD_TEXT_MAX_CHARS} are allowed."
+        f"The content is {CARD_TEXT_MAX_CHARS + 1:,} characters long; at most {CARD_TEXT_MAX_CHARS:,} are allowed."
     ]
     assert not Talk.objects.exists()
 
@@ -62,7 +62,7 @@ def test_a_review_comment_over_its_limit_is_refused(cards: Cards) -> None:
     comment = "改" * (CARD_COMMENT_MAX_CHARS + 1)
     with pytest.raises(ValidationError) as caught:
         services.card_review(user=cards.users["supervisor"], talk=talk, decision=CardDecision.RETURN, comment=comment)
-    assert "at most 2000 are allowed" in caught.value.message_dict["comment"][0]
+    assert "at most 2,000 are allowed" in caught.value.message_dict["comment"][0]
     assert not talk.reviews.exists()
     form = ReviewForm({"decision": CardDecision.RETURN, "comment": comment})
     assert not form.is_valid() and "comment" in form.errors

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import unicodedata
+from collections.abc import Iterator
 from time import perf_counter
 
 from django.conf import settings
@@ -46,6 +49,25 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+# What the seed's own work would log besides its step lines: each background task run
+# on the spot (Celery's eager mode: "Task reports.rollup_units[…] succeeded in 0.01s"),
+# and the broker's connection saying it fell back to localhost. An error still shows.
+QUIET_LOGGERS = ("celery", "kombu")
+
+
+@contextlib.contextmanager
+def quiet_loggers(names: tuple[str, ...] = QUIET_LOGGERS, level: int = logging.ERROR) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, was in zip(loggers, levels, strict=True):
+            logger.setLevel(was)
+
+
 class Command(BaseCommand):
     help = (
         "Build the demo county: a first-batch campaign with 15 party committees, 91 units, 287 branches, "
@@ -73,7 +95,12 @@ class Command(BaseCommand):
             help=f"Create the demo logins (password {demo.DEMO_PASSWORD!r}) even when DEBUG is off.",
         )
 
-    def handle(
+    def handle(self, *args: object, **options: object) -> None:
+        # Its output is its own step lines and totals, nothing logged on the way.
+        with quiet_loggers():
+            self._handle(*args, **options)  # type: ignore[arg-type]
+
+    def _handle(
         self,
         *args: object,
         if_empty: bool = False,

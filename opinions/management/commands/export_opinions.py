@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -41,10 +42,10 @@ class Command(BaseCommand):
         counts = {kind: queryset.count() for kind, queryset in parts}
         self.stdout.write(
             self.style.SUCCESS(
-                _("Wrote %(events)d events and %(opinions)d opinions of %(campaign)s to %(out)s.")
+                _("Wrote %(events)s events and %(opinions)s opinions of %(campaign)s to %(out)s.")
                 % {
-                    "events": counts.get(EVENTS, 0),
-                    "opinions": counts.get(OPINIONS, 0),
+                    "events": intcomma(counts.get(EVENTS, 0)),
+                    "opinions": intcomma(counts.get(OPINIONS, 0)),
                     "campaign": campaign,
                     "out": out,
                 }

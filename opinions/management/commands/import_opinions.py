@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
 
 from campaign.import_command import ANY_SIZE, ImportCommand
@@ -22,6 +23,8 @@ class Command(ImportCommand):
 
     def import_options(self, options: dict[str, Any]) -> dict[str, Any]:
         def progress(done: int, total: int) -> None:
-            self.stderr.write(_("%(done)d of about %(total)d rows") % {"done": done, "total": total})
+            self.stderr.write(
+                _("%(done)s of about %(total)s rows") % {"done": intcomma(done), "total": intcomma(total)}
+            )
 
         return {**ANY_SIZE, "progress": progress if options["verbosity"] >= 2 else None}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,6 @@ class Command(BaseCommand):
             if drifts and fix:
                 self.stdout.write(_("%(campaign)s: repaired.") % {"campaign": each.slug})
         if found:
-            self.stderr.write(_("%(count)d figure(s) differ from a direct recount.") % {"count": found})
+            self.stderr.write(_("%(count)s figure(s) differ from a direct recount.") % {"count": intcomma(found)})
             sys.exit(1)
         self.stdout.write(_("No drift: every ledger figure equals a direct recount."))

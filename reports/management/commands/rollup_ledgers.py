@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
@@ -25,19 +26,19 @@ class Command(BaseCommand):
             for each in chosen:
                 result = rollup.ledger_rollup_full(campaign_id=each.pk)
                 self.stdout.write(
-                    _("%(campaign)s: every figure recomputed (%(count)d waiting change(s) taken in).")
-                    % {"campaign": each.slug, "count": result.consumed}
+                    _("%(campaign)s: every figure recomputed (%(count)s waiting change(s) taken in).")
+                    % {"campaign": each.slug, "count": intcomma(result.consumed)}
                 )
             return
         slugs = {each.pk: each.slug for each in chosen}
         results = rollup.ledger_drain_outbox(campaign_id=chosen[0].pk if campaign else None)
         for result in results:
             self.stdout.write(
-                _("%(campaign)s: %(units)d organisation(s) rolled up, %(count)d waiting change(s) taken in.")
+                _("%(campaign)s: %(units)s organisation(s) rolled up, %(count)s waiting change(s) taken in.")
                 % {
                     "campaign": slugs.get(result.campaign_id, result.campaign_id),
-                    "units": result.units or 0,
-                    "count": result.consumed,
+                    "units": intcomma(result.units or 0),
+                    "count": intcomma(result.consumed),
                 }
             )
         if not results:

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -54,8 +55,8 @@ class Command(BaseCommand):
             return
         for fig in built.differences:
             self.stderr.write(
-                _("%(figure)s: the ledger holds %(stored)d, a recount from the records finds %(recounted)d.")
-                % {"figure": fig.fig.name, "stored": fig.value, "recounted": fig.recounted}
+                _("%(figure)s: the ledger holds %(stored)s, a recount from the records finds %(recounted)s.")
+                % {"figure": fig.fig.name, "stored": intcomma(fig.value), "recounted": intcomma(fig.recounted)}
             )
         if built.differences:
             sys.exit(1)
