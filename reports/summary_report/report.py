@@ -51,8 +51,11 @@ class ShownFig:
 
     @property
     def text(self) -> str:
-        # One number format everywhere (config/formats): 11,047, in Chinese as in English.
-        return intcomma(self.value) if isinstance(self.value, int) else str(self.value)
+        # As the seed states its figures in Chinese ("共征求意见建议11047条": an official
+        # document's figures are not grouped); in English with the site's separators (11,047).
+        if isinstance(self.value, int) and not (get_language() or "").startswith("zh"):
+            return intcomma(self.value)
+        return str(self.value)
 
     @property
     def drifted(self) -> bool:
