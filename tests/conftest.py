@@ -232,14 +232,25 @@ SHARED_SCOPES = {
 # A file long enough to hold up the end of the run alone is shared out test by test.
 # The journeys too: twelve tests of a live server each, independent of one another.
 SPLIT_FILES = ("tests/test_permission_matrix.py", "tests/proof/test_journeys.py")
+# The slowest units first, longest first (a few tests each, but tens of seconds): a
+# worker that starts one near the end of the run leaves the other idle. The rest follow
+# in collection order; the permission matrix's single tests fill the end.
 FIRST = (
     "tests/demo/",
-    "tests/campaign/test_seed_demo.py",
+    "tests/browser/test_demo_journeys.py",
     "tests/meetings/test_scale.py",
     "tests/reports/test_property.py",
-    "tests/meetings/test_ledger.py",
+    "tests/campaign/test_seed_demo.py",
+    "tests/test_migrations.py",
+    "tests/test_settings.py",
+    "tests/rectification/test_ledger.py",
     "tests/meetings/test_appraisal_ledger.py",
+    "tests/lookback/test_ledger.py",
+    "tests/meetings/test_ledger.py",
+    "tests/talks/test_ledger.py",
     "tests/talks/test_progress_pages.py",
+    "tests/test_sqlite_concurrency.py",
+    "tests/meetings/test_appraisal_property.py",
     "tests/browser/",
 )
 
@@ -253,6 +264,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # pragma: no cover (xdist's controller)
     from xdist.scheduler import LoadFileScheduling
+
+    # pytest-xdist (3.6+) would sort the units by their number of tests, most first: the
+    # few long tests of FIRST would then start last and leave one worker alone at the end.
+    config.option.loadscopereorder = False
 
     class FileScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
