@@ -50,6 +50,7 @@ NOT_CREATING: dict[str, str] = {
     "opinions:feedback_wording": "confirms the wording of a list",
     "opinions:feedback_sign": "signs a list off; a second sign-off is refused by its status",
     "opinions:import_confirm": "a conditional status change of the job: only one send finds it waiting",
+    "talks:import_confirm": "a conditional status change of the job: only one send finds it waiting",
     "talks:card_edit": "changes a card",
     "talks:card_delete": "deletes",
     "talks:card_review": "a decision on a submitted card; the workflow refuses a second",
