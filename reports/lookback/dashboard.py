@@ -72,7 +72,7 @@ def orders(ctx: Context) -> Panel | None:
         lookback.Dimension.ORDERS,
         [
             (lookback.ORDERS_ISSUED, _("Issued")),
-            (lookback.ORDERS_OPEN, _("Open")),
+            (lookback.ORDERS_OPEN, pgettext("order state", "Open")),
             (lookback.ORDERS_OVERDUE, _("Overdue")),
             (lookback.ORDERS_CLOSED, _("Closed")),
         ],

@@ -32,7 +32,7 @@ def problems(ctx: Context) -> Panel | None:
         return None
     keys: list[tuple[str, str, dict[str, str]]] = [
         (rect.PROBLEMS, _("Problems"), {}),
-        (rect.OPEN, _("Open"), {"state": ProblemState.OPEN}),
+        (rect.OPEN, str(ProblemState.OPEN.label), {"state": ProblemState.OPEN}),
         (rect.IN_PROGRESS, _("In progress"), {"state": ProblemState.IN_PROGRESS}),
         (rect.AWAITING, _("Handed over, awaiting an answer"), {"state": ProblemState.HANDED_OVER}),
         (rect.SOLVED, _("Solved"), {"state": ProblemState.SOLVED}),
