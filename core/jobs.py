@@ -20,6 +20,7 @@ from celery import current_app
 from django.apps import apps
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import F, Q, QuerySet
@@ -212,6 +213,31 @@ def reading_snapshot() -> Iterator[bool]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("COMMIT")
+
+
+def import_job_confirm(*, job: Any, user: Any, again: bool = False) -> Any:
+    """The user read an import job's dry run and asks for the import (``again``: even
+    though the check found the file, or some of its rows, imported before). A
+    conditional status change: of two sends, only one finds the job waiting. For the
+    import jobs of every app (their ``Status`` has ``CHECKED`` and ``IMPORTING``)."""
+    if job.user_id != user.pk:
+        raise PermissionDenied
+    if job.repeats and not again:
+        raise ValidationError(_("This file was imported before: tick the box to import it again."))
+    model = type(job)
+    updated = model.objects.filter(pk=job.pk, status=model.Status.CHECKED).update(
+        again=again,
+        # A new run of the task: the check's heartbeat and restarts do not count against it.
+        status=model.Status.IMPORTING,
+        rows_done=0,
+        finished_at=None,
+        heartbeat_at=None,
+        restarts=0,
+    )
+    if not updated:
+        raise ValidationError(_("This import is not waiting for confirmation."))
+    job.refresh_from_db()
+    return job
 
 
 def progress_response(job: Any, url: str) -> JsonResponse:

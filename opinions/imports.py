@@ -64,6 +64,7 @@ from core.importing import (
 )
 from core.importing import not_a_date as _not_a_date
 from core.jobs import claim_job, job_heartbeat
+from core.jobs import import_job_confirm as confirm_import_job
 from opinions import services
 from opinions.models import EventLevel, ImportJob, Opinion, SolicitationEvent, SourceGroup, allocate_event_codes
 from opinions.resources import (
@@ -1031,25 +1032,8 @@ def import_job_estimate(job: ImportJob) -> int:
 
 
 def import_job_confirm(*, job: ImportJob, user: Any, again: bool = False) -> ImportJob:
-    """The user read the dry run and asks for the import (``again``: even though the
-    check found the file, or some of its rows, imported before)."""
-    if job.user_id != user.pk:
-        raise PermissionDenied
-    if job.repeats and not again:
-        raise ValidationError(_("This file was imported before: tick the box to import it again."))
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-        again=again,
-        # A new run of the task: the check's heartbeat and restarts do not count against it.
-        status=ImportJob.Status.IMPORTING,
-        rows_done=0,
-        finished_at=None,
-        heartbeat_at=None,
-        restarts=0,
-    )
-    if not updated:
-        raise ValidationError(_("This import is not waiting for confirmation."))
-    job.refresh_from_db()
-    return job
+    """The user read the dry run and asks for the import (``core.jobs.import_job_confirm``)."""
+    return confirm_import_job(job=job, user=user, again=again)
 
 
 def import_job_run(*, job_id: int) -> None:

@@ -58,6 +58,7 @@ from core.importing import (
     suggest,
 )
 from core.jobs import claim_job, job_heartbeat
+from core.jobs import import_job_confirm as confirm_import_job
 from talks import services
 from talks.models import CardState, Talk, TalkImportJob, pair_key
 from talks.resources import FORMAT, KIND_WIDGET, RELATION_WIDGET, TALKS, Reader
@@ -435,24 +436,8 @@ def estimate_rows(source: IO[bytes], filename: str, sheet: str | None = None) ->
 
 
 def import_job_confirm(*, job: TalkImportJob, user: Any, again: bool = False) -> TalkImportJob:
-    """The user read the dry run and asks for the import (``again``: even though the
-    check found the file, or some of its rows, imported before)."""
-    if job.user_id != user.pk:
-        raise PermissionDenied
-    if job.repeats and not again:
-        raise ValidationError(_("This file was imported before: tick the box to import it again."))
-    updated = TalkImportJob.objects.filter(pk=job.pk, status=TalkImportJob.Status.CHECKED).update(
-        again=again,
-        status=TalkImportJob.Status.IMPORTING,
-        rows_done=0,
-        finished_at=None,
-        heartbeat_at=None,
-        restarts=0,
-    )
-    if not updated:
-        raise ValidationError(_("This import is not waiting for confirmation."))
-    job.refresh_from_db()
-    return job
+    """The user read the dry run and asks for the import (``core.jobs.import_job_confirm``)."""
+    return confirm_import_job(job=job, user=user, again=again)
 
 
 def import_job_run(*, job_id: int) -> None:
